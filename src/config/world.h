@@ -1,0 +1,137 @@
+// World: the description of everything wims serves, loaded from YAML (config/world_loader.h) or built in
+// (config/default_world.h). It names the cloud project, the cluster and its OIDC issuer, this node, the
+// Kubernetes namespaces, service accounts and pods, and the initial state of the embedded local cloud
+// (Google service accounts, buckets and IAM bindings).
+//
+// A World is a plain value. Once loaded it is shared read-only (std::shared_ptr<const World>), so it is
+// thread-safe to read from any executor.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace wims::config {
+
+struct Project {
+  std::string id;       // "wims-local"
+  int64_t number = 0;   // 123456789012
+  std::string aws_account_id;  // 12 digits, for the AWS side
+  std::string aws_region;      // "us-east-1"
+};
+
+struct Cluster {
+  std::string name;      // "wims"
+  std::string location;  // "us-central1-a" (a zone) or a region
+  std::string uid;
+  // The service-account token issuer. Empty: the embedded cloud's own issuer URL (set at start, once the
+  // cloud listener is bound).
+  std::string issuer_url;
+};
+
+struct Node {
+  std::string name;      // "wims-node-1"
+  std::string hostname;  // "wims-node-1.c.wims-local.internal"
+  uint64_t id = 0;       // instance id
+  std::string zone;      // "us-central1-a"
+  std::string machine_type = "e2-standard-4";
+};
+
+// The Kubernetes annotations wims reads, by name.
+inline constexpr char kGcpServiceAccountAnnotation[] = "iam.gke.io/gcp-service-account";
+inline constexpr char kReturnPrincipalIdAsEmailAnnotation[] = "iam.gke.io/return-principal-id-as-email";
+inline constexpr char kEksRoleArnAnnotation[] = "eks.amazonaws.com/role-arn";
+inline constexpr char kImdsEmulatorEnabledLabel[] = "gkemulticloud.googleapis.com/aws-imds-emulator-enabled";
+inline constexpr char kImdsEmulatorRoleArnAnnotation[] =
+    "gkemulticloud.googleapis.com/aws-imds-emulator-role-arn";
+
+struct ServiceAccount {
+  std::string namespace_name;
+  std::string name;
+  std::string uid;
+  std::map<std::string, std::string> annotations;
+};
+
+struct Pod {
+  std::string namespace_name;
+  std::string name;
+  std::string uid;
+  std::string service_account_name = "default";
+  std::vector<std::string> ips;  // IPv4 and IPv6 literals, as in status.podIPs
+  bool host_network = false;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+};
+
+// IAM binding in an allow policy: role -> members, with an optional CEL condition.
+struct Binding {
+  std::string role;                  // "roles/storage.objectViewer"
+  std::vector<std::string> members;  // "serviceAccount:demo@wims-local.iam.gserviceaccount.com", ...
+  std::string condition_title;       // empty: no condition
+  std::string condition_description;
+  std::string condition_expression;
+};
+
+struct GoogleServiceAccount {
+  std::string email;  // "demo@wims-local.iam.gserviceaccount.com"
+  std::string display_name;
+  std::vector<Binding> bindings;  // its own allow policy (e.g. roles/iam.workloadIdentityUser)
+};
+
+struct BucketObject {
+  std::string name;
+  std::string content;
+};
+
+struct Bucket {
+  std::string name;
+  std::vector<BucketObject> objects;
+  std::vector<Binding> bindings;
+  std::map<std::string, std::string> tags;  // "123/env" -> "prod", for resource.matchTag
+};
+
+struct GoogleCloud {
+  std::vector<GoogleServiceAccount> service_accounts;
+  std::vector<Bucket> buckets;
+  std::vector<Binding> project_bindings;
+  // Token exchange quota at the local STS, per project per minute (the real default is 6,000).
+  int sts_exchanges_per_minute = 6000;
+};
+
+// What the node metadata server does for a caller that is not a known pod, or is a hostNetwork pod.
+enum class UnknownCallerPolicy { kDeny, kNodeIdentity };
+
+struct MetadataOptions {
+  UnknownCallerPolicy unknown_caller = UnknownCallerPolicy::kDeny;
+  // The Google service account the node itself runs as, served under kNodeIdentity.
+  std::string node_service_account;
+};
+
+struct World {
+  Project project;
+  Cluster cluster;
+  Node node;
+  std::vector<std::string> namespaces;
+  std::vector<ServiceAccount> service_accounts;
+  std::vector<Pod> pods;
+  GoogleCloud google;
+  MetadataOptions metadata;
+
+  // Lookups; nullptr when absent.
+  const ServiceAccount* find_service_account(std::string_view ns, std::string_view name) const;
+  const Pod* find_pod(std::string_view ns, std::string_view name) const;
+
+  // The workload identity pool of the project: "PROJECT_ID.svc.id.goog".
+  std::string workload_identity_pool() const { return project.id + ".svc.id.goog"; }
+  // "https://container.googleapis.com/v1/projects/P/locations/L/clusters/C".
+  std::string cluster_resource_url() const {
+    return "https://container.googleapis.com/v1/projects/" + project.id + "/locations/" + cluster.location +
+           "/clusters/" + cluster.name;
+  }
+};
+
+}  // namespace wims::config
