@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -54,6 +55,20 @@ struct ServiceAccount {
   std::string name;
   std::string uid;
   std::map<std::string, std::string> annotations;
+
+  // The value of annotation `key`, or "" when absent.
+  std::string annotation(std::string_view key) const {
+    auto it = annotations.find(std::string(key));
+    return it == annotations.end() ? std::string() : it->second;
+  }
+  // iam.gke.io/gcp-service-account: the Google service account this KSA impersonates ("" = none).
+  std::string gcp_service_account() const { return annotation(kGcpServiceAccountAnnotation); }
+  // eks.amazonaws.com/role-arn: the AWS role this KSA assumes ("" = none).
+  std::string eks_role_arn() const { return annotation(kEksRoleArnAnnotation); }
+  // iam.gke.io/return-principal-id-as-email == "true".
+  bool return_principal_id_as_email() const {
+    return annotation(kReturnPrincipalIdAsEmailAnnotation) == "true";
+  }
 };
 
 struct Pod {
@@ -61,7 +76,9 @@ struct Pod {
   std::string name;
   std::string uid;
   std::string service_account_name = "default";
-  std::vector<std::string> ips;  // IPv4 and IPv6 literals, as in status.podIPs
+  // IPv4 and IPv6 literals, as in status.podIPs: at most one of each family. The loader stores them in
+  // canonical (inet_ntop) form.
+  std::vector<std::string> ips;
   bool host_network = false;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
@@ -121,9 +138,16 @@ struct World {
   GoogleCloud google;
   MetadataOptions metadata;
 
-  // Lookups; nullptr when absent.
+  // Lookups; nullptr when absent. Linear scans: worlds are small and lookups happen at load or
+  // index-build time, not per request.
   const ServiceAccount* find_service_account(std::string_view ns, std::string_view name) const;
   const Pod* find_pod(std::string_view ns, std::string_view name) const;
+  // The non-hostNetwork pod that owns `ip` (any textual form of the address); nullptr if none.
+  const Pod* find_pod_by_ip(std::string_view ip) const;
+  // The KSA `pod` runs as (pod.namespace_name / pod.service_account_name); nullptr if undefined.
+  const ServiceAccount* service_account_of(const Pod& pod) const;
+  const GoogleServiceAccount* find_google_service_account(std::string_view email) const;
+  const Bucket* find_bucket(std::string_view name) const;
 
   // The workload identity pool of the project: "PROJECT_ID.svc.id.goog".
   std::string workload_identity_pool() const { return project.id + ".svc.id.goog"; }
