@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds and runs every test:
+#   1. installs missing Debian packages and the pinned npm test clients (tests/clients/node, lockfile);
+#   2. builds with -Wall -Wextra -Werror and runs all CTest tests (unit, integration, real clients, netns);
+#   3. builds with ASan+UBSan and runs the unit tests again.
+# Network-namespace tests need root; they skip themselves otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${WIMS_JOBS:-$(nproc)}
+start=$(date +%s)
+
+scripts/install-deps.sh
+if [[ -f tests/clients/node/package-lock.json ]]; then
+  (cd tests/clients/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+echo "== build (werror)"
+scripts/build.sh
+echo "== tests (all)"
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 300
+
+echo "== build (asan+ubsan)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWIMS_SANITIZE=ON -DWIMS_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+echo "== unit tests (asan+ubsan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit --timeout 300
+
+echo "== all tests passed in $(( $(date +%s) - start )) s"
