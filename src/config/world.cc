@@ -2,27 +2,21 @@
 
 #include <arpa/inet.h>
 
-#include <algorithm>
+#include <initializer_list>
 
 namespace wims::config {
-namespace {
 
-// Canonical text of an IP literal (inet_ntop form), or the input unchanged if it is not one, so that
-// "::0001" and "::1" find the same pod.
-std::string canonical_ip(std::string_view ip) {
-  std::string text(ip);
+std::optional<std::string> canonical_ip(std::string_view text) {
+  const std::string ip(text);
   unsigned char buf[16];
   char out[INET6_ADDRSTRLEN];
-  if (inet_pton(AF_INET, text.c_str(), buf) == 1) {
-    return inet_ntop(AF_INET, buf, out, sizeof out) ? std::string(out) : text;
+  for (int family : {AF_INET, AF_INET6}) {
+    if (inet_pton(family, ip.c_str(), buf) == 1 && inet_ntop(family, buf, out, sizeof out) != nullptr) {
+      return std::string(out);
+    }
   }
-  if (inet_pton(AF_INET6, text.c_str(), buf) == 1) {
-    return inet_ntop(AF_INET6, buf, out, sizeof out) ? std::string(out) : text;
-  }
-  return text;
+  return std::nullopt;
 }
-
-}  // namespace
 
 const ServiceAccount* World::find_service_account(std::string_view ns, std::string_view name) const {
   for (const ServiceAccount& sa : service_accounts) {
@@ -39,11 +33,12 @@ const Pod* World::find_pod(std::string_view ns, std::string_view name) const {
 }
 
 const Pod* World::find_pod_by_ip(std::string_view ip) const {
-  const std::string wanted = canonical_ip(ip);
+  const std::optional<std::string> wanted = canonical_ip(ip);
+  if (!wanted) return nullptr;
   for (const Pod& pod : pods) {
     if (pod.host_network) continue;
     for (const std::string& pod_ip : pod.ips) {
-      if (canonical_ip(pod_ip) == wanted) return &pod;
+      if (canonical_ip(pod_ip) == *wanted) return &pod;
     }
   }
   return nullptr;

@@ -23,6 +23,8 @@ struct Project {
   int64_t number = 0;   // 123456789012
   std::string aws_account_id;  // 12 digits, for the AWS side
   std::string aws_region;      // "us-east-1"
+
+  bool operator==(const Project&) const = default;
 };
 
 struct Cluster {
@@ -32,6 +34,8 @@ struct Cluster {
   // The service-account token issuer. Empty: the embedded cloud's own issuer URL (set at start, once the
   // cloud listener is bound).
   std::string issuer_url;
+
+  bool operator==(const Cluster&) const = default;
 };
 
 struct Node {
@@ -40,6 +44,8 @@ struct Node {
   uint64_t id = 0;       // instance id
   std::string zone;      // "us-central1-a"
   std::string machine_type = "e2-standard-4";
+
+  bool operator==(const Node&) const = default;
 };
 
 // The Kubernetes annotations wims reads, by name.
@@ -69,7 +75,12 @@ struct ServiceAccount {
   bool return_principal_id_as_email() const {
     return annotation(kReturnPrincipalIdAsEmailAnnotation) == "true";
   }
+
+  bool operator==(const ServiceAccount&) const = default;
 };
+
+// Canonical text of an IP literal (inet_ntop form: "::1", "10.0.0.1"); nullopt if `text` is not one.
+std::optional<std::string> canonical_ip(std::string_view text);
 
 struct Pod {
   std::string namespace_name;
@@ -82,6 +93,8 @@ struct Pod {
   bool host_network = false;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
+
+  bool operator==(const Pod&) const = default;
 };
 
 // IAM binding in an allow policy: role -> members, with an optional CEL condition.
@@ -91,17 +104,23 @@ struct Binding {
   std::string condition_title;       // empty: no condition
   std::string condition_description;
   std::string condition_expression;
+
+  bool operator==(const Binding&) const = default;
 };
 
 struct GoogleServiceAccount {
   std::string email;  // "demo@wims-local.iam.gserviceaccount.com"
   std::string display_name;
   std::vector<Binding> bindings;  // its own allow policy (e.g. roles/iam.workloadIdentityUser)
+
+  bool operator==(const GoogleServiceAccount&) const = default;
 };
 
 struct BucketObject {
   std::string name;
   std::string content;
+
+  bool operator==(const BucketObject&) const = default;
 };
 
 struct Bucket {
@@ -109,6 +128,8 @@ struct Bucket {
   std::vector<BucketObject> objects;
   std::vector<Binding> bindings;
   std::map<std::string, std::string> tags;  // "123/env" -> "prod", for resource.matchTag
+
+  bool operator==(const Bucket&) const = default;
 };
 
 struct GoogleCloud {
@@ -117,6 +138,8 @@ struct GoogleCloud {
   std::vector<Binding> project_bindings;
   // Token exchange quota at the local STS, per project per minute (the real default is 6,000).
   int sts_exchanges_per_minute = 6000;
+
+  bool operator==(const GoogleCloud&) const = default;
 };
 
 // What the node metadata server does for a caller that is not a known pod, or is a hostNetwork pod.
@@ -126,6 +149,8 @@ struct MetadataOptions {
   UnknownCallerPolicy unknown_caller = UnknownCallerPolicy::kDeny;
   // The Google service account the node itself runs as, served under kNodeIdentity.
   std::string node_service_account;
+
+  bool operator==(const MetadataOptions&) const = default;
 };
 
 struct World {
@@ -156,6 +181,8 @@ struct World {
     return "https://container.googleapis.com/v1/projects/" + project.id + "/locations/" + cluster.location +
            "/clusters/" + cluster.name;
   }
+
+  bool operator==(const World&) const = default;
 };
 
 }  // namespace wims::config
