@@ -369,3 +369,53 @@ TEST(WorldLoaderTest, FileErrorsNameTheFile) {
 
 }  // namespace
 }  // namespace wims::config
+
+namespace wims::config {
+namespace {
+
+// The built-in world as docs/configuration.md shows it: the loader's defaults must rebuild default_world().
+TEST(WorldLoaderTest, DocumentedBuiltInWorldIsTheDefaultWorld) {
+  constexpr char kDocumented[] = R"(
+project: {id: wims-local, number: 123456789012, awsAccountId: "111122223333", awsRegion: us-east-1}
+cluster: {name: wims, location: us-central1-a}
+node: {name: wims-node-1}
+namespaces: [default]
+serviceAccounts:
+  - namespace: default
+    name: demo
+    annotations:
+      iam.gke.io/gcp-service-account: demo@wims-local.iam.gserviceaccount.com
+      eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/wims-demo
+pods:
+  - namespace: default
+    name: demo
+    serviceAccountName: demo
+    ips: [127.0.0.1, "::1"]
+    labels: {app: demo}
+google:
+  serviceAccounts:
+    - email: demo@wims-local.iam.gserviceaccount.com
+      displayName: wims demo workload
+      bindings:
+        - role: roles/iam.workloadIdentityUser
+          members:
+            - principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/wims-local.svc.id.goog/subject/ns/default/sa/demo
+  buckets:
+    - name: wims-demo-bucket
+      objects:
+        - name: hello.txt
+          content: "hello from wims\n"
+      bindings:
+        - role: roles/storage.objectViewer
+          members: ["serviceAccount:demo@wims-local.iam.gserviceaccount.com"]
+)";
+  absl::StatusOr<World> world = load_world_yaml(kDocumented, "docs");
+  ASSERT_TRUE(world.ok()) << world.status();
+  World expected = default_world();
+  // The loader appends the implicit `default` KSA after the declared ones.
+  std::swap(expected.service_accounts[0], expected.service_accounts[1]);
+  EXPECT_EQ(*world, expected);
+}
+
+}  // namespace
+}  // namespace wims::config
