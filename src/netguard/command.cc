@@ -30,7 +30,8 @@ int report(const absl::Status& status, std::ostream& err) {
 
 // Blocks until SIGINT or SIGTERM. The signals are blocked first so the Reconciler thread (created after)
 // inherits the mask and sigwait() is the only receiver.
-int watch(const Options& options, absl::Duration interval, std::ostream& out, std::ostream& err) {
+int watch(const Options& options, absl::Duration interval, bool events, std::ostream& out,
+          std::ostream& err) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -49,8 +50,10 @@ int watch(const Options& options, absl::Duration interval, std::ostream& out, st
     return report(backend.status(), err);
   }
   std::unique_ptr<ChangeFeed> feed;
-  if (auto netlink = NetlinkChangeFeed::create(); netlink.ok()) {
+  if (auto netlink = NetlinkChangeFeed::create(); events && netlink.ok()) {
     feed = std::move(*netlink);
+  } else if (!events) {
+    feed = std::make_unique<PeriodicOnlyFeed>();
   } else {
     spdlog::warn("netguard: no nftables events ({}); checking every {} only", netlink.status().ToString(),
                  absl::FormatDuration(interval));
@@ -85,6 +88,7 @@ int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::
   uint16_t port = 0;
   uint32_t exempt_uid = 0;
   bool json = false;
+  bool no_events = false;
 
   auto add_common = [&](CLI::App* sub) {
     sub->add_option("--table", table, "nftables table (family inet) owned by wims")
@@ -131,6 +135,7 @@ int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::
   watch_cmd->add_option("--exempt-uid", exempt_uid, "sidecar: uid that is not redirected");
   watch_cmd->add_option("--interval", interval_text, "backstop check interval (e.g. 30s)")
       ->capture_default_str();
+  watch_cmd->add_flag("--no-events", no_events, "do not subscribe to nftables events (periodic checks only)");
   add_family(watch_cmd);
   add_common(watch_cmd);
 
@@ -171,7 +176,7 @@ int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::
     if (!absl::ParseDuration(to_absl(interval_text), &interval) || interval <= absl::ZeroDuration()) {
       return usage_error(absl::InvalidArgumentError("--interval must be a positive duration like 30s"));
     }
-    return watch(options, interval, out, err);
+    return watch(options, interval, !no_events, out, err);
   }
   if (sidecar_cmd->parsed()) {
     options.mode = Mode::kSidecar;

@@ -5,7 +5,7 @@
 //   netguard remove [--table T]
 //   netguard status [--json] [--table T]
 //   netguard sidecar-init --port P --exempt-uid U [--family ...]
-//   netguard watch --mode restrict|redirect|sidecar [--port P] [--exempt-uid U] [--interval 30s]
+//   netguard watch --mode restrict|redirect|sidecar [--port P] [--exempt-uid U] [--interval 30s] [--no-events]
 //       (apply, then reconcile until SIGINT/SIGTERM; the `wims up`/`wims node` wiring embeds a Reconciler
 //       instead)
 //
