@@ -94,7 +94,8 @@ class FakeGoogleCredentials final : public broker::GoogleCredentials {
     last_caller = caller;
     last_scopes = scopes;
     if (!access_status.ok()) co_return access_status;
-    co_return broker::AccessToken{"ya29.fake-" + caller.pod.name, clock_.now() + absl::Seconds(3599)};
+    co_return broker::AccessToken{"ya29.fake-" + caller.pod.name,
+                                  expiry.value_or(clock_.now() + absl::Seconds(3599))};
   }
 
   boost::asio::awaitable<absl::StatusOr<std::string>> id_token(const broker::Caller& caller,
@@ -123,6 +124,7 @@ class FakeGoogleCredentials final : public broker::GoogleCredentials {
   }
 
   absl::Status access_status;
+  std::optional<absl::Time> expiry;  // of access tokens; default: an hour minus a second from now
   absl::Status id_status;
   int access_calls = 0;
   int id_calls = 0;
