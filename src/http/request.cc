@@ -14,6 +14,8 @@ namespace {
 // (a bad percent-escape) has no parameters: the server rejects such targets before any handler runs.
 template <class Visit>
 void for_each_param(std::string_view query, std::string_view name, Visit visit) {
+  // An empty view may have a null data pointer, which Boost.URL 1.81's parse_query does not accept.
+  if (query.empty()) return;
   boost::urls::string_view text(query.data(), query.size());
   // Validate first: the params_view constructor throws on an invalid query.
   if (!boost::urls::parse_query(text)) return;
