@@ -28,13 +28,16 @@ std::string sha256(std::string_view data) {
 }
 
 // Google-style message for a JSON value of the wrong type.
-absl::Status wrong_type(std::string_view path, std::string_view proto_type, const boost::json::value& v) {
-  return invalid(fmt::format("Invalid value at '{}' ({}), {}", path, proto_type, boost::json::serialize(v)));
+absl::Status wrong_type(std::string_view path, std::string_view proto_type,
+                        const boost::json::value& v) {
+  return invalid(
+      fmt::format("Invalid value at '{}' ({}), {}", path, proto_type, boost::json::serialize(v)));
 }
 
 absl::Status unknown_field(std::string_view name, std::string_view path) {
   return invalid(
-      fmt::format("Invalid JSON payload received. Unknown name \"{}\" at '{}': Cannot find field.", name, path));
+      fmt::format("Invalid JSON payload received. Unknown name \"{}\" at '{}': Cannot find field.",
+                  name, path));
 }
 
 absl::StatusOr<std::string> get_string(const boost::json::value& v, std::string_view path) {
@@ -44,14 +47,16 @@ absl::StatusOr<std::string> get_string(const boost::json::value& v, std::string_
 
 // proto3 JSON: an int32 may be a number or a decimal string.
 absl::StatusOr<int> get_int32(const boost::json::value& v, std::string_view path) {
-  if (v.is_int64() && v.as_int64() >= INT32_MIN && v.as_int64() <= INT32_MAX) return static_cast<int>(v.as_int64());
+  if (v.is_int64() && v.as_int64() >= INT32_MIN && v.as_int64() <= INT32_MAX)
+    return static_cast<int>(v.as_int64());
   if (v.is_uint64() && v.as_uint64() <= INT32_MAX) return static_cast<int>(v.as_uint64());
   if (v.is_double() && v.as_double() == static_cast<double>(static_cast<int>(v.as_double()))) {
     return static_cast<int>(v.as_double());
   }
   if (v.is_string()) {
     std::string s(v.as_string().data(), v.as_string().size());
-    if (!s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos) return std::stoi(s);
+    if (!s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos)
+      return std::stoi(s);
   }
   return wrong_type(path, "TYPE_INT32", v);
 }
@@ -68,7 +73,8 @@ absl::StatusOr<BindingSpec> binding_from_json(const boost::json::value& v, std::
       if (!value.is_array()) return wrong_type(field_path, "TYPE_STRING", value);
       size_t j = 0;
       for (const auto& m : value.as_array()) {
-        WIMS_ASSIGN_OR_RETURN(std::string member, get_string(m, fmt::format("{}[{}]", field_path, j++)));
+        WIMS_ASSIGN_OR_RETURN(std::string member,
+                              get_string(m, fmt::format("{}[{}]", field_path, j++)));
         spec.members.push_back(std::move(member));
       }
     } else if (k == "condition") {
@@ -91,7 +97,8 @@ absl::StatusOr<BindingSpec> binding_from_json(const boost::json::value& v, std::
       }
       // A condition object without an expression is a client error, not "no condition".
       if (spec.condition_expression.empty()) {
-        return invalid(fmt::format("{}.expression: a condition must have an expression", field_path));
+        return invalid(
+            fmt::format("{}.expression: a condition must have an expression", field_path));
       }
     } else {
       return unknown_field(k, path);
@@ -136,13 +143,15 @@ absl::StatusOr<AllowPolicy> AllowPolicy::from_json_value(const boost::json::valu
     } else if (k == "etag") {
       WIMS_ASSIGN_OR_RETURN(request_etag, get_string(v, "policy.etag"));
       if (!base64_decode(request_etag).ok()) {
-        return invalid(fmt::format("Invalid value at 'policy.etag' (TYPE_BYTES), \"{}\"", request_etag));
+        return invalid(
+            fmt::format("Invalid value at 'policy.etag' (TYPE_BYTES), \"{}\"", request_etag));
       }
     } else if (k == "bindings") {
       if (!v.is_array()) return wrong_type("policy.bindings", "TYPE_MESSAGE", v);
       size_t i = 0;
       for (const auto& b : v.as_array()) {
-        WIMS_ASSIGN_OR_RETURN(BindingSpec spec, binding_from_json(b, fmt::format("policy.bindings[{}]", i++)));
+        WIMS_ASSIGN_OR_RETURN(BindingSpec spec,
+                              binding_from_json(b, fmt::format("policy.bindings[{}]", i++)));
         specs.push_back(std::move(spec));
       }
     } else if (k == "auditConfigs") {
@@ -154,7 +163,8 @@ absl::StatusOr<AllowPolicy> AllowPolicy::from_json_value(const boost::json::valu
   return build(specs, version, std::move(request_etag), true);
 }
 
-absl::StatusOr<AllowPolicy> AllowPolicy::create(const std::vector<BindingSpec>& bindings, int version) {
+absl::StatusOr<AllowPolicy> AllowPolicy::create(const std::vector<BindingSpec>& bindings,
+                                                int version) {
   return build(bindings, version, "", false);
 }
 
@@ -170,15 +180,16 @@ absl::StatusOr<AllowPolicy> AllowPolicy::build(const std::vector<BindingSpec>& s
     return invalid(fmt::format("Invalid policy version {}: valid values are 0, 1 and 3", version));
   }
   if (any_condition && version < 3) {
-    return invalid(fmt::format("The policy has conditional role bindings, so its version must be 3 (got {})",
-                               version));
+    return invalid(fmt::format(
+        "The policy has conditional role bindings, so its version must be 3 (got {})", version));
   }
 
   AllowPolicy policy;
   policy.version_ = version;
   policy.request_etag_ = std::move(request_etag);
-  std::map<std::string, size_t> index_by_key;        // role + condition -> binding index
-  std::map<std::string, size_t> conditional_counts;  // role + member -> number of conditional bindings
+  std::map<std::string, size_t> index_by_key;  // role + condition -> binding index
+  std::map<std::string, size_t>
+      conditional_counts;  // role + member -> number of conditional bindings
   std::vector<std::set<std::string>> seen_members;
   size_t total_members = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -186,14 +197,16 @@ absl::StatusOr<AllowPolicy> AllowPolicy::build(const std::vector<BindingSpec>& s
     const std::string path = fmt::format("{}[{}]", prefix, i);
     if (spec.role.empty()) return invalid(fmt::format("{}.role: a role must be specified", path));
     if (find_role(spec.role) == nullptr) {
-      return invalid(fmt::format("{}.role: Role ({}) does not exist or is not supported by wims", path, spec.role));
+      return invalid(fmt::format("{}.role: Role ({}) does not exist or is not supported by wims",
+                                 path, spec.role));
     }
     Binding binding;
     binding.role = spec.role;
     for (size_t j = 0; j < spec.members.size(); ++j) {
       auto member = Member::parse(spec.members[j]);
       if (!member.ok()) {
-        return invalid(fmt::format("{}.members[{}]: {}", path, j, to_std(member.status().message())));
+        return invalid(
+            fmt::format("{}.members[{}]: {}", path, j, to_std(member.status().message())));
       }
       binding.members.push_back(std::move(*member));
     }
@@ -204,35 +217,39 @@ absl::StatusOr<AllowPolicy> AllowPolicy::build(const std::vector<BindingSpec>& s
       if (spec.condition_expression.empty()) {
         return invalid(fmt::format("{}.expression: a condition must have an expression", cpath));
       }
-      if (spec.condition_title.empty()) return invalid(fmt::format("{}.title: a condition title is required", cpath));
+      if (spec.condition_title.empty())
+        return invalid(fmt::format("{}.title: a condition title is required", cpath));
       if (spec.condition_title.size() > kMaxConditionTitleLength) {
         return invalid(fmt::format("{}.title: the title is longer than {} characters", cpath,
                                    kMaxConditionTitleLength));
       }
       if (spec.condition_description.size() > kMaxConditionDescriptionLength) {
-        return invalid(fmt::format("{}.description: the description is longer than {} characters", cpath,
-                                   kMaxConditionDescriptionLength));
+        return invalid(fmt::format("{}.description: the description is longer than {} characters",
+                                   cpath, kMaxConditionDescriptionLength));
       }
       if (is_basic_role(spec.role)) {
-        return invalid(fmt::format("{}: Conditions are not supported on basic roles ({}); use a predefined role",
-                                   path, spec.role));
+        return invalid(fmt::format(
+            "{}: Conditions are not supported on basic roles ({}); use a predefined role", path,
+            spec.role));
       }
       for (const auto& m : binding.members) {
         if (m.is_public()) {
-          return invalid(fmt::format("{}: Conditions are not supported on bindings with {}", path, m.to_string()));
+          return invalid(fmt::format("{}: Conditions are not supported on bindings with {}", path,
+                                     m.to_string()));
         }
       }
       auto compiled = Condition::compile(spec.condition_expression);
       if (!compiled.ok()) {
-        return invalid(fmt::format("Condition expression could not be parsed ({}.expression): {}", cpath,
-                                   to_std(compiled.status().message())));
+        return invalid(fmt::format("Condition expression could not be parsed ({}.expression): {}",
+                                   cpath, to_std(compiled.status().message())));
       }
       binding.condition = BindingCondition{spec.condition_title, spec.condition_description,
                                            spec.condition_expression, std::move(*compiled)};
     }
     std::string key = spec.role;
     if (has_condition) {
-      key += '\0' + spec.condition_title + '\0' + spec.condition_description + '\0' + spec.condition_expression;
+      key += '\0' + spec.condition_title + '\0' + spec.condition_description + '\0' +
+             spec.condition_expression;
     }
     auto [it, inserted] = index_by_key.emplace(key, policy.bindings_.size());
     if (inserted) {
@@ -245,17 +262,20 @@ absl::StatusOr<AllowPolicy> AllowPolicy::build(const std::vector<BindingSpec>& s
     for (auto& m : binding.members) {
       std::string text = m.to_string();
       if (!seen_members[it->second].insert(text).second) continue;
-      if (has_condition && ++conditional_counts[spec.role + '\0' + text] > kMaxConditionalBindingsPerRoleAndMember) {
-        return invalid(fmt::format("{}: more than {} conditional bindings for role {} and member {}", path,
-                                   kMaxConditionalBindingsPerRoleAndMember, spec.role, text));
+      if (has_condition &&
+          ++conditional_counts[spec.role + '\0' + text] > kMaxConditionalBindingsPerRoleAndMember) {
+        return invalid(
+            fmt::format("{}: more than {} conditional bindings for role {} and member {}", path,
+                        kMaxConditionalBindingsPerRoleAndMember, spec.role, text));
       }
       target.members.push_back(std::move(m));
       ++total_members;
     }
   }
   if (total_members > kMaxMembers) {
-    return invalid(fmt::format("The number of members in the policy ({}) is larger than the maximum allowed size {}.",
-                               total_members, kMaxMembers));
+    return invalid(fmt::format(
+        "The number of members in the policy ({}) is larger than the maximum allowed size {}.",
+        total_members, kMaxMembers));
   }
   std::erase_if(policy.bindings_, [](const Binding& b) { return b.members.empty(); });
 
@@ -281,7 +301,8 @@ boost::json::object AllowPolicy::to_json_value(int requested_policy_version) con
     std::string role = b.role;
     if (downgrade && b.condition) {
       // Google renames conditional roles for clients that cannot see conditions.
-      std::string digest = hex_encode(sha256(b.condition->title + '\0' + b.condition->expression)).substr(0, 20);
+      std::string digest =
+          hex_encode(sha256(b.condition->title + '\0' + b.condition->expression)).substr(0, 20);
       role += "_withcond_" + digest;
     }
     o["role"] = role;

@@ -9,12 +9,13 @@
 
 namespace wims::iam {
 
-Decision Authorizer::check(const Caller& caller, std::string_view permission, const ResourceRef& resource) const {
+Decision Authorizer::check(const Caller& caller, std::string_view permission,
+                           const ResourceRef& resource) const {
   return check_at(caller, permission, resource, clock_.now());
 }
 
-Decision Authorizer::check_at(const Caller& caller, std::string_view permission, const ResourceRef& resource,
-                              absl::Time request_time) const {
+Decision Authorizer::check_at(const Caller& caller, std::string_view permission,
+                              const ResourceRef& resource, absl::Time request_time) const {
   Decision decision;
   if (caller.kind() == Caller::Kind::kAdmin) {
     decision.allowed = true;
@@ -40,8 +41,9 @@ Decision Authorizer::check_at(const Caller& caller, std::string_view permission,
         }
         absl::StatusOr<bool> holds = binding.condition->compiled.evaluate(*context);
         if (!holds.ok()) {
-          condition_errors.push_back(fmt::format("condition '{}' of {} on {} failed: {}", binding.condition->title,
-                                                 binding.role, node.resource_name, to_std(holds.status().message())));
+          condition_errors.push_back(
+              fmt::format("condition '{}' of {} on {} failed: {}", binding.condition->title,
+                          binding.role, node.resource_name, to_std(holds.status().message())));
           continue;
         }
         if (!*holds) continue;
@@ -53,7 +55,8 @@ Decision Authorizer::check_at(const Caller& caller, std::string_view permission,
       if (binding.condition) decision.granting_condition_title = binding.condition->title;
       decision.reason = fmt::format("granted by {} on {} to {}", binding.role, node.resource_name,
                                     decision.granting_member);
-      if (binding.condition) decision.reason += fmt::format(" (condition '{}')", binding.condition->title);
+      if (binding.condition)
+        decision.reason += fmt::format(" (condition '{}')", binding.condition->title);
       return decision;
     }
   }

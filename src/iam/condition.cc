@@ -26,7 +26,8 @@ absl::StatusOr<Condition> Condition::compile(std::string_view expression) {
 
 absl::StatusOr<bool> Condition::evaluate(const ConditionContext& context) const {
   internal::Value v = internal::evaluate(*program_->root, context);
-  if (v.is_error()) return absl::InvalidArgumentError(fmt::format("evaluation error: {}", v.error_message()));
+  if (v.is_error())
+    return absl::InvalidArgumentError(fmt::format("evaluation error: {}", v.error_message()));
   if (!v.is_bool()) {
     return absl::InvalidArgumentError(
         fmt::format("the condition evaluated to {}, not a bool", internal::type_name(v.kind())));

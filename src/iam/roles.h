@@ -1,11 +1,12 @@
-// The predefined IAM roles wims knows and the permissions each grants: the basic roles (roles/owner,
-// roles/editor, roles/viewer), the IAM service-account roles (roles/iam.workloadIdentityUser,
-// roles/iam.serviceAccountTokenCreator, roles/iam.serviceAccountOpenIdTokenCreator,
-// roles/iam.serviceAccountUser) and the Cloud Storage roles (roles/storage.objectViewer, objectCreator,
-// objectAdmin, admin, legacyBucketReader). A policy naming any other role is rejected when it is set.
+// The predefined IAM roles wims knows and the permissions each grants: the basic roles
+// (roles/owner, roles/editor, roles/viewer), the IAM service-account roles
+// (roles/iam.workloadIdentityUser, roles/iam.serviceAccountTokenCreator,
+// roles/iam.serviceAccountOpenIdTokenCreator, roles/iam.serviceAccountUser) and the Cloud Storage
+// roles (roles/storage.objectViewer, objectCreator, objectAdmin, admin, legacyBucketReader). A
+// policy naming any other role is rejected when it is set.
 //
-// The permission sets of the predefined roles follow Google's role reference for the permissions wims
-// implements; the basic roles are approximations (owner: everything; editor: everything except
+// The permission sets of the predefined roles follow Google's role reference for the permissions
+// wims implements; the basic roles are approximations (owner: everything; editor: everything except
 // *.setIamPolicy and token minting; viewer: get/list/getIamPolicy, no object data).
 //
 // A static, immutable catalog; thread-safe.

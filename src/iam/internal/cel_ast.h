@@ -1,6 +1,7 @@
-// Internal to wims::iam (IAM Conditions): the syntax tree of a CEL expression. The parser builds it, the
-// checker annotates it (types, resolved attributes, candidate overloads) and the evaluator walks it. After
-// compile a tree is never mutated, so one tree is evaluated concurrently from any thread.
+// Internal to wims::iam (IAM Conditions): the syntax tree of a CEL expression. The parser builds
+// it, the checker annotates it (types, resolved attributes, candidate overloads) and the evaluator
+// walks it. After compile a tree is never mutated, so one tree is evaluated concurrently from any
+// thread.
 #pragma once
 
 #include <memory>
@@ -17,8 +18,8 @@ enum class NodeKind {
   kLiteral,  // literal
   kIdent,    // name: request | resource | api
   kSelect,   // args[0].name
-  kCall,     // name(args...), receiver-style when `receiver` (args[0] is the receiver); operators are calls
-             // named like cel-go: _==_ _!=_ _<_ _<=_ _>_ _>=_ _+_ _-_ _*_ _/_ _%_ _in_ -_ _[_]
+  kCall,  // name(args...), receiver-style when `receiver` (args[0] is the receiver); operators are
+          // calls named like cel-go: _==_ _!=_ _<_ _<=_ _>_ _>=_ _+_ _-_ _*_ _/_ _%_ _in_ -_ _[_]
   kList,     // [args...]
   kAnd,      // args[0] && args[1]
   kOr,       // args[0] || args[1]
@@ -41,10 +42,12 @@ struct Node {
   // Filled by the checker.
   Type type;
   Attribute attribute = Attribute::kNone;
-  std::vector<const Overload*> overloads;  // kCall: the statically possible overloads, in table order
+  std::vector<const Overload*>
+      overloads;  // kCall: the statically possible overloads, in table order
 };
 
-// A compiled condition: the source and its checked tree. Immutable; shared by copies of a Condition.
+// A compiled condition: the source and its checked tree. Immutable; shared by copies of a
+// Condition.
 struct Program {
   std::string expression;
   std::unique_ptr<Node> root;

@@ -1,8 +1,8 @@
-// Internal to wims::iam (IAM Conditions): the CEL type checker. Resolves identifiers and field selections
-// to the IAM attributes (request.time, resource.name/type/service), resolves every call to its possible
-// overloads, infers static types, validates literal timestamps / durations / time zones / extract templates
-// (folding timestamp('...') and duration('...') to literals) and rejects anything unknown or ill-typed with
-// "line:col: what". Stateless; thread-safe.
+// Internal to wims::iam (IAM Conditions): the CEL type checker. Resolves identifiers and field
+// selections to the IAM attributes (request.time, resource.name/type/service), resolves every call
+// to its possible overloads, infers static types, validates literal timestamps / durations / time
+// zones / extract templates (folding timestamp('...') and duration('...') to literals) and rejects
+// anything unknown or ill-typed with "line:col: what". Stateless; thread-safe.
 #pragma once
 
 #include <string_view>

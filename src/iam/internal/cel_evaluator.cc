@@ -14,13 +14,16 @@ bool runtime_compatible(TypeKind param, const Value& v) {
     case TypeKind::kDyn:
     case TypeKind::kRequest:
     case TypeKind::kResource:
-    case TypeKind::kApi: return true;
-    default: return param == v.kind();
+    case TypeKind::kApi:
+      return true;
+    default:
+      return param == v.kind();
   }
 }
 
 Value logical(const Node& n, const ConditionContext& ctx, bool is_and) {
-  // The deciding value: false for &&, true for ||. Either side may decide, even if the other is an error.
+  // The deciding value: false for &&, true for ||. Either side may decide, even if the other is an
+  // error.
   const bool decisive = !is_and;
   Value left = evaluate(*n.args[0], ctx);
   if (left.is_bool() && left.as_bool() == decisive) return Value(decisive);
@@ -29,8 +32,9 @@ Value logical(const Node& n, const ConditionContext& ctx, bool is_and) {
   if (left.is_error()) return left;
   if (right.is_error()) return right;
   if (!left.is_bool() || !right.is_bool()) {
-    return Value::error(fmt::format("no matching overload for '{}' applied to ({}, {})", is_and ? "&&" : "||",
-                                    type_name(left.kind()), type_name(right.kind())));
+    return Value::error(fmt::format("no matching overload for '{}' applied to ({}, {})",
+                                    is_and ? "&&" : "||", type_name(left.kind()),
+                                    type_name(right.kind())));
   }
   return Value(!decisive);
 }
@@ -60,15 +64,22 @@ Value call(const Node& n, const ConditionContext& ctx) {
 
 Value evaluate(const Node& n, const ConditionContext& ctx) {
   switch (n.kind) {
-    case NodeKind::kLiteral: return n.literal;
-    case NodeKind::kIdent: return Value();  // a receiver placeholder: the builtin reads the context
+    case NodeKind::kLiteral:
+      return n.literal;
+    case NodeKind::kIdent:
+      return Value();  // a receiver placeholder: the builtin reads the context
     case NodeKind::kSelect:
       switch (n.attribute) {
-        case Attribute::kRequestTime: return Value(ctx.request_time);
-        case Attribute::kResourceName: return Value(ctx.resource.name);
-        case Attribute::kResourceType: return Value(ctx.resource.type);
-        case Attribute::kResourceService: return Value(ctx.resource.service);
-        case Attribute::kNone: break;
+        case Attribute::kRequestTime:
+          return Value(ctx.request_time);
+        case Attribute::kResourceName:
+          return Value(ctx.resource.name);
+        case Attribute::kResourceType:
+          return Value(ctx.resource.type);
+        case Attribute::kResourceService:
+          return Value(ctx.resource.service);
+        case Attribute::kNone:
+          break;
       }
       return Value::error("unresolved attribute " + n.name);
     case NodeKind::kList: {
@@ -81,21 +92,28 @@ Value evaluate(const Node& n, const ConditionContext& ctx) {
       }
       return Value(std::move(items));
     }
-    case NodeKind::kAnd: return logical(n, ctx, true);
-    case NodeKind::kOr: return logical(n, ctx, false);
+    case NodeKind::kAnd:
+      return logical(n, ctx, true);
+    case NodeKind::kOr:
+      return logical(n, ctx, false);
     case NodeKind::kNot: {
       Value v = evaluate(*n.args[0], ctx);
       if (v.is_error()) return v;
-      if (!v.is_bool()) return Value::error("no matching overload for '!' applied to (" + type_name(v.kind()) + ")");
+      if (!v.is_bool())
+        return Value::error("no matching overload for '!' applied to (" + type_name(v.kind()) +
+                            ")");
       return Value(!v.as_bool());
     }
     case NodeKind::kTernary: {
       Value c = evaluate(*n.args[0], ctx);
       if (c.is_error()) return c;
-      if (!c.is_bool()) return Value::error("no matching overload for '?:' applied to (" + type_name(c.kind()) + ")");
+      if (!c.is_bool())
+        return Value::error("no matching overload for '?:' applied to (" + type_name(c.kind()) +
+                            ")");
       return evaluate(*n.args[c.as_bool() ? 1 : 2], ctx);
     }
-    case NodeKind::kCall: return call(n, ctx);
+    case NodeKind::kCall:
+      return call(n, ctx);
   }
   return Value::error("unsupported expression");
 }

@@ -1,6 +1,7 @@
-// Internal to wims::iam (IAM Conditions): the CEL evaluator, a tree walk over a checked Node. Errors are
-// values; && and || absorb them when the other side decides (false && err == false, true || err == true, in
-// either order). Reads only the tree and the context, so any number of threads may evaluate one tree.
+// Internal to wims::iam (IAM Conditions): the CEL evaluator, a tree walk over a checked Node.
+// Errors are values; && and || absorb them when the other side decides (false && err == false, true
+// || err == true, in either order). Reads only the tree and the context, so any number of threads
+// may evaluate one tree.
 #pragma once
 
 #include "iam/condition.h"

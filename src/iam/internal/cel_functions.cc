@@ -20,7 +20,8 @@ using K = TypeKind;
 Value err(std::string message) { return Value::error(std::move(message)); }
 Value overflow() { return err("integer overflow"); }
 
-// ---- arithmetic -------------------------------------------------------------------------------------------
+// ---- arithmetic
+// -------------------------------------------------------------------------------------------
 
 Value add_int(const Value* a, const ConditionContext&) {
   int64_t r;
@@ -76,12 +77,22 @@ Value mod_uint(const Value* a, const ConditionContext&) {
   if (a[1].as_uint() == 0) return err("modulus by zero");
   return Value(a[0].as_uint() % a[1].as_uint());
 }
-Value add_double(const Value* a, const ConditionContext&) { return Value(a[0].as_double() + a[1].as_double()); }
-Value sub_double(const Value* a, const ConditionContext&) { return Value(a[0].as_double() - a[1].as_double()); }
-Value mul_double(const Value* a, const ConditionContext&) { return Value(a[0].as_double() * a[1].as_double()); }
-Value div_double(const Value* a, const ConditionContext&) { return Value(a[0].as_double() / a[1].as_double()); }
+Value add_double(const Value* a, const ConditionContext&) {
+  return Value(a[0].as_double() + a[1].as_double());
+}
+Value sub_double(const Value* a, const ConditionContext&) {
+  return Value(a[0].as_double() - a[1].as_double());
+}
+Value mul_double(const Value* a, const ConditionContext&) {
+  return Value(a[0].as_double() * a[1].as_double());
+}
+Value div_double(const Value* a, const ConditionContext&) {
+  return Value(a[0].as_double() / a[1].as_double());
+}
 Value neg_double(const Value* a, const ConditionContext&) { return Value(-a[0].as_double()); }
-Value add_string(const Value* a, const ConditionContext&) { return Value(a[0].as_string() + a[1].as_string()); }
+Value add_string(const Value* a, const ConditionContext&) {
+  return Value(a[0].as_string() + a[1].as_string());
+}
 Value add_list(const Value* a, const ConditionContext&) {
   std::vector<Value> out = a[0].as_list();
   out.insert(out.end(), a[1].as_list().begin(), a[1].as_list().end());
@@ -115,15 +126,21 @@ Value sub_duration(const Value* a, const ConditionContext&) {
   return checked_duration(a[0].as_duration() - a[1].as_duration());
 }
 
-// ---- comparison -------------------------------------------------------------------------------------------
+// ---- comparison
+// -------------------------------------------------------------------------------------------
 
 std::partial_ordering order(const Value& a, const Value& b) {
   switch (a.kind()) {
-    case K::kInt: return a.as_int() <=> b.as_int();
-    case K::kUint: return a.as_uint() <=> b.as_uint();
-    case K::kDouble: return a.as_double() <=> b.as_double();
-    case K::kString: return a.as_string() <=> b.as_string();
-    case K::kBool: return a.as_bool() <=> b.as_bool();
+    case K::kInt:
+      return a.as_int() <=> b.as_int();
+    case K::kUint:
+      return a.as_uint() <=> b.as_uint();
+    case K::kDouble:
+      return a.as_double() <=> b.as_double();
+    case K::kString:
+      return a.as_string() <=> b.as_string();
+    case K::kBool:
+      return a.as_bool() <=> b.as_bool();
     case K::kTimestamp:
       if (a.as_timestamp() < b.as_timestamp()) return std::partial_ordering::less;
       if (a.as_timestamp() > b.as_timestamp()) return std::partial_ordering::greater;
@@ -132,15 +149,20 @@ std::partial_ordering order(const Value& a, const Value& b) {
       if (a.as_duration() < b.as_duration()) return std::partial_ordering::less;
       if (a.as_duration() > b.as_duration()) return std::partial_ordering::greater;
       return std::partial_ordering::equivalent;
-    default: return std::partial_ordering::unordered;
+    default:
+      return std::partial_ordering::unordered;
   }
 }
 Value less(const Value* a, const ConditionContext&) { return Value(order(a[0], a[1]) < 0); }
 Value less_equal(const Value* a, const ConditionContext&) { return Value(order(a[0], a[1]) <= 0); }
 Value greater(const Value* a, const ConditionContext&) { return Value(order(a[0], a[1]) > 0); }
-Value greater_equal(const Value* a, const ConditionContext&) { return Value(order(a[0], a[1]) >= 0); }
+Value greater_equal(const Value* a, const ConditionContext&) {
+  return Value(order(a[0], a[1]) >= 0);
+}
 Value equal(const Value* a, const ConditionContext&) { return Value(values_equal(a[0], a[1])); }
-Value not_equal(const Value* a, const ConditionContext&) { return Value(!values_equal(a[0], a[1])); }
+Value not_equal(const Value* a, const ConditionContext&) {
+  return Value(!values_equal(a[0], a[1]));
+}
 Value in_list(const Value* a, const ConditionContext&) {
   for (const auto& e : a[1].as_list()) {
     if (values_equal(a[0], e)) return Value(true);
@@ -150,7 +172,8 @@ Value in_list(const Value* a, const ConditionContext&) {
 Value index_list_int(const Value* a, const ConditionContext&) {
   int64_t i = a[1].as_int();
   const auto& list = a[0].as_list();
-  if (i < 0 || static_cast<uint64_t>(i) >= list.size()) return err(fmt::format("index out of range: {}", i));
+  if (i < 0 || static_cast<uint64_t>(i) >= list.size())
+    return err(fmt::format("index out of range: {}", i));
   return list[static_cast<size_t>(i)];
 }
 Value index_list_uint(const Value* a, const ConditionContext&) {
@@ -160,7 +183,8 @@ Value index_list_uint(const Value* a, const ConditionContext&) {
   return list[static_cast<size_t>(i)];
 }
 
-// ---- conversions ------------------------------------------------------------------------------------------
+// ---- conversions
+// ------------------------------------------------------------------------------------------
 
 Value identity(const Value* a, const ConditionContext&) { return a[0]; }
 
@@ -170,7 +194,8 @@ Value timestamp_from_string(const Value* a, const ConditionContext&) {
   return Value(*t);
 }
 Value timestamp_from_int(const Value* a, const ConditionContext&) {
-  if (a[0].as_int() < -62135596800 || a[0].as_int() > 253402300799) return err("timestamp out of range");
+  if (a[0].as_int() < -62135596800 || a[0].as_int() > 253402300799)
+    return err("timestamp out of range");
   return Value(absl::FromUnixSeconds(a[0].as_int()));
 }
 Value duration_from_string(const Value* a, const ConditionContext&) {
@@ -221,7 +246,9 @@ Value uint_from_string(const Value* a, const ConditionContext&) {
   }
   return Value(v);
 }
-Value double_from_int(const Value* a, const ConditionContext&) { return Value(static_cast<double>(a[0].as_int())); }
+Value double_from_int(const Value* a, const ConditionContext&) {
+  return Value(static_cast<double>(a[0].as_int()));
+}
 Value double_from_uint(const Value* a, const ConditionContext&) {
   return Value(static_cast<double>(a[0].as_uint()));
 }
@@ -234,8 +261,12 @@ Value double_from_string(const Value* a, const ConditionContext&) {
   }
   return Value(v);
 }
-Value string_from_int(const Value* a, const ConditionContext&) { return Value(fmt::format("{}", a[0].as_int())); }
-Value string_from_uint(const Value* a, const ConditionContext&) { return Value(fmt::format("{}", a[0].as_uint())); }
+Value string_from_int(const Value* a, const ConditionContext&) {
+  return Value(fmt::format("{}", a[0].as_int()));
+}
+Value string_from_uint(const Value* a, const ConditionContext&) {
+  return Value(fmt::format("{}", a[0].as_uint()));
+}
 Value string_from_double(const Value* a, const ConditionContext&) {
   return Value(fmt::format("{}", a[0].as_double()));
 }
@@ -254,10 +285,12 @@ Value string_from_duration(const Value* a, const ConditionContext&) {
   std::string frac = fmt::format("{:09d}", nanos < 0 ? -nanos : nanos);
   while (!frac.empty() && frac.back() == '0') frac.pop_back();
   bool negative = d < absl::ZeroDuration();
-  return Value(fmt::format("{}{}.{}s", negative ? "-" : "", seconds < 0 ? -seconds : seconds, frac));
+  return Value(
+      fmt::format("{}{}.{}s", negative ? "-" : "", seconds < 0 ? -seconds : seconds, frac));
 }
 
-// ---- strings and lists ------------------------------------------------------------------------------------
+// ---- strings and lists
+// ------------------------------------------------------------------------------------
 
 Value size_string(const Value* a, const ConditionContext&) {
   int64_t n = 0;
@@ -279,8 +312,9 @@ Value contains(const Value* a, const ConditionContext&) {
   return Value(absl::StrContains(a[0].as_string(), a[1].as_string()));
 }
 
-// IAM's extract(): the text between the first occurrence of the template's prefix and the next occurrence
-// of its suffix (or the end of the string when the suffix is empty); "" when the template does not match.
+// IAM's extract(): the text between the first occurrence of the template's prefix and the next
+// occurrence of its suffix (or the end of the string when the suffix is empty); "" when the
+// template does not match.
 Value extract(const Value* a, const ConditionContext&) {
   const std::string& s = a[0].as_string();
   const std::string& tmpl = a[1].as_string();
@@ -312,30 +346,50 @@ Value has_only(const Value* a, const ConditionContext&) {
   return Value(true);
 }
 
-// ---- time getters -----------------------------------------------------------------------------------------
+// ---- time getters
+// -----------------------------------------------------------------------------------------
 
-enum class Part { kFullYear, kMonth, kDayOfYear, kDayOfMonth, kDate, kDayOfWeek, kHours, kMinutes, kSeconds,
-                  kMilliseconds };
+enum class Part {
+  kFullYear,
+  kMonth,
+  kDayOfYear,
+  kDayOfMonth,
+  kDate,
+  kDayOfWeek,
+  kHours,
+  kMinutes,
+  kSeconds,
+  kMilliseconds
+};
 
 Value time_part(absl::Time t, const absl::TimeZone& tz, Part part) {
   absl::TimeZone::CivilInfo info = tz.At(t);
   const absl::CivilSecond& cs = info.cs;
   absl::CivilDay day(cs);
   switch (part) {
-    case Part::kFullYear: return Value(static_cast<int64_t>(cs.year()));
-    case Part::kMonth: return Value(static_cast<int64_t>(cs.month() - 1));
-    case Part::kDayOfYear: return Value(static_cast<int64_t>(absl::GetYearDay(day) - 1));
-    case Part::kDayOfMonth: return Value(static_cast<int64_t>(cs.day() - 1));
-    case Part::kDate: return Value(static_cast<int64_t>(cs.day()));
+    case Part::kFullYear:
+      return Value(static_cast<int64_t>(cs.year()));
+    case Part::kMonth:
+      return Value(static_cast<int64_t>(cs.month() - 1));
+    case Part::kDayOfYear:
+      return Value(static_cast<int64_t>(absl::GetYearDay(day) - 1));
+    case Part::kDayOfMonth:
+      return Value(static_cast<int64_t>(cs.day() - 1));
+    case Part::kDate:
+      return Value(static_cast<int64_t>(cs.day()));
     case Part::kDayOfWeek: {
       // absl::Weekday counts from Monday = 0; CEL counts from Sunday = 0.
       int monday_based = static_cast<int>(absl::GetWeekday(day));
       return Value(static_cast<int64_t>((monday_based + 1) % 7));
     }
-    case Part::kHours: return Value(static_cast<int64_t>(cs.hour()));
-    case Part::kMinutes: return Value(static_cast<int64_t>(cs.minute()));
-    case Part::kSeconds: return Value(static_cast<int64_t>(cs.second()));
-    case Part::kMilliseconds: return Value(absl::ToInt64Milliseconds(info.subsecond));
+    case Part::kHours:
+      return Value(static_cast<int64_t>(cs.hour()));
+    case Part::kMinutes:
+      return Value(static_cast<int64_t>(cs.minute()));
+    case Part::kSeconds:
+      return Value(static_cast<int64_t>(cs.second()));
+    case Part::kMilliseconds:
+      return Value(absl::ToInt64Milliseconds(info.subsecond));
   }
   return err("unknown time part");
 }
@@ -354,14 +408,19 @@ template <Part P>
 Value duration_get(const Value* a, const ConditionContext&) {
   absl::Duration d = a[0].as_duration();
   switch (P) {
-    case Part::kHours: return Value(absl::ToInt64Hours(d));
-    case Part::kMinutes: return Value(absl::ToInt64Minutes(d));
-    case Part::kSeconds: return Value(absl::ToInt64Seconds(d));
-    default: return Value(absl::ToInt64Milliseconds(d));
+    case Part::kHours:
+      return Value(absl::ToInt64Hours(d));
+    case Part::kMinutes:
+      return Value(absl::ToInt64Minutes(d));
+    case Part::kSeconds:
+      return Value(absl::ToInt64Seconds(d));
+    default:
+      return Value(absl::ToInt64Milliseconds(d));
   }
 }
 
-// ---- resource tags and api attributes ---------------------------------------------------------------------
+// ---- resource tags and api attributes
+// ---------------------------------------------------------------------
 
 Value match_tag(const Value* a, const ConditionContext& ctx) {
   auto it = ctx.resource.tags.find(a[1].as_string());
@@ -475,8 +534,8 @@ std::vector<Overload> build_table() {
   member("extract", {K::kString, K::kString}, K::kString, extract);
   member("hasOnly", {K::kList, K::kList}, K::kBool, has_only);
   // Time.
-#define WIMS_TIME_GETTER(name, part)                                                      \
-  member(name, {K::kTimestamp}, K::kInt, time_get<part>);                                 \
+#define WIMS_TIME_GETTER(name, part)                      \
+  member(name, {K::kTimestamp}, K::kInt, time_get<part>); \
   member(name, {K::kTimestamp, K::kString}, K::kInt, time_get_tz<part>);
   WIMS_TIME_GETTER("getFullYear", Part::kFullYear)
   WIMS_TIME_GETTER("getMonth", Part::kMonth)
@@ -531,7 +590,8 @@ absl::StatusOr<absl::TimeZone> parse_time_zone(std::string_view name) {
     if (digit(s[0]) && digit(s[1]) && digit(s[3]) && digit(s[4])) {
       int hours = (s[0] - '0') * 10 + (s[1] - '0');
       int minutes = (s[3] - '0') * 10 + (s[4] - '0');
-      if (hours <= 23 && minutes <= 59) return absl::FixedTimeZone(sign * (hours * 3600 + minutes * 60));
+      if (hours <= 23 && minutes <= 59)
+        return absl::FixedTimeZone(sign * (hours * 3600 + minutes * 60));
     }
     return absl::InvalidArgumentError(fmt::format("invalid time zone offset '{}'", name));
   }
@@ -546,20 +606,23 @@ absl::StatusOr<absl::TimeZone> parse_time_zone(std::string_view name) {
 absl::StatusOr<absl::Time> parse_timestamp(std::string_view text) {
   auto t = parse_rfc3339(text);
   if (!t.ok()) {
-    return absl::InvalidArgumentError(
-        fmt::format("invalid timestamp '{}': expected RFC 3339 such as 2024-01-01T00:00:00Z", text));
+    return absl::InvalidArgumentError(fmt::format(
+        "invalid timestamp '{}': expected RFC 3339 such as 2024-01-01T00:00:00Z", text));
   }
-  if (!timestamp_in_range(*t)) return absl::InvalidArgumentError(fmt::format("timestamp '{}' out of range", text));
+  if (!timestamp_in_range(*t))
+    return absl::InvalidArgumentError(fmt::format("timestamp '{}' out of range", text));
   return *t;
 }
 
 absl::StatusOr<absl::Duration> parse_duration(std::string_view text) {
   absl::Duration d;
-  if (text.empty() || absl::StrContains(to_absl(text), "inf") || !absl::ParseDuration(std::string(text), &d)) {
-    return absl::InvalidArgumentError(
-        fmt::format("invalid duration '{}': expected a number with a unit such as 3600s, 1h30m or 1.5h", text));
+  if (text.empty() || absl::StrContains(to_absl(text), "inf") ||
+      !absl::ParseDuration(std::string(text), &d)) {
+    return absl::InvalidArgumentError(fmt::format(
+        "invalid duration '{}': expected a number with a unit such as 3600s, 1h30m or 1.5h", text));
   }
-  if (!duration_in_range(d)) return absl::InvalidArgumentError(fmt::format("duration '{}' out of range", text));
+  if (!duration_in_range(d))
+    return absl::InvalidArgumentError(fmt::format("duration '{}' out of range", text));
   return d;
 }
 
@@ -567,9 +630,12 @@ absl::Status validate_extract_template(std::string_view tmpl) {
   size_t open = tmpl.find('{');
   size_t close = tmpl.find('}');
   if (open == std::string_view::npos || close == std::string_view::npos || close < open + 2 ||
-      tmpl.find('{', open + 1) != std::string_view::npos || tmpl.find('}', close + 1) != std::string_view::npos) {
-    return absl::InvalidArgumentError(fmt::format(
-        "invalid extract template '{}': expected exactly one {{variable}}, e.g. 'projects/{{project}}/'", tmpl));
+      tmpl.find('{', open + 1) != std::string_view::npos ||
+      tmpl.find('}', close + 1) != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        fmt::format("invalid extract template '{}': expected exactly one {{variable}}, e.g. "
+                    "'projects/{{project}}/'",
+                    tmpl));
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,6 @@
-// Internal to wims::iam (IAM Conditions): the function and operator overloads of our CEL subset, and the
-// literal parsers they share with the checker (timestamps, durations, time zones, extract templates).
-// The table is built once and never changes; thread-safe.
+// Internal to wims::iam (IAM Conditions): the function and operator overloads of our CEL subset,
+// and the literal parsers they share with the checker (timestamps, durations, time zones, extract
+// templates). The table is built once and never changes; thread-safe.
 #pragma once
 
 #include <string_view>

@@ -63,9 +63,9 @@ class Lexer {
           if (!s.ok()) return s.status();
           t.kind = TokenKind::kString;
           t.text = std::move(*s);
-        } else if (quote_next && (word == "b" || word == "B" || word == "rb" || word == "br" ||
-                                  word == "RB" || word == "BR" || word == "Rb" || word == "bR" ||
-                                  word == "rB" || word == "Br")) {
+        } else if (quote_next &&
+                   (word == "b" || word == "B" || word == "rb" || word == "br" || word == "RB" ||
+                    word == "BR" || word == "Rb" || word == "bR" || word == "rB" || word == "Br")) {
           return error(start, "bytes literals are not supported in IAM conditions");
         } else {
           t.kind = TokenKind::kIdent;
@@ -107,7 +107,8 @@ class Lexer {
 
   absl::Status lex_number(Token& t) {
     size_t start = pos_;
-    if (src_[pos_] == '0' && pos_ + 1 < src_.size() && (src_[pos_ + 1] == 'x' || src_[pos_ + 1] == 'X')) {
+    if (src_[pos_] == '0' && pos_ + 1 < src_.size() &&
+        (src_[pos_ + 1] == 'x' || src_[pos_ + 1] == 'X')) {
       pos_ += 2;
       size_t digits = pos_;
       while (pos_ < src_.size() && is_hex(src_[pos_])) ++pos_;
@@ -124,7 +125,8 @@ class Lexer {
     if (pos_ < src_.size() && (src_[pos_] == 'e' || src_[pos_] == 'E')) {
       size_t e = pos_ + 1;
       if (e < src_.size() && (src_[e] == '+' || src_[e] == '-')) ++e;
-      if (e >= src_.size() || !is_digit(src_[e])) return error(start, "malformed exponent in number");
+      if (e >= src_.size() || !is_digit(src_[e]))
+        return error(start, "malformed exponent in number");
       is_double = true;
       pos_ = e;
       while (pos_ < src_.size() && is_digit(src_[pos_])) ++pos_;
@@ -141,7 +143,8 @@ class Lexer {
     t.kind = TokenKind::kDouble;
     t.number = d;
     t.text = std::string(text);
-    if (pos_ < src_.size() && is_ident_char(src_[pos_])) return error(pos_, "unexpected character after number");
+    if (pos_ < src_.size() && is_ident_char(src_[pos_]))
+      return error(pos_, "unexpected character after number");
     return absl::OkStatus();
   }
 
@@ -149,7 +152,8 @@ class Lexer {
     uint64_t v = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
     if (ec != std::errc() || end != digits.data() + digits.size()) {
-      return error(start, fmt::format("integer literal '{}' is out of range", src_.substr(start, pos_ - start)));
+      return error(start, fmt::format("integer literal '{}' is out of range",
+                                      src_.substr(start, pos_ - start)));
     }
     t.magnitude = v;
     t.kind = TokenKind::kInt;
@@ -191,15 +195,38 @@ class Lexer {
       if (pos_ >= src_.size()) return error(start, "unterminated string literal");
       char e = src_[pos_++];
       switch (e) {
-        case 'a': out += '\a'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'v': out += '\v'; break;
-        case '\\': case '\'': case '"': case '`': case '?': out += e; break;
-        case 'x': case 'X': case 'u': case 'U': {
+        case 'a':
+          out += '\a';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'v':
+          out += '\v';
+          break;
+        case '\\':
+        case '\'':
+        case '"':
+        case '`':
+        case '?':
+          out += e;
+          break;
+        case 'x':
+        case 'X':
+        case 'u':
+        case 'U': {
           int n = (e == 'x' || e == 'X') ? 2 : e == 'u' ? 4 : 8;
           uint32_t cp = 0;
           for (int i = 0; i < n; ++i) {
@@ -214,7 +241,10 @@ class Lexer {
           append_utf8(out, cp);
           break;
         }
-        case '0': case '1': case '2': case '3': {
+        case '0':
+        case '1':
+        case '2':
+        case '3': {
           uint32_t cp = static_cast<uint32_t>(e - '0');
           for (int i = 0; i < 2; ++i) {
             if (pos_ >= src_.size() || src_[pos_] < '0' || src_[pos_] > '7') {
@@ -225,7 +255,8 @@ class Lexer {
           append_utf8(out, cp);
           break;
         }
-        default: return error(esc, fmt::format("invalid escape sequence '\\{}'", e));
+        default:
+          return error(esc, fmt::format("invalid escape sequence '\\{}'", e));
       }
     }
   }
@@ -246,24 +277,42 @@ class Lexer {
       return absl::OkStatus();
     };
     switch (c) {
-      case '(': return one(TokenKind::kLParen);
-      case ')': return one(TokenKind::kRParen);
-      case '[': return one(TokenKind::kLBracket);
-      case ']': return one(TokenKind::kRBracket);
-      case '{': return one(TokenKind::kLBrace);
-      case '}': return one(TokenKind::kRBrace);
-      case '.': return one(TokenKind::kDot);
-      case ',': return one(TokenKind::kComma);
-      case '?': return one(TokenKind::kQuestion);
-      case ':': return one(TokenKind::kColon);
-      case '-': return one(TokenKind::kMinus);
-      case '+': return one(TokenKind::kPlus);
-      case '*': return one(TokenKind::kStar);
-      case '/': return one(TokenKind::kSlash);
-      case '%': return one(TokenKind::kPercent);
-      case '!': return n == '=' ? two(TokenKind::kNotEqual) : one(TokenKind::kNot);
-      case '<': return n == '=' ? two(TokenKind::kLessEqual) : one(TokenKind::kLess);
-      case '>': return n == '=' ? two(TokenKind::kGreaterEqual) : one(TokenKind::kGreater);
+      case '(':
+        return one(TokenKind::kLParen);
+      case ')':
+        return one(TokenKind::kRParen);
+      case '[':
+        return one(TokenKind::kLBracket);
+      case ']':
+        return one(TokenKind::kRBracket);
+      case '{':
+        return one(TokenKind::kLBrace);
+      case '}':
+        return one(TokenKind::kRBrace);
+      case '.':
+        return one(TokenKind::kDot);
+      case ',':
+        return one(TokenKind::kComma);
+      case '?':
+        return one(TokenKind::kQuestion);
+      case ':':
+        return one(TokenKind::kColon);
+      case '-':
+        return one(TokenKind::kMinus);
+      case '+':
+        return one(TokenKind::kPlus);
+      case '*':
+        return one(TokenKind::kStar);
+      case '/':
+        return one(TokenKind::kSlash);
+      case '%':
+        return one(TokenKind::kPercent);
+      case '!':
+        return n == '=' ? two(TokenKind::kNotEqual) : one(TokenKind::kNot);
+      case '<':
+        return n == '=' ? two(TokenKind::kLessEqual) : one(TokenKind::kLess);
+      case '>':
+        return n == '=' ? two(TokenKind::kGreaterEqual) : one(TokenKind::kGreater);
       case '=':
         if (n == '=') return two(TokenKind::kEqual);
         return error(pos_, "unexpected '=' (use '==' to compare)");
@@ -273,7 +322,8 @@ class Lexer {
       case '|':
         if (n == '|') return two(TokenKind::kOr);
         return error(pos_, "unexpected '|' (use '||')");
-      default: break;
+      default:
+        break;
     }
     if (static_cast<unsigned char>(c) >= 0x80) return error(pos_, "unexpected non-ASCII character");
     return error(pos_, fmt::format("unexpected character '{}'", c));

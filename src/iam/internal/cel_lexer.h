@@ -1,6 +1,7 @@
-// Internal to wims::iam (IAM Conditions): the CEL lexer. Turns an expression into tokens, decoding string
-// literals (quotes ' " ''' """, raw r'...', escapes \n \t \xHH \uHHHH \UHHHHHHHH \ooo ...) and numbers
-// (int, 0x hex, uint with u suffix, double). Bytes literals are rejected. Stateless; thread-safe.
+// Internal to wims::iam (IAM Conditions): the CEL lexer. Turns an expression into tokens, decoding
+// string literals (quotes ' " ''' """, raw r'...', escapes \n \t \xHH \uHHHH \UHHHHHHHH \ooo ...)
+// and numbers (int, 0x hex, uint with u suffix, double). Bytes literals are rejected. Stateless;
+// thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +14,36 @@
 namespace wims::iam::internal {
 
 enum class TokenKind {
-  kEnd, kIdent, kInt, kUint, kDouble, kString,
-  kLParen, kRParen, kLBracket, kRBracket, kLBrace, kRBrace, kDot, kComma, kQuestion, kColon,
-  kNot, kMinus, kPlus, kStar, kSlash, kPercent,
-  kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual, kAnd, kOr,
+  kEnd,
+  kIdent,
+  kInt,
+  kUint,
+  kDouble,
+  kString,
+  kLParen,
+  kRParen,
+  kLBracket,
+  kRBracket,
+  kLBrace,
+  kRBrace,
+  kDot,
+  kComma,
+  kQuestion,
+  kColon,
+  kNot,
+  kMinus,
+  kPlus,
+  kStar,
+  kSlash,
+  kPercent,
+  kLess,
+  kLessEqual,
+  kGreater,
+  kGreaterEqual,
+  kEqual,
+  kNotEqual,
+  kAnd,
+  kOr,
 };
 
 struct Token {

@@ -15,8 +15,8 @@ using NodePtr = std::unique_ptr<Node>;
 // cel-spec langdef: reserved words that may not be used as identifiers.
 bool is_reserved(std::string_view w) {
   static constexpr std::string_view kReserved[] = {
-      "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop",
-      "package", "namespace", "return", "var", "void", "while", "in"};
+      "as",  "break", "const",   "continue",  "else",   "for", "function", "if",    "import",
+      "let", "loop",  "package", "namespace", "return", "var", "void",     "while", "in"};
   for (auto r : kReserved) {
     if (w == r) return true;
   }
@@ -48,7 +48,8 @@ class Parser {
   }
   absl::Status unexpected(std::string_view expected) const {
     const Token& t = peek();
-    std::string found = t.kind == TokenKind::kEnd ? "end of expression" : fmt::format("'{}'", t.text);
+    std::string found =
+        t.kind == TokenKind::kEnd ? "end of expression" : fmt::format("'{}'", t.text);
     if (t.kind == TokenKind::kString) found = "a string literal";
     return error(t.position, fmt::format("Syntax error: expected {}, found {}", expected, found));
   }
@@ -57,7 +58,8 @@ class Parser {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<NodePtr> make(NodeKind kind, size_t pos, std::vector<NodePtr> args, std::string name = {}) {
+  absl::StatusOr<NodePtr> make(NodeKind kind, size_t pos, std::vector<NodePtr> args,
+                               std::string name = {}) {
     auto n = std::make_unique<Node>();
     n->kind = kind;
     n->position = pos;
@@ -65,11 +67,13 @@ class Parser {
     for (const auto& a : args) n->height = std::max(n->height, a->height + 1);
     n->args = std::move(args);
     if (n->height > limits_.max_depth) {
-      return error(pos, fmt::format("expression is nested too deeply (more than {} levels)", limits_.max_depth));
+      return error(pos, fmt::format("expression is nested too deeply (more than {} levels)",
+                                    limits_.max_depth));
     }
     return n;
   }
-  absl::StatusOr<NodePtr> make2(NodeKind kind, size_t pos, NodePtr a, NodePtr b, std::string name = {}) {
+  absl::StatusOr<NodePtr> make2(NodeKind kind, size_t pos, NodePtr a, NodePtr b,
+                                std::string name = {}) {
     std::vector<NodePtr> args;
     args.push_back(std::move(a));
     args.push_back(std::move(b));
@@ -86,8 +90,9 @@ class Parser {
   absl::StatusOr<NodePtr> parse_expr() {
     DepthGuard guard(depth_);
     if (depth_ > limits_.max_depth) {
-      return error(peek().position,
-                   fmt::format("expression is nested too deeply (more than {} levels)", limits_.max_depth));
+      return error(
+          peek().position,
+          fmt::format("expression is nested too deeply (more than {} levels)", limits_.max_depth));
     }
     WIMS_ASSIGN_OR_RETURN(NodePtr cond, parse_or());
     if (peek().kind != TokenKind::kQuestion) return cond;
@@ -138,21 +143,35 @@ class Parser {
       const Token& t = peek();
       std::string op;
       switch (t.kind) {
-        case TokenKind::kLess: op = "_<_"; break;
-        case TokenKind::kLessEqual: op = "_<=_"; break;
-        case TokenKind::kGreater: op = "_>_"; break;
-        case TokenKind::kGreaterEqual: op = "_>=_"; break;
-        case TokenKind::kEqual: op = "_==_"; break;
-        case TokenKind::kNotEqual: op = "_!=_"; break;
+        case TokenKind::kLess:
+          op = "_<_";
+          break;
+        case TokenKind::kLessEqual:
+          op = "_<=_";
+          break;
+        case TokenKind::kGreater:
+          op = "_>_";
+          break;
+        case TokenKind::kGreaterEqual:
+          op = "_>=_";
+          break;
+        case TokenKind::kEqual:
+          op = "_==_";
+          break;
+        case TokenKind::kNotEqual:
+          op = "_!=_";
+          break;
         case TokenKind::kIdent:
           if (t.text == "in") op = "_in_";
           break;
-        default: break;
+        default:
+          break;
       }
       if (op.empty()) return left;
       size_t pos = next().position;
       WIMS_ASSIGN_OR_RETURN(NodePtr right, parse_addition());
-      WIMS_ASSIGN_OR_RETURN(left, make2(NodeKind::kCall, pos, std::move(left), std::move(right), op));
+      WIMS_ASSIGN_OR_RETURN(left,
+                            make2(NodeKind::kCall, pos, std::move(left), std::move(right), op));
     }
   }
 
@@ -162,7 +181,8 @@ class Parser {
       const Token& t = next();
       std::string op = t.kind == TokenKind::kPlus ? "_+_" : "_-_";
       WIMS_ASSIGN_OR_RETURN(NodePtr right, parse_multiplication());
-      WIMS_ASSIGN_OR_RETURN(left, make2(NodeKind::kCall, t.position, std::move(left), std::move(right), op));
+      WIMS_ASSIGN_OR_RETURN(
+          left, make2(NodeKind::kCall, t.position, std::move(left), std::move(right), op));
     }
     return left;
   }
@@ -172,9 +192,12 @@ class Parser {
     while (peek().kind == TokenKind::kStar || peek().kind == TokenKind::kSlash ||
            peek().kind == TokenKind::kPercent) {
       const Token& t = next();
-      std::string op = t.kind == TokenKind::kStar ? "_*_" : t.kind == TokenKind::kSlash ? "_/_" : "_%_";
+      std::string op = t.kind == TokenKind::kStar    ? "_*_"
+                       : t.kind == TokenKind::kSlash ? "_/_"
+                                                     : "_%_";
       WIMS_ASSIGN_OR_RETURN(NodePtr right, parse_unary());
-      WIMS_ASSIGN_OR_RETURN(left, make2(NodeKind::kCall, t.position, std::move(left), std::move(right), op));
+      WIMS_ASSIGN_OR_RETURN(
+          left, make2(NodeKind::kCall, t.position, std::move(left), std::move(right), op));
     }
     return left;
   }
@@ -182,8 +205,9 @@ class Parser {
   absl::StatusOr<NodePtr> parse_unary() {
     DepthGuard guard(depth_);
     if (depth_ > limits_.max_depth) {
-      return error(peek().position,
-                   fmt::format("expression is nested too deeply (more than {} levels)", limits_.max_depth));
+      return error(
+          peek().position,
+          fmt::format("expression is nested too deeply (more than {} levels)", limits_.max_depth));
     }
     if (peek().kind == TokenKind::kNot) {
       size_t pos = next().position;
@@ -203,8 +227,9 @@ class Parser {
         if (lit.kind == TokenKind::kDouble) {
           n->literal = Value(-lit.number);
         } else if (lit.magnitude <= 9223372036854775808ull) {
-          n->literal = Value(lit.magnitude == 9223372036854775808ull ? INT64_MIN
-                                                                     : -static_cast<int64_t>(lit.magnitude));
+          n->literal =
+              Value(lit.magnitude == 9223372036854775808ull ? INT64_MIN
+                                                            : -static_cast<int64_t>(lit.magnitude));
         } else {
           return error(pos, fmt::format("integer literal '-{}' is out of range", lit.text));
         }
@@ -219,7 +244,8 @@ class Parser {
     return parse_member_suffix(std::move(primary));
   }
 
-  absl::StatusOr<std::vector<NodePtr>> parse_arguments(TokenKind close, std::string_view close_text) {
+  absl::StatusOr<std::vector<NodePtr>> parse_arguments(TokenKind close,
+                                                       std::string_view close_text) {
     std::vector<NodePtr> args;
     if (accept(close)) return args;
     while (true) {
@@ -236,10 +262,12 @@ class Parser {
     while (true) {
       if (peek().kind == TokenKind::kDot) {
         size_t pos = next().position;
-        if (peek().kind != TokenKind::kIdent) return unexpected("a field or function name after '.'");
+        if (peek().kind != TokenKind::kIdent)
+          return unexpected("a field or function name after '.'");
         std::string name = next().text;
         if (accept(TokenKind::kLParen)) {
-          WIMS_ASSIGN_OR_RETURN(std::vector<NodePtr> args, parse_arguments(TokenKind::kRParen, ")"));
+          WIMS_ASSIGN_OR_RETURN(std::vector<NodePtr> args,
+                                parse_arguments(TokenKind::kRParen, ")"));
           args.insert(args.begin(), std::move(operand));
           WIMS_ASSIGN_OR_RETURN(operand, make(NodeKind::kCall, pos, std::move(args), name));
           operand->receiver = true;
@@ -252,7 +280,8 @@ class Parser {
         size_t pos = next().position;
         WIMS_ASSIGN_OR_RETURN(NodePtr index, parse_expr());
         WIMS_RETURN_IF_ERROR(expect(TokenKind::kRBracket, "']'"));
-        WIMS_ASSIGN_OR_RETURN(operand, make2(NodeKind::kCall, pos, std::move(operand), std::move(index), "_[_]"));
+        WIMS_ASSIGN_OR_RETURN(
+            operand, make2(NodeKind::kCall, pos, std::move(operand), std::move(index), "_[_]"));
       } else {
         return operand;
       }
@@ -275,28 +304,36 @@ class Parser {
           return error(t.position, fmt::format("integer literal '{}' is out of range", t.text));
         }
         return literal(t, Value(static_cast<int64_t>(t.magnitude)));
-      case TokenKind::kUint: return literal(t, Value(t.magnitude));
-      case TokenKind::kDouble: return literal(t, Value(t.number));
-      case TokenKind::kString: return literal(t, Value(t.text));
+      case TokenKind::kUint:
+        return literal(t, Value(t.magnitude));
+      case TokenKind::kDouble:
+        return literal(t, Value(t.number));
+      case TokenKind::kString:
+        return literal(t, Value(t.text));
       case TokenKind::kLParen: {
         WIMS_ASSIGN_OR_RETURN(NodePtr inner, parse_expr());
         WIMS_RETURN_IF_ERROR(expect(TokenKind::kRParen, "')'"));
         return inner;
       }
       case TokenKind::kLBracket: {
-        WIMS_ASSIGN_OR_RETURN(std::vector<NodePtr> items, parse_arguments(TokenKind::kRBracket, "]"));
+        WIMS_ASSIGN_OR_RETURN(std::vector<NodePtr> items,
+                              parse_arguments(TokenKind::kRBracket, "]"));
         return make(NodeKind::kList, t.position, std::move(items));
       }
-      case TokenKind::kLBrace: return error(t.position, "map and message literals are not supported in IAM conditions");
+      case TokenKind::kLBrace:
+        return error(t.position, "map and message literals are not supported in IAM conditions");
       case TokenKind::kDot:
-        return error(t.position, "fully qualified names ('.name') are not supported in IAM conditions");
+        return error(t.position,
+                     "fully qualified names ('.name') are not supported in IAM conditions");
       case TokenKind::kIdent: {
         if (t.text == "true") return literal(t, Value(true));
         if (t.text == "false") return literal(t, Value(false));
         if (t.text == "null") return literal(t, Value());
-        if (is_reserved(t.text)) return error(t.position, fmt::format("reserved identifier '{}'", t.text));
+        if (is_reserved(t.text))
+          return error(t.position, fmt::format("reserved identifier '{}'", t.text));
         if (accept(TokenKind::kLParen)) {
-          WIMS_ASSIGN_OR_RETURN(std::vector<NodePtr> args, parse_arguments(TokenKind::kRParen, ")"));
+          WIMS_ASSIGN_OR_RETURN(std::vector<NodePtr> args,
+                                parse_arguments(TokenKind::kRParen, ")"));
           return make(NodeKind::kCall, t.position, std::move(args), t.text);
         }
         auto n = std::make_unique<Node>();
@@ -323,8 +360,9 @@ class Parser {
 
 absl::StatusOr<std::unique_ptr<Node>> parse(std::string_view source, const ParseLimits& limits) {
   if (source.size() > limits.max_length) {
-    return absl::InvalidArgumentError(fmt::format("the expression is {} characters long; at most {} are allowed",
-                                                  source.size(), limits.max_length));
+    return absl::InvalidArgumentError(
+        fmt::format("the expression is {} characters long; at most {} are allowed", source.size(),
+                    limits.max_length));
   }
   WIMS_ASSIGN_OR_RETURN(std::vector<Token> tokens, tokenize(source));
   return Parser(source, std::move(tokens), limits).run();

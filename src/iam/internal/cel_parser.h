@@ -1,7 +1,7 @@
-// Internal to wims::iam (IAM Conditions): the CEL parser (recursive descent over cel-spec's grammar:
-// ternary, ||, &&, relations incl. `in`, + -, * / %, unary ! -, member selection / calls / indexing, list
-// literals, parentheses). Enforces the IAM limits while parsing: expression length, number of logical
-// operators (&&, ||) and nesting depth. Stateless; thread-safe.
+// Internal to wims::iam (IAM Conditions): the CEL parser (recursive descent over cel-spec's
+// grammar: ternary, ||, &&, relations incl. `in`, + -, * / %, unary ! -, member selection / calls /
+// indexing, list literals, parentheses). Enforces the IAM limits while parsing: expression length,
+// number of logical operators (&&, ||) and nesting depth. Stateless; thread-safe.
 #pragma once
 
 #include <memory>

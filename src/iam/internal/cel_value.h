@@ -1,8 +1,8 @@
 // Internal to wims::iam (IAM Conditions): the runtime values and static types of our CEL subset.
-// A Value is null, bool, int, uint, double, string, timestamp, duration, list, or an error (CEL "errors as
-// values": an error is a value that flows through evaluation until && / || absorb it or it reaches the top).
-// Values are immutable once built; lists share their elements through shared_ptr<const>, so copies are cheap
-// and thread-safe to read.
+// A Value is null, bool, int, uint, double, string, timestamp, duration, list, or an error (CEL
+// "errors as values": an error is a value that flows through evaluation until && / || absorb it or
+// it reaches the top). Values are immutable once built; lists share their elements through
+// shared_ptr<const>, so copies are cheap and thread-safe to read.
 #pragma once
 
 #include <cstdint>
@@ -16,11 +16,24 @@
 
 namespace wims::iam::internal {
 
-// Static types of the checker. kRequest / kResource / kApi are the three root variables; they are never
-// values of their own, only receivers (resource.matchTag(...)) or select operands (request.time).
+// Static types of the checker. kRequest / kResource / kApi are the three root variables; they are
+// never values of their own, only receivers (resource.matchTag(...)) or select operands
+// (request.time).
 enum class TypeKind {
-  kDyn, kNull, kBool, kInt, kUint, kDouble, kString, kTimestamp, kDuration, kList, kError,
-  kRequest, kResource, kApi,
+  kDyn,
+  kNull,
+  kBool,
+  kInt,
+  kUint,
+  kDouble,
+  kString,
+  kTimestamp,
+  kDuration,
+  kList,
+  kError,
+  kRequest,
+  kResource,
+  kApi,
 };
 
 struct Type {
@@ -47,16 +60,16 @@ class Value {
                             absl::Duration, ListValue, ErrorValue>;
 
   Value() : data_(NullValue{}) {}
-  Value(bool b) : data_(b) {}                         // NOLINT: implicit on purpose, builtins return values
-  Value(int64_t i) : data_(i) {}                      // NOLINT
-  Value(uint64_t u) : data_(u) {}                     // NOLINT
-  Value(double d) : data_(d) {}                       // NOLINT
-  Value(std::string s) : data_(std::move(s)) {}       // NOLINT
-  Value(absl::Time t) : data_(t) {}                   // NOLINT
-  Value(absl::Duration d) : data_(d) {}               // NOLINT
-  Value(std::vector<Value> list)                      // NOLINT
+  Value(bool b) : data_(b) {}      // NOLINT: implicit on purpose, builtins return values
+  Value(int64_t i) : data_(i) {}   // NOLINT
+  Value(uint64_t u) : data_(u) {}  // NOLINT
+  Value(double d) : data_(d) {}    // NOLINT
+  Value(std::string s) : data_(std::move(s)) {}  // NOLINT
+  Value(absl::Time t) : data_(t) {}              // NOLINT
+  Value(absl::Duration d) : data_(d) {}          // NOLINT
+  Value(std::vector<Value> list)                 // NOLINT
       : data_(std::make_shared<const std::vector<Value>>(std::move(list))) {}
-  Value(ErrorValue e) : data_(std::move(e)) {}        // NOLINT
+  Value(ErrorValue e) : data_(std::move(e)) {}  // NOLINT
 
   static Value error(std::string message) { return Value(ErrorValue{std::move(message)}); }
 
@@ -80,14 +93,16 @@ class Value {
   Data data_;
 };
 
-// CEL equality: same-type values compare by value (lists element-wise); numbers of different types compare
-// by their mathematical value (CEL heterogeneous numeric equality); other mixed types are unequal.
+// CEL equality: same-type values compare by value (lists element-wise); numbers of different types
+// compare by their mathematical value (CEL heterogeneous numeric equality); other mixed types are
+// unequal.
 bool values_equal(const Value& a, const Value& b);
 
 // Short debugging form for error messages: 'text', 12, 1u, timestamp(...), [..].
 std::string debug_string(const Value& v);
 
-// CEL's timestamp range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z; durations +-10000 years.
+// CEL's timestamp range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z; durations +-10000
+// years.
 bool timestamp_in_range(absl::Time t);
 bool duration_in_range(absl::Duration d);
 

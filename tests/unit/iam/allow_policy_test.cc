@@ -12,7 +12,8 @@ namespace {
 
 constexpr char kGsa[] = "serviceAccount:demo@wims-local.iam.gserviceaccount.com";
 constexpr char kWorkload[] =
-    "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/p.svc.id.goog/subject/"
+    "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
+    "p.svc.id.goog/subject/"
     "ns/prod/sa/api";
 
 std::string policy_json(const std::string& bindings, int version = 3) {
@@ -20,12 +21,13 @@ std::string policy_json(const std::string& bindings, int version = 3) {
 }
 
 TEST(AllowPolicyTest, JsonRoundTrip) {
-  const std::string json = R"({"version":3,"etag":"BwX3ZyR8d2A=","bindings":[)"
-                           R"({"role":"roles/storage.objectViewer","members":[")" +
-                           std::string(kGsa) + R"(",")" + kWorkload +
-                           R"("],"condition":{"title":"before 2030","description":"expires",)"
-                           R"j("expression":"request.time < timestamp('2030-01-01T00:00:00Z')"}},)j"
-                           R"({"role":"roles/iam.workloadIdentityUser","members":["serviceAccount:p.svc.id.goog[prod/api]"]}]})";
+  const std::string json =
+      R"({"version":3,"etag":"BwX3ZyR8d2A=","bindings":[)"
+      R"({"role":"roles/storage.objectViewer","members":[")" +
+      std::string(kGsa) + R"(",")" + kWorkload +
+      R"("],"condition":{"title":"before 2030","description":"expires",)"
+      R"j("expression":"request.time < timestamp('2030-01-01T00:00:00Z')"}},)j"
+      R"({"role":"roles/iam.workloadIdentityUser","members":["serviceAccount:p.svc.id.goog[prod/api]"]}]})";
   auto policy = AllowPolicy::from_json(json);
   ASSERT_TRUE(policy.ok()) << policy.status();
   EXPECT_EQ(policy->version(), 3);
@@ -58,12 +60,13 @@ TEST(AllowPolicyTest, JsonRoundTrip) {
 }
 
 TEST(AllowPolicyTest, EtagChangesWithContentOnly) {
-  auto a = AllowPolicy::from_json(policy_json(R"({"role":"roles/storage.objectViewer","members":[")" +
-                                              std::string(kGsa) + R"("]})", 1));
-  auto b = AllowPolicy::from_json(R"({"etag":"AAAA","bindings":[{"role":"roles/storage.objectViewer","members":[")" +
-                                  std::string(kGsa) + R"("]}]})");
-  auto c = AllowPolicy::from_json(policy_json(R"({"role":"roles/storage.objectAdmin","members":[")" +
-                                              std::string(kGsa) + R"("]})", 1));
+  auto a = AllowPolicy::from_json(policy_json(
+      R"({"role":"roles/storage.objectViewer","members":[")" + std::string(kGsa) + R"("]})", 1));
+  auto b = AllowPolicy::from_json(
+      R"({"etag":"AAAA","bindings":[{"role":"roles/storage.objectViewer","members":[")" +
+      std::string(kGsa) + R"("]}]})");
+  auto c = AllowPolicy::from_json(policy_json(
+      R"({"role":"roles/storage.objectAdmin","members":[")" + std::string(kGsa) + R"("]})", 1));
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   EXPECT_EQ(a->etag(), b->etag());
   EXPECT_NE(a->etag(), c->etag());
@@ -77,10 +80,13 @@ TEST(AllowPolicyTest, EtagChangesWithContentOnly) {
 
 TEST(AllowPolicyTest, MergesDuplicatesAndDropsEmptyBindings) {
   auto p = AllowPolicy::from_json(policy_json(
-      R"({"role":"roles/storage.objectViewer","members":[")" + std::string(kGsa) + R"(",")" + kGsa + R"("]},)"
-      R"({"role":"roles/storage.objectViewer","members":["serviceAccount:b@x.iam.gserviceaccount.com",")" +
-          kGsa + R"("]},)"
-      R"({"role":"roles/storage.admin","members":[]})", 1));
+      R"({"role":"roles/storage.objectViewer","members":[")" + std::string(kGsa) + R"(",")" + kGsa +
+          R"("]},)"
+          R"({"role":"roles/storage.objectViewer","members":["serviceAccount:b@x.iam.gserviceaccount.com",")" +
+          kGsa +
+          R"("]},)"
+          R"({"role":"roles/storage.admin","members":[]})",
+      1));
   ASSERT_TRUE(p.ok()) << p.status();
   ASSERT_EQ(p->bindings().size(), 1u);
   EXPECT_EQ(p->bindings()[0].members.size(), 2u);
@@ -103,13 +109,17 @@ TEST(AllowPolicyTest, CreateFromBindingSpecsPicksTheVersion) {
   auto plain = AllowPolicy::create({{"roles/iam.workloadIdentityUser", {kWorkload}, "", "", ""}});
   ASSERT_TRUE(plain.ok()) << plain.status();
   EXPECT_EQ(plain->version(), 1);
-  auto conditional = AllowPolicy::create(
-      {{"roles/storage.objectViewer", {kGsa}, "prod only", "", "resource.matchTag('123/env', 'prod')"}});
+  auto conditional = AllowPolicy::create({{"roles/storage.objectViewer",
+                                           {kGsa},
+                                           "prod only",
+                                           "",
+                                           "resource.matchTag('123/env', 'prod')"}});
   ASSERT_TRUE(conditional.ok()) << conditional.status();
   EXPECT_EQ(conditional->version(), 3);
   auto bad = AllowPolicy::create({{"roles/storage.objectViewer", {kGsa}, "t", "", "foo("}});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("bindings[0].condition.expression"), std::string::npos) << bad.status();
+  EXPECT_NE(bad.status().message().find("bindings[0].condition.expression"), std::string::npos)
+      << bad.status();
 }
 
 struct ErrorCase {
@@ -145,8 +155,10 @@ TEST(AllowPolicyTest, ValidationErrors) {
       {"bad etag", R"({"etag":"not base64!"})", "policy.etag"},
       {"audit configs", R"({"auditConfigs":[]})", "auditConfigs"},
       {"bindings not array", R"({"bindings":{}})", "policy.bindings"},
-      {"role not string", policy_json(R"({"role":5,"members":[]})"), "policy.bindings[0].role' (TYPE_STRING), 5"},
-      {"missing role", policy_json(R"({"members":[")" + gsa + R"("]})"), "policy.bindings[0].role: a role must be"},
+      {"role not string", policy_json(R"({"role":5,"members":[]})"),
+       "policy.bindings[0].role' (TYPE_STRING), 5"},
+      {"missing role", policy_json(R"({"members":[")" + gsa + R"("]})"),
+       "policy.bindings[0].role: a role must be"},
       {"unknown role", policy_json(R"({"role":"roles/storage.nope","members":[")" + gsa + R"("]})"),
        "Role (roles/storage.nope) does not exist"},
       {"unknown binding field", policy_json(R"({"role":"roles/owner","member":[]})"),
@@ -154,8 +166,9 @@ TEST(AllowPolicyTest, ValidationErrors) {
       {"bad member", policy_json(R"({"role":"roles/owner","members":["user:nobody"]})"),
        "policy.bindings[0].members[0]: Invalid member 'user:nobody'"},
       {"member not string", policy_json(R"({"role":"roles/owner","members":[1]})"), "members[0]"},
-      {"missing title", policy_json(R"({"role":"roles/storage.objectViewer","members":[")" + gsa + R"("])" +
-                                    cond("true", "") + "}"),
+      {"missing title",
+       policy_json(R"({"role":"roles/storage.objectViewer","members":[")" + gsa + R"("])" +
+                   cond("true", "") + "}"),
        "a condition title is required"},
       {"missing expression",
        policy_json(R"({"role":"roles/storage.objectViewer","members":[")" + gsa +
@@ -165,14 +178,16 @@ TEST(AllowPolicyTest, ValidationErrors) {
        policy_json(R"({"role":"roles/storage.objectViewer","members":[")" + gsa +
                    R"("],"condition":{"title":"t","expression":"true","expr":"x"}})"),
        "Unknown name \"expr\""},
-      {"condition on basic role", policy_json(R"({"role":"roles/viewer","members":[")" + gsa + R"("])" +
-                                              cond("true") + "}"),
+      {"condition on basic role",
+       policy_json(R"({"role":"roles/viewer","members":[")" + gsa + R"("])" + cond("true") + "}"),
        "not supported on basic roles"},
       {"condition with allUsers",
-       policy_json(R"({"role":"roles/storage.objectViewer","members":["allUsers"])" + cond("true") + "}"),
+       policy_json(R"({"role":"roles/storage.objectViewer","members":["allUsers"])" + cond("true") +
+                   "}"),
        "not supported on bindings with allUsers"},
       {"condition with allAuthenticatedUsers",
-       policy_json(R"({"role":"roles/storage.objectViewer","members":["allAuthenticatedUsers"])" + cond("true") + "}"),
+       policy_json(R"({"role":"roles/storage.objectViewer","members":["allAuthenticatedUsers"])" +
+                   cond("true") + "}"),
        "allAuthenticatedUsers"},
       {"condition syntax error",
        policy_json(R"({"role":"roles/storage.objectViewer","members":[")" + gsa + R"("])" +
@@ -180,18 +195,23 @@ TEST(AllowPolicyTest, ValidationErrors) {
        "Condition expression could not be parsed"},
       // Spec section 7, CEL item 6: 13 logical operators or an unknown function at setIamPolicy.
       {"13 logical operators",
-       policy_json(R"({"role":"roles/storage.objectViewer","members":[")" + gsa + R"("])" + cond(thirteen) + "}"),
+       policy_json(R"({"role":"roles/storage.objectViewer","members":[")" + gsa + R"("])" +
+                   cond(thirteen) + "}"),
        "more than 12 logical operators"},
       {"unknown function",
        policy_json(R"({"role":"roles/storage.objectViewer","members":[")" + gsa + R"("])" +
                    cond("resource.name.frob('x')") + "}"),
        "undeclared reference to function 'frob'"},
       {"conditions need version 3",
-       policy_json(R"({"role":"roles/storage.objectViewer","members":[")" + gsa + R"("])" + cond("true") + "}", 1),
+       policy_json(R"({"role":"roles/storage.objectViewer","members":[")" + gsa + R"("])" +
+                       cond("true") + "}",
+                   1),
        "version must be 3"},
-      {"too many members", policy_json(R"({"role":"roles/storage.objectViewer","members":[)" + many_members + "]}"),
+      {"too many members",
+       policy_json(R"({"role":"roles/storage.objectViewer","members":[)" + many_members + "]}"),
        "(1501) is larger than the maximum allowed size 1500"},
-      {"21 conditional bindings for one role and member", policy_json(twenty_one), "more than 20 conditional"},
+      {"21 conditional bindings for one role and member", policy_json(twenty_one),
+       "more than 20 conditional"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

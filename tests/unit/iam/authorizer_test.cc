@@ -12,8 +12,10 @@ namespace wims::iam {
 namespace {
 
 constexpr char kGsaEmail[] = "demo@wims-local.iam.gserviceaccount.com";
-constexpr char kClusterA[] = "https://container.googleapis.com/v1/projects/p/locations/us-central1/clusters/a";
-constexpr char kClusterB[] = "https://container.googleapis.com/v1/projects/p/locations/europe-west1/clusters/b";
+constexpr char kClusterA[] =
+    "https://container.googleapis.com/v1/projects/p/locations/us-central1/clusters/a";
+constexpr char kClusterB[] =
+    "https://container.googleapis.com/v1/projects/p/locations/europe-west1/clusters/b";
 
 absl::Time at(const char* text) { return *parse_rfc3339(text); }
 
@@ -36,15 +38,23 @@ std::shared_ptr<const AllowPolicy> policy(const std::vector<BindingSpec>& bindin
 class AuthorizerTest : public testing::Test {
  protected:
   AuthorizerTest() : clock_(at("2024-01-01T00:00:00Z")), authorizer_(clock_) {
-    project_ = policy({{"roles/storage.objectViewer", {std::string("serviceAccount:") + kGsaEmail}, "until June",
-                        "", "request.time < timestamp('2024-06-01T00:00:00Z')"},
+    project_ = policy({{"roles/storage.objectViewer",
+                        {std::string("serviceAccount:") + kGsaEmail},
+                        "until June",
+                        "",
+                        "request.time < timestamp('2024-06-01T00:00:00Z')"},
                        {"roles/storage.legacyBucketReader",
-                        {"serviceAccount:p.svc.id.goog[prod/api]"}, "objects only", "",
+                        {"serviceAccount:p.svc.id.goog[prod/api]"},
+                        "objects only",
+                        "",
                         "resource.name.startsWith('projects/_/buckets/b/objects/')"}});
-    bucket_ = policy({{"roles/storage.objectCreator",
-                       {"principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
-                        "p.svc.id.goog/subject/ns/prod/sa/api"},
-                       "", "", ""}});
+    bucket_ = policy(
+        {{"roles/storage.objectCreator",
+          {"principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
+           "p.svc.id.goog/subject/ns/prod/sa/api"},
+          "",
+          "",
+          ""}});
     object_.attributes.name = "projects/_/buckets/b/objects/o";
     object_.attributes.type = "storage.googleapis.com/Object";
     object_.attributes.service = "storage.googleapis.com";
@@ -61,23 +71,30 @@ class AuthorizerTest : public testing::Test {
 };
 
 TEST_F(AuthorizerTest, ProjectBindingIsInheritedByBucketObjects) {
-  Decision d = authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.get", object_);
+  Decision d =
+      authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.get", object_);
   EXPECT_TRUE(d.allowed) << d.reason;
   EXPECT_EQ(d.granting_resource, "projects/wims-local");
   EXPECT_EQ(d.granting_role, "roles/storage.objectViewer");
   EXPECT_EQ(d.granting_member, std::string("serviceAccount:") + kGsaEmail);
   EXPECT_EQ(d.granting_condition_title, "until June");
-  EXPECT_NE(d.reason.find("granted by roles/storage.objectViewer on projects/wims-local"), std::string::npos);
-  EXPECT_FALSE(authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.create", object_).allowed);
+  EXPECT_NE(d.reason.find("granted by roles/storage.objectViewer on projects/wims-local"),
+            std::string::npos);
+  EXPECT_FALSE(
+      authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.create", object_)
+          .allowed);
 }
 
 TEST_F(AuthorizerTest, TimeConditionBeforeAndAfter) {
   clock_.set(at("2024-05-31T23:59:59Z"));
-  EXPECT_TRUE(authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.get", object_).allowed);
+  EXPECT_TRUE(authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.get", object_)
+                  .allowed);
   clock_.set(at("2024-06-01T00:00:00Z"));
-  Decision d = authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.get", object_);
+  Decision d =
+      authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.get", object_);
   EXPECT_FALSE(d.allowed);
-  EXPECT_NE(d.reason.find("no binding grants storage.objects.get to serviceAccount:demo@"), std::string::npos)
+  EXPECT_NE(d.reason.find("no binding grants storage.objects.get to serviceAccount:demo@"),
+            std::string::npos)
       << d.reason;
   EXPECT_TRUE(authorizer_
                   .check_at(Caller::service_account(kGsaEmail), "storage.objects.get", object_,
@@ -92,9 +109,13 @@ TEST_F(AuthorizerTest, BucketBindingGrantsOnlyItsRoleAndMember) {
   EXPECT_EQ(d.granting_resource, "projects/_/buckets/b");
   EXPECT_EQ(d.granting_condition_title, "");
   EXPECT_FALSE(authorizer_.check(a, "storage.objects.get", object_).allowed);
-  EXPECT_FALSE(authorizer_.check(Caller::workload(workload(kClusterA, "web")), "storage.objects.create", object_)
-                   .allowed);
-  EXPECT_FALSE(authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.create", object_).allowed);
+  EXPECT_FALSE(
+      authorizer_
+          .check(Caller::workload(workload(kClusterA, "web")), "storage.objects.create", object_)
+          .allowed);
+  EXPECT_FALSE(
+      authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.create", object_)
+          .allowed);
 }
 
 TEST_F(AuthorizerTest, ConditionsSeeTheOriginalResourceEvenWhenInherited) {
@@ -108,12 +129,15 @@ TEST_F(AuthorizerTest, ConditionsSeeTheOriginalResourceEvenWhenInherited) {
 
 TEST_F(AuthorizerTest, ConditionErrorsNeverGrantAndAreReported) {
   ResourceRef ref = object_;
-  ref.chain = {{"projects/wims-local",
-                policy({{"roles/storage.objectViewer", {std::string("serviceAccount:") + kGsaEmail}, "broken", "",
-                         "timestamp(resource.name) < request.time"}})}};
+  ref.chain = {{"projects/wims-local", policy({{"roles/storage.objectViewer",
+                                                {std::string("serviceAccount:") + kGsaEmail},
+                                                "broken",
+                                                "",
+                                                "timestamp(resource.name) < request.time"}})}};
   Decision d = authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.get", ref);
   EXPECT_FALSE(d.allowed);
-  EXPECT_NE(d.reason.find("condition 'broken' of roles/storage.objectViewer on projects/wims-local failed"),
+  EXPECT_NE(d.reason.find(
+                "condition 'broken' of roles/storage.objectViewer on projects/wims-local failed"),
             std::string::npos)
       << d.reason;
 }
@@ -123,53 +147,73 @@ TEST_F(AuthorizerTest, WorkloadIdentityUserOnServiceAccountAcrossClusters) {
   gsa.attributes.name = std::string("projects/-/serviceAccounts/") + kGsaEmail;
   gsa.attributes.type = "iam.googleapis.com/ServiceAccount";
   gsa.attributes.service = "iam.googleapis.com";
-  gsa.chain = {{gsa.attributes.name,
-                policy({{"roles/iam.workloadIdentityUser", {"serviceAccount:p.svc.id.goog[prod/api]"}, "", "", ""}})}};
+  gsa.chain = {{gsa.attributes.name, policy({{"roles/iam.workloadIdentityUser",
+                                              {"serviceAccount:p.svc.id.goog[prod/api]"},
+                                              "",
+                                              "",
+                                              ""}})}};
   // Identity sameness: one principal in both clusters.
   EXPECT_TRUE(
-      authorizer_.check(Caller::workload(workload(kClusterA)), "iam.serviceAccounts.getAccessToken", gsa).allowed);
+      authorizer_
+          .check(Caller::workload(workload(kClusterA)), "iam.serviceAccounts.getAccessToken", gsa)
+          .allowed);
   EXPECT_TRUE(
-      authorizer_.check(Caller::workload(workload(kClusterB)), "iam.serviceAccounts.getAccessToken", gsa).allowed);
+      authorizer_
+          .check(Caller::workload(workload(kClusterB)), "iam.serviceAccounts.getAccessToken", gsa)
+          .allowed);
   EXPECT_FALSE(
-      authorizer_.check(Caller::workload(workload(kClusterA)), "iam.serviceAccounts.signBlob", gsa).allowed);
+      authorizer_.check(Caller::workload(workload(kClusterA)), "iam.serviceAccounts.signBlob", gsa)
+          .allowed);
 
   // A cluster-restricting principalSet tells the clusters apart.
-  gsa.chain = {{gsa.attributes.name,
-                policy({{"roles/iam.workloadIdentityUser",
-                         {std::string("principalSet://iam.googleapis.com/projects/123/locations/global/"
-                                      "workloadIdentityPools/p.svc.id.goog/kubernetes.cluster/") +
-                          kClusterA},
-                         "", "", ""}})}};
+  gsa.chain = {
+      {gsa.attributes.name,
+       policy({{"roles/iam.workloadIdentityUser",
+                {std::string("principalSet://iam.googleapis.com/projects/123/locations/global/"
+                             "workloadIdentityPools/p.svc.id.goog/kubernetes.cluster/") +
+                 kClusterA},
+                "",
+                "",
+                ""}})}};
   EXPECT_TRUE(
-      authorizer_.check(Caller::workload(workload(kClusterA)), "iam.serviceAccounts.getAccessToken", gsa).allowed);
+      authorizer_
+          .check(Caller::workload(workload(kClusterA)), "iam.serviceAccounts.getAccessToken", gsa)
+          .allowed);
   EXPECT_FALSE(
-      authorizer_.check(Caller::workload(workload(kClusterB)), "iam.serviceAccounts.getAccessToken", gsa).allowed);
+      authorizer_
+          .check(Caller::workload(workload(kClusterB)), "iam.serviceAccounts.getAccessToken", gsa)
+          .allowed);
 }
 
 TEST_F(AuthorizerTest, AdminIsAlwaysAllowedAndAnonymousOnlyThroughAllUsers) {
   EXPECT_TRUE(authorizer_.check(Caller::admin(), "storage.buckets.setIamPolicy", object_).allowed);
   EXPECT_FALSE(authorizer_.check(Caller::anonymous(), "storage.objects.get", object_).allowed);
   ResourceRef ref = object_;
-  ref.chain.push_back({"projects/_/buckets/public", policy({{"roles/storage.objectViewer", {"allUsers"}, "", "", ""}})});
+  ref.chain.push_back({"projects/_/buckets/public",
+                       policy({{"roles/storage.objectViewer", {"allUsers"}, "", "", ""}})});
   EXPECT_TRUE(authorizer_.check(Caller::anonymous(), "storage.objects.get", ref).allowed);
 }
 
 TEST_F(AuthorizerTest, MissingPoliciesAndEmptyChainDeny) {
   ResourceRef ref = object_;
   ref.chain = {{"projects/_/buckets/b", nullptr}};
-  EXPECT_FALSE(authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.get", ref).allowed);
+  EXPECT_FALSE(
+      authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.get", ref).allowed);
   ref.chain.clear();
-  EXPECT_FALSE(authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.get", ref).allowed);
+  EXPECT_FALSE(
+      authorizer_.check(Caller::service_account(kGsaEmail), "storage.objects.get", ref).allowed);
 }
 
 TEST_F(AuthorizerTest, TestPermissionsReturnsTheGrantedSubsetInRequestOrder) {
   Caller a = Caller::workload(workload(kClusterA));
   std::vector<std::string> granted = authorizer_.test_permissions(
-      a, {"storage.objects.get", "storage.objects.list", "storage.objects.create", "storage.objects.list",
-          "storage.nonsense.perm"},
+      a,
+      {"storage.objects.get", "storage.objects.list", "storage.objects.create",
+       "storage.objects.list", "storage.nonsense.perm"},
       object_);
   EXPECT_EQ(granted, (std::vector<std::string>{"storage.objects.list", "storage.objects.create"}));
-  EXPECT_TRUE(authorizer_.test_permissions(Caller::anonymous(), {"storage.objects.get"}, object_).empty());
+  EXPECT_TRUE(
+      authorizer_.test_permissions(Caller::anonymous(), {"storage.objects.get"}, object_).empty());
 }
 
 }  // namespace

@@ -24,9 +24,10 @@ ConditionContext default_context() {
   ctx.resource.service = "storage.googleapis.com";
   ctx.resource.tags = {{"123/env", "prod"}};
   ctx.resource.tag_ids = {{"tagKeys/1", "tagValues/2"}};
-  ctx.api_attributes = {{"iam.googleapis.com/modifiedGrantsByRole", std::vector<std::string>{"roles/a"}},
-                        {"count", int64_t{3}},
-                        {"text", std::string("str")}};
+  ctx.api_attributes = {
+      {"iam.googleapis.com/modifiedGrantsByRole", std::vector<std::string>{"roles/a"}},
+      {"count", int64_t{3}},
+      {"text", std::string("str")}};
   return ctx;
 }
 
@@ -69,22 +70,23 @@ TEST(ConditionTest, HoursInBerlin) {
 
 // Spec section 7, CEL item 2, plus the cel-spec example.
 TEST(ConditionTest, DateGettersAreZeroOrOneBasedAsGoogleDocuments) {
-  run_cases({{"timestamp('2023-12-25T00:00:00Z').getDayOfMonth() == 24", Outcome::kTrue},
-             {"timestamp('2023-12-25T00:00:00Z').getDate() == 25", Outcome::kTrue},
-             {"timestamp('2023-12-25T00:00:00Z').getMonth() == 11", Outcome::kTrue},
-             {"timestamp('2023-12-25T00:00:00Z').getDayOfWeek() == 1", Outcome::kTrue},
-             {"timestamp('2023-12-24T12:00:00Z').getDayOfWeek() == 0", Outcome::kTrue},
-             {"timestamp('2023-12-25T00:00:00Z').getDate('America/Los_Angeles') == 24", Outcome::kTrue},
-             {"timestamp('2023-12-25T00:00:00Z').getDayOfYear() == 358", Outcome::kTrue},
-             {"timestamp('2023-01-01T00:00:00Z').getDayOfYear() == 0", Outcome::kTrue},
-             {"timestamp('2023-12-25T00:00:00Z').getFullYear() == 2023", Outcome::kTrue},
-             {"timestamp('2024-01-01T00:30:00Z').getFullYear('-01:00') == 2023", Outcome::kTrue},
-             {"timestamp('2024-01-01T00:00:00Z').getHours('+05:30') == 5", Outcome::kTrue},
-             {"timestamp('2024-01-01T00:00:00Z').getMinutes('+05:30') == 30", Outcome::kTrue},
-             {"timestamp('2024-01-01T10:11:12.345Z').getSeconds() == 12", Outcome::kTrue},
-             {"timestamp('2024-01-01T10:11:12.345Z').getMilliseconds() == 345", Outcome::kTrue},
-             {"timestamp('2024-07-01T12:00:00Z').getHours('Europe/Berlin') == 14", Outcome::kTrue}},
-            default_context());
+  run_cases(
+      {{"timestamp('2023-12-25T00:00:00Z').getDayOfMonth() == 24", Outcome::kTrue},
+       {"timestamp('2023-12-25T00:00:00Z').getDate() == 25", Outcome::kTrue},
+       {"timestamp('2023-12-25T00:00:00Z').getMonth() == 11", Outcome::kTrue},
+       {"timestamp('2023-12-25T00:00:00Z').getDayOfWeek() == 1", Outcome::kTrue},
+       {"timestamp('2023-12-24T12:00:00Z').getDayOfWeek() == 0", Outcome::kTrue},
+       {"timestamp('2023-12-25T00:00:00Z').getDate('America/Los_Angeles') == 24", Outcome::kTrue},
+       {"timestamp('2023-12-25T00:00:00Z').getDayOfYear() == 358", Outcome::kTrue},
+       {"timestamp('2023-01-01T00:00:00Z').getDayOfYear() == 0", Outcome::kTrue},
+       {"timestamp('2023-12-25T00:00:00Z').getFullYear() == 2023", Outcome::kTrue},
+       {"timestamp('2024-01-01T00:30:00Z').getFullYear('-01:00') == 2023", Outcome::kTrue},
+       {"timestamp('2024-01-01T00:00:00Z').getHours('+05:30') == 5", Outcome::kTrue},
+       {"timestamp('2024-01-01T00:00:00Z').getMinutes('+05:30') == 30", Outcome::kTrue},
+       {"timestamp('2024-01-01T10:11:12.345Z').getSeconds() == 12", Outcome::kTrue},
+       {"timestamp('2024-01-01T10:11:12.345Z').getMilliseconds() == 345", Outcome::kTrue},
+       {"timestamp('2024-07-01T12:00:00Z').getHours('Europe/Berlin') == 14", Outcome::kTrue}},
+      default_context());
 }
 
 // Spec section 7, CEL item 3.
@@ -123,7 +125,8 @@ TEST(ConditionTest, Tags) {
 
 // Spec section 7, CEL item 5: errors are absorbed by && / || only when the other side decides.
 TEST(ConditionTest, ErrorsAreAbsorbedCommutativelyAndNeverGrantOtherwise) {
-  const std::string err = "timestamp(resource.name) < request.time";  // resource.name is no timestamp
+  const std::string err =
+      "timestamp(resource.name) < request.time";  // resource.name is no timestamp
   run_cases({{"false && " + err, Outcome::kFalse},
              {err + " && false", Outcome::kFalse},
              {"true || " + err, Outcome::kTrue},
@@ -146,65 +149,70 @@ TEST(ConditionTest, ErrorsAreAbsorbedCommutativelyAndNeverGrantOtherwise) {
 }
 
 TEST(ConditionTest, LiteralsAndOperators) {
-  run_cases({{"'a\\tb' == \"a\tb\"", Outcome::kTrue},
-             {"r'a\\tb' == 'a\\\\tb'", Outcome::kTrue},
-             {"size('\\u00e9\\U0001F600') == 2", Outcome::kTrue},
-             {"'\\x41\\101' == 'AA'", Outcome::kTrue},
-             {"'''multi\nline''' == 'multi\\nline'", Outcome::kTrue},
-             {"\"it's\" == 'it\\'s'", Outcome::kTrue},
-             {"0x10 == 16", Outcome::kTrue},
-             {"1u + 2u == 3u", Outcome::kTrue},
-             {"1.5 * 2.0 == 3.0", Outcome::kTrue},
-             {".5 < 1.0", Outcome::kTrue},
-             {"1e3 == 1000.0", Outcome::kTrue},
-             {"-9223372036854775808 < 0", Outcome::kTrue},
-             {"7 / 2 == 3 && 7 % 2 == 1 && -7 / 2 == -3", Outcome::kTrue},
-             {"null == null", Outcome::kTrue},
-             {"'a' + 'b' == 'ab'", Outcome::kTrue},
-             {"[1, 2] + [3] == [1, 2, 3]", Outcome::kTrue},
-             {"2 in [1, 2, 3]", Outcome::kTrue},
-             {"'x' in ['a', 'b']", Outcome::kFalse},
-             {"size([1, 2, 3]) == 3 && [1, 2].size() == 2 && 'abc'.size() == 3", Outcome::kTrue},
-             {"[1, 2,][1] == 2", Outcome::kTrue},
-             {"true ? false : true", Outcome::kFalse},
-             {"!false", Outcome::kTrue},
-             {"!!true", Outcome::kTrue},
-             {"(1 < 2) == (2 > 1)", Outcome::kTrue},
-             {"'abc' < 'abd' && 2 >= 2 && 3 <= 4 && 1 != 2", Outcome::kTrue},
-             {"int('42') == 42 && uint(3) == 3u && double(2) == 2.0 && string(5) == '5'", Outcome::kTrue},
-             {"int(timestamp('1970-01-01T00:01:00Z')) == 60", Outcome::kTrue},
-             {"timestamp(60) == timestamp('1970-01-01T00:01:00Z')", Outcome::kTrue},
-             {"string(duration('1.5s')) == '1.5s' && string(duration('1h')) == '3600s'", Outcome::kTrue},
-             {"// a comment\n true", Outcome::kTrue}},
-            default_context());
+  run_cases(
+      {{"'a\\tb' == \"a\tb\"", Outcome::kTrue},
+       {"r'a\\tb' == 'a\\\\tb'", Outcome::kTrue},
+       {"size('\\u00e9\\U0001F600') == 2", Outcome::kTrue},
+       {"'\\x41\\101' == 'AA'", Outcome::kTrue},
+       {"'''multi\nline''' == 'multi\\nline'", Outcome::kTrue},
+       {"\"it's\" == 'it\\'s'", Outcome::kTrue},
+       {"0x10 == 16", Outcome::kTrue},
+       {"1u + 2u == 3u", Outcome::kTrue},
+       {"1.5 * 2.0 == 3.0", Outcome::kTrue},
+       {".5 < 1.0", Outcome::kTrue},
+       {"1e3 == 1000.0", Outcome::kTrue},
+       {"-9223372036854775808 < 0", Outcome::kTrue},
+       {"7 / 2 == 3 && 7 % 2 == 1 && -7 / 2 == -3", Outcome::kTrue},
+       {"null == null", Outcome::kTrue},
+       {"'a' + 'b' == 'ab'", Outcome::kTrue},
+       {"[1, 2] + [3] == [1, 2, 3]", Outcome::kTrue},
+       {"2 in [1, 2, 3]", Outcome::kTrue},
+       {"'x' in ['a', 'b']", Outcome::kFalse},
+       {"size([1, 2, 3]) == 3 && [1, 2].size() == 2 && 'abc'.size() == 3", Outcome::kTrue},
+       {"[1, 2,][1] == 2", Outcome::kTrue},
+       {"true ? false : true", Outcome::kFalse},
+       {"!false", Outcome::kTrue},
+       {"!!true", Outcome::kTrue},
+       {"(1 < 2) == (2 > 1)", Outcome::kTrue},
+       {"'abc' < 'abd' && 2 >= 2 && 3 <= 4 && 1 != 2", Outcome::kTrue},
+       {"int('42') == 42 && uint(3) == 3u && double(2) == 2.0 && string(5) == '5'", Outcome::kTrue},
+       {"int(timestamp('1970-01-01T00:01:00Z')) == 60", Outcome::kTrue},
+       {"timestamp(60) == timestamp('1970-01-01T00:01:00Z')", Outcome::kTrue},
+       {"string(duration('1.5s')) == '1.5s' && string(duration('1h')) == '3600s'", Outcome::kTrue},
+       {"// a comment\n true", Outcome::kTrue}},
+      default_context());
 }
 
 TEST(ConditionTest, TimestampsAndDurations) {
-  run_cases({{"request.time < timestamp('2024-01-02T00:00:00Z')", Outcome::kTrue},
-             {"request.time > timestamp('2024-01-01T09:00:00+01:00')", Outcome::kTrue},
-             {"duration('3600s') == duration('1h')", Outcome::kTrue},
-             {"duration('1h30m') == duration('5400s')", Outcome::kTrue},
-             {"duration('1.5h') == duration('90m')", Outcome::kTrue},
-             {"duration('-2m') < duration('0s')", Outcome::kTrue},
-             {"request.time + duration('1h') == timestamp('2024-01-01T09:30:00Z')", Outcome::kTrue},
-             {"duration('1h') + request.time == timestamp('2024-01-01T09:30:00Z')", Outcome::kTrue},
-             {"request.time - duration('30m') == timestamp('2024-01-01T08:00:00Z')", Outcome::kTrue},
-             {"request.time - timestamp('2024-01-01T00:00:00Z') == duration('8h30m')", Outcome::kTrue},
-             {"duration('90m').getHours() == 1 && duration('90m').getMinutes() == 90", Outcome::kTrue},
-             {"duration('1.5s').getSeconds() == 1 && duration('1.5s').getMilliseconds() == 1500", Outcome::kTrue},
-             {"timestamp('9999-12-31T23:00:00Z') + duration('2h') > request.time", Outcome::kError}},
-            default_context());
+  run_cases(
+      {{"request.time < timestamp('2024-01-02T00:00:00Z')", Outcome::kTrue},
+       {"request.time > timestamp('2024-01-01T09:00:00+01:00')", Outcome::kTrue},
+       {"duration('3600s') == duration('1h')", Outcome::kTrue},
+       {"duration('1h30m') == duration('5400s')", Outcome::kTrue},
+       {"duration('1.5h') == duration('90m')", Outcome::kTrue},
+       {"duration('-2m') < duration('0s')", Outcome::kTrue},
+       {"request.time + duration('1h') == timestamp('2024-01-01T09:30:00Z')", Outcome::kTrue},
+       {"duration('1h') + request.time == timestamp('2024-01-01T09:30:00Z')", Outcome::kTrue},
+       {"request.time - duration('30m') == timestamp('2024-01-01T08:00:00Z')", Outcome::kTrue},
+       {"request.time - timestamp('2024-01-01T00:00:00Z') == duration('8h30m')", Outcome::kTrue},
+       {"duration('90m').getHours() == 1 && duration('90m').getMinutes() == 90", Outcome::kTrue},
+       {"duration('1.5s').getSeconds() == 1 && duration('1.5s').getMilliseconds() == 1500",
+        Outcome::kTrue},
+       {"timestamp('9999-12-31T23:00:00Z') + duration('2h') > request.time", Outcome::kError}},
+      default_context());
 }
 
 TEST(ConditionTest, ApiAttributes) {
-  run_cases({{"api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/a', 'roles/b'])",
-              Outcome::kTrue},
-             {"api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/b'])",
-              Outcome::kFalse},
-             {"api.getAttribute('missing', []).hasOnly(['roles/b'])", Outcome::kTrue},
-             {"api.getAttribute('count', 0) == 3", Outcome::kTrue},
-             {"api.getAttribute('missing', 'd') == 'd'", Outcome::kTrue}},
-            default_context());
+  run_cases(
+      {{"api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/a', "
+        "'roles/b'])",
+        Outcome::kTrue},
+       {"api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/b'])",
+        Outcome::kFalse},
+       {"api.getAttribute('missing', []).hasOnly(['roles/b'])", Outcome::kTrue},
+       {"api.getAttribute('count', 0) == 3", Outcome::kTrue},
+       {"api.getAttribute('missing', 'd') == 'd'", Outcome::kTrue}},
+      default_context());
 }
 
 struct CompileErrorCase {
@@ -231,11 +239,13 @@ TEST(ConditionTest, CompileErrorsAreInvalidArgumentWithPositionAndWhat) {
       {"resource.labels == 'x'", "undeclared reference to 'resource.labels'"},
       {"api.x == 1", "api.getAttribute"},
       {"resource == 'x'", "'resource' is not a value"},
-      {"request.time < 5", "no matching overload for '<' applied to '(google.protobuf.Timestamp, int)'"},
+      {"request.time < 5",
+       "no matching overload for '<' applied to '(google.protobuf.Timestamp, int)'"},
       {"1 == 1.0", "no matching overload for '=='"},
       {"resource.name == 1", "no matching overload"},
       {"'a' + 1 == 'a1'", "no matching overload for '+'"},
-      {"resource.name.startsWith(1)", "no matching overload for 'startsWith' applied to 'string.(int)'"},
+      {"resource.name.startsWith(1)",
+       "no matching overload for 'startsWith' applied to 'string.(int)'"},
       {"1 in ['a']", "no matching overload for 'in'"},
       {"resource.name", "must evaluate to bool, found string"},
       {"true && 'x'", "needs bool operands"},
@@ -271,7 +281,8 @@ TEST(ConditionTest, CompileErrorsAreInvalidArgumentWithPositionAndWhat) {
     auto condition = Condition::compile(c.expression);
     ASSERT_FALSE(condition.ok());
     EXPECT_EQ(condition.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(condition.status().message().find(c.message_part), std::string::npos) << condition.status();
+    EXPECT_NE(condition.status().message().find(c.message_part), std::string::npos)
+        << condition.status();
   }
 }
 
@@ -297,7 +308,8 @@ TEST(ConditionTest, ExpressionIsKeptAndCopiesShareTheProgram) {
 
 TEST(ConditionTest, EvaluatesConcurrentlyFromManyThreads) {
   auto condition = Condition::compile(
-      "request.time.getHours('Europe/Berlin') >= 9 && resource.name.extract('buckets/{b}/') == 'b' && "
+      "request.time.getHours('Europe/Berlin') >= 9 && resource.name.extract('buckets/{b}/') == 'b' "
+      "&& "
       "resource.matchTag('123/env', 'prod') && [1, 2, 3].size() == 3");
   ASSERT_TRUE(condition.ok()) << condition.status();
   const ConditionContext ctx = default_context();

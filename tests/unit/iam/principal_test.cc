@@ -9,11 +9,15 @@ namespace wims::iam {
 namespace {
 
 constexpr char kPoolPrefix[] =
-    "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/p.svc.id.goog/";
+    "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
+    "p.svc.id.goog/";
 constexpr char kSetPrefix[] =
-    "principalSet://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/p.svc.id.goog/";
-constexpr char kClusterA[] = "https://container.googleapis.com/v1/projects/p/locations/us-central1/clusters/a";
-constexpr char kClusterB[] = "https://container.googleapis.com/v1/projects/p/locations/europe-west1/clusters/b";
+    "principalSet://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
+    "p.svc.id.goog/";
+constexpr char kClusterA[] =
+    "https://container.googleapis.com/v1/projects/p/locations/us-central1/clusters/a";
+constexpr char kClusterB[] =
+    "https://container.googleapis.com/v1/projects/p/locations/europe-west1/clusters/b";
 
 WorkloadIdentity prod_api(std::string cluster_url = kClusterA) {
   WorkloadIdentity id;
@@ -43,7 +47,8 @@ TEST(PrincipalTest, SelfManagedPoolUsesKubernetesSubject) {
   id.pool = "my-pool";
   EXPECT_EQ(workload_subject(id), "system:serviceaccount:prod:api");
   auto m = Member::parse(
-      "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/my-pool/subject/"
+      "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/my-pool/"
+      "subject/"
       "system:serviceaccount:prod:api");
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_TRUE(matches(*m, Caller::workload(id)));
@@ -64,7 +69,8 @@ TEST(PrincipalTest, ParsesAndFormatsEveryMemberForm) {
       {"allAuthenticatedUsers", MemberKind::kAllAuthenticatedUsers},
       {"serviceAccount:p.svc.id.goog[prod/api]", MemberKind::kLegacyWorkloadIdentity},
       {std::string(kPoolPrefix) + "subject/ns/prod/sa/api", MemberKind::kWorkloadSubject},
-      {std::string(kPoolPrefix) + "kubernetes.serviceaccount.uid/uid-1", MemberKind::kWorkloadServiceAccountUid},
+      {std::string(kPoolPrefix) + "kubernetes.serviceaccount.uid/uid-1",
+       MemberKind::kWorkloadServiceAccountUid},
       {std::string(kSetPrefix) + "namespace/prod", MemberKind::kWorkloadNamespace},
       {std::string(kSetPrefix) + "kubernetes.cluster/" + kClusterA, MemberKind::kWorkloadCluster},
       {std::string(kSetPrefix) + "*", MemberKind::kWorkloadPool},
@@ -117,9 +123,11 @@ TEST(PrincipalTest, RejectsMalformedMembersWithClearErrors) {
       {"serviceAccount:other-pool[prod/api]", "PROJECT_ID.svc.id.goog"},
       {"serviceAccount:p.svc.id.goog[Prod/api]", "not a valid namespace"},
       {"serviceAccount:p.svc.id.goog[prod/]", "not a valid service account"},
-      {"principal://iam.example.com/projects/123/locations/global/workloadIdentityPools/p/subject/x",
+      {"principal://iam.example.com/projects/123/locations/global/workloadIdentityPools/p/subject/"
+       "x",
        "iam.googleapis.com"},
-      {"principal://iam.googleapis.com/projects/p/locations/global/workloadIdentityPools/p/subject/x",
+      {"principal://iam.googleapis.com/projects/p/locations/global/workloadIdentityPools/p/subject/"
+       "x",
        "project must be given by its number"},
       {"principal://iam.googleapis.com/projects/123/locations/us/workloadIdentityPools/p/subject/x",
        "locations/global/workloadIdentityPools"},
@@ -129,11 +137,14 @@ TEST(PrincipalTest, RejectsMalformedMembersWithClearErrors) {
       {std::string(kPoolPrefix) + "namespace/prod", "subject/SUBJECT"},
       {std::string(kSetPrefix) + "subject/ns/prod/sa/api", "namespace/NS"},
       {std::string(kSetPrefix) + "namespace/Bad_NS", "not a valid namespace"},
-      {std::string(kSetPrefix) + "kubernetes.cluster/https://example.com/c", "container.googleapis.com"},
-      {std::string(kSetPrefix) + "kubernetes.cluster/https://container.googleapis.com/v1/projects/p/clusters/c",
+      {std::string(kSetPrefix) + "kubernetes.cluster/https://example.com/c",
+       "container.googleapis.com"},
+      {std::string(kSetPrefix) +
+           "kubernetes.cluster/https://container.googleapis.com/v1/projects/p/clusters/c",
        "LOCATION"},
       {std::string(kSetPrefix) + "attribute.team", "attribute.NAME/VALUE"},
-      {"principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/p.svc.id.goog",
+      {"principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
+       "p.svc.id.goog",
        "missing the identity"},
   };
   for (const auto& c : cases) {
@@ -147,10 +158,10 @@ TEST(PrincipalTest, RejectsMalformedMembersWithClearErrors) {
 
 struct MatchCase {
   std::string member;
-  bool gsa;          // serviceAccount:demo@wims-local.iam.gserviceaccount.com
-  bool workload_a;   // prod/api in cluster a
-  bool workload_b;   // prod/api in cluster b (same pool)
-  bool other_ksa;    // prod/web in cluster a
+  bool gsa;         // serviceAccount:demo@wims-local.iam.gserviceaccount.com
+  bool workload_a;  // prod/api in cluster a
+  bool workload_b;  // prod/api in cluster b (same pool)
+  bool other_ksa;   // prod/web in cluster a
   bool admin;
   bool anonymous;
 };
@@ -160,26 +171,35 @@ TEST(PrincipalTest, MatchesCallersIncludingIdentitySamenessAcrossClusters) {
   const std::vector<MatchCase> cases = {
       {"allUsers", true, true, true, true, true, true},
       {"allAuthenticatedUsers", true, true, true, true, true, false},
-      {"serviceAccount:demo@wims-local.iam.gserviceaccount.com", true, false, false, false, false, false},
-      {"serviceAccount:DEMO@wims-local.iam.gserviceaccount.com", true, false, false, false, false, false},
-      {"serviceAccount:other@wims-local.iam.gserviceaccount.com", false, false, false, false, false, false},
+      {"serviceAccount:demo@wims-local.iam.gserviceaccount.com", true, false, false, false, false,
+       false},
+      {"serviceAccount:DEMO@wims-local.iam.gserviceaccount.com", true, false, false, false, false,
+       false},
+      {"serviceAccount:other@wims-local.iam.gserviceaccount.com", false, false, false, false, false,
+       false},
       {"user:demo@wims-local.iam.gserviceaccount.com", false, false, false, false, false, false},
       {"group:g@example.com", false, false, false, false, false, false},
       {"domain:wims-local.iam.gserviceaccount.com", false, false, false, false, false, false},
       // The same namespace/KSA in two clusters of one pool is one principal.
       {"serviceAccount:p.svc.id.goog[prod/api]", false, true, true, false, false, false},
       {std::string(kPoolPrefix) + "subject/ns/prod/sa/api", false, true, true, false, false, false},
-      {std::string(kPoolPrefix) + "subject/ns/prod/sa/web", false, false, false, true, false, false},
-      {std::string(kPoolPrefix) + "kubernetes.serviceaccount.uid/uid-1", false, true, true, false, false, false},
+      {std::string(kPoolPrefix) + "subject/ns/prod/sa/web", false, false, false, true, false,
+       false},
+      {std::string(kPoolPrefix) + "kubernetes.serviceaccount.uid/uid-1", false, true, true, false,
+       false, false},
       {std::string(kSetPrefix) + "namespace/prod", false, true, true, true, false, false},
       {std::string(kSetPrefix) + "namespace/dev", false, false, false, false, false, false},
       // Only the cluster principalSet tells the two clusters apart.
-      {std::string(kSetPrefix) + "kubernetes.cluster/" + kClusterA, false, true, false, true, false, false},
-      {std::string(kSetPrefix) + "kubernetes.cluster/" + kClusterB, false, false, true, false, false, false},
+      {std::string(kSetPrefix) + "kubernetes.cluster/" + kClusterA, false, true, false, true, false,
+       false},
+      {std::string(kSetPrefix) + "kubernetes.cluster/" + kClusterB, false, false, true, false,
+       false, false},
       {std::string(kSetPrefix) + "*", false, true, true, true, false, false},
-      {"principalSet://iam.googleapis.com/projects/999/locations/global/workloadIdentityPools/p.svc.id.goog/*",
+      {"principalSet://iam.googleapis.com/projects/999/locations/global/workloadIdentityPools/"
+       "p.svc.id.goog/*",
        false, false, false, false, false, false},
-      {"principalSet://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/q.svc.id.goog/*",
+      {"principalSet://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
+       "q.svc.id.goog/*",
        false, false, false, false, false, false},
       {std::string(kSetPrefix) + "group/eng", false, false, false, false, false, false},
   };

@@ -66,7 +66,8 @@ TEST(RolesTest, CatalogLookups) {
   EXPECT_TRUE(is_known_permission("iam.serviceAccounts.getAccessToken"));
   EXPECT_FALSE(is_known_permission("iam.serviceAccounts.*"));
   EXPECT_GE(all_roles().size(), 12u);
-  for (size_t i = 1; i < all_roles().size(); ++i) EXPECT_LT(all_roles()[i - 1].name, all_roles()[i].name);
+  for (size_t i = 1; i < all_roles().size(); ++i)
+    EXPECT_LT(all_roles()[i - 1].name, all_roles()[i].name);
 }
 
 }  // namespace
