@@ -165,8 +165,9 @@ class WorldReader {
       return;
     }
     std::set<std::string> seen;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& key_node = it->first;
+    // Range-for binds each key/value pair by value: `it->first` would refer into a temporary proxy.
+    for (const auto& entry : node) {
+      const YAML::Node& key_node = entry.first;
       if (!key_node.IsScalar()) {
         error(key_node, path, fmt::format("keys must be strings, got {}", type_name(key_node)));
         continue;
@@ -185,8 +186,8 @@ class WorldReader {
         error(key_node, field_path, unknown_key_message(key, fields));
         continue;
       }
-      record(it->second, field_path);
-      field->read(it->second, field_path);
+      record(entry.second, field_path);
+      field->read(entry.second, field_path);
     }
   }
 
@@ -274,19 +275,19 @@ class WorldReader {
       error(node, path, fmt::format("expected a map, got {}", type_name(node)));
       return;
     }
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (!it->first.IsScalar()) {
-        error(it->first, path, fmt::format("keys must be strings, got {}", type_name(it->first)));
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar()) {
+        error(entry.first, path, fmt::format("keys must be strings, got {}", type_name(entry.first)));
         continue;
       }
-      const std::string& key = it->first.Scalar();
+      const std::string key = entry.first.Scalar();
       const std::string entry_path = key_path(path, key);
       if (out.count(key) != 0) {
-        error(it->first, entry_path, "duplicate key");
+        error(entry.first, entry_path, "duplicate key");
         continue;
       }
-      record(it->second, entry_path);
-      read_string(it->second, entry_path, out[key]);
+      record(entry.second, entry_path);
+      read_string(entry.second, entry_path, out[key]);
     }
   }
 

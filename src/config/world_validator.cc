@@ -44,7 +44,13 @@ const Patterns& patterns() {
   return *kPatterns;
 }
 
-bool matches(const std::string& text, const std::regex& pattern) { return std::regex_match(text, pattern); }
+// libstdc++'s regex matcher recurses per character, so bound the input; no valid value here is longer (IAM role
+// ARNs, the longest, stop at 2048).
+constexpr size_t kMaxMatchedLength = 2048;
+
+bool matches(const std::string& text, const std::regex& pattern) {
+  return text.size() <= kMaxMatchedLength && std::regex_match(text, pattern);
+}
 
 std::string quoted(std::string_view text) { return fmt::format("\"{}\"", text); }
 
@@ -349,7 +355,8 @@ class Checker {
       std::smatch match;
       if (!required(base + ".email", gsa.email)) {
         // Nothing more to say about an absent email.
-      } else if (!std::regex_match(gsa.email, match, patterns().google_service_account)) {
+      } else if (gsa.email.size() > kMaxMatchedLength ||
+                 !std::regex_match(gsa.email, match, patterns().google_service_account)) {
         add(base + ".email", fmt::format("{} is not a Google service account email (NAME@PROJECT.iam."
                                          "gserviceaccount.com, NAME up to 30 lower-case letters, digits and hyphens)",
                                          quoted(gsa.email)));

@@ -178,5 +178,17 @@ TEST(WorldValidatorTest, AcceptsGoodAnnotationValues) {
   EXPECT_TRUE(validate_world(world).ok()) << validate_world(world);
 }
 
+// libstdc++'s std::regex recurses per input character; a huge value must give an error, not a stack overflow.
+TEST(WorldValidatorTest, HugeValuesAreRejectedWithoutOverflowingTheStack) {
+  World world = default_world();
+  const std::string huge(1 << 20, 'a');
+  world.service_accounts[1].annotations[kGcpServiceAccountAnnotation] = huge + "@p.iam.gserviceaccount.com";
+  world.service_accounts[1].annotations[kEksRoleArnAnnotation] = "arn:aws:iam::111122223333:role/" + huge;
+  world.project.id = huge;
+  world.google.service_accounts[0].email = huge;
+  world.pods[0].labels["app"] = huge;
+  EXPECT_EQ(find_world_problems(world).size(), 5u) << describe(find_world_problems(world));
+}
+
 }  // namespace
 }  // namespace wims::config
