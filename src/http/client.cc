@@ -18,6 +18,7 @@
 #include <boost/url/url_view.hpp>
 #include <openssl/ssl.h>
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <exception>
@@ -90,6 +91,25 @@ absl::StatusOr<Target> parse_target(const std::string& text) {
   return target;
 }
 
+bool is_token(std::string_view name) {
+  if (name.empty()) return false;
+  for (unsigned char c : name) {
+    if (std::isalnum(c)) continue;
+    if (std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Beast 1.81 writes header values verbatim, so CR/LF here would inject header lines upstream.
+bool is_field_value(std::string_view value) {
+  for (unsigned char c : value) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
 absl::Status transport_error(std::string_view what, const Target& target,
                              const beast::error_code& ec, absl::Duration timeout) {
   if (ec == beast::error::timeout) {
@@ -157,6 +177,10 @@ asio::awaitable<absl::StatusOr<Response>> Client::send_unchecked(ClientRequest r
   message.set(beast_http::field::host, target->host_header);
   message.set(beast_http::field::user_agent, "wims/" WIMS_VERSION);
   for (auto& [name, value] : request.headers) {
+    if (!is_token(name) || !is_field_value(value)) {
+      co_return absl::InvalidArgumentError(
+          fmt::format("invalid header '{}' in request to '{}'", name, request.url));
+    }
     if (beast::iequals(name, "host") || beast::iequals(name, "user-agent")) {
       message.set(name, value);
     } else {
@@ -184,6 +208,8 @@ asio::awaitable<absl::StatusOr<Response>> Client::send_unchecked(ClientRequest r
   stream.expires_at(deadline);
   auto [connect_ec, connected] = co_await stream.async_connect(endpoints, kNoThrow);
   if (connect_ec) co_return transport_error("connecting to", *target, connect_ec, request.timeout);
+  beast::error_code ignored_ec;
+  stream.socket().set_option(tcp::no_delay(true), ignored_ec);  // header and body are separate writes
 
   if (!target->https) {
     absl::StatusOr<Response> response = co_await exchange(stream, message, request, *target);

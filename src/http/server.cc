@@ -256,6 +256,9 @@ asio::awaitable<Response> Server::call_handler(Request* request) {
 asio::awaitable<void> Server::serve(tcp::socket socket, size_t worker) {
   using asio::experimental::awaitable_operators::operator||;
   beast::error_code ec;
+  // Responses are written as header + body; without TCP_NODELAY the second segment can wait for the
+  // peer's delayed ACK (~40 ms).
+  socket.set_option(tcp::no_delay(true), ec);
   tcp::endpoint remote = socket.remote_endpoint(ec);
   tcp::endpoint local = socket.local_endpoint(ec);
   const asio::ip::address peer = normalize_address(remote.address());

@@ -12,7 +12,11 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+
 #include <atomic>
+#include <exception>
+#include <optional>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
@@ -26,6 +30,19 @@
 #include "http/worker_pool.h"
 
 namespace wims::http::testing {
+
+// Runs `awaitable` to completion on a private io_context (for handler unit tests).
+template <class T>
+T run_sync(boost::asio::awaitable<T> awaitable) {
+  boost::asio::io_context context;
+  std::optional<T> result;
+  boost::asio::co_spawn(context, std::move(awaitable), [&](std::exception_ptr error, T value) {
+    if (error) std::rethrow_exception(error);
+    result = std::move(value);
+  });
+  context.run();
+  return *std::move(result);
+}
 
 // /echo: 200 "METHOD PATH?QUERY from PEER" (route "echo"); /slow: waits until `release` (route "slow");
 // /hang: waits an hour, cancellably; /throw: throws; anything else: 404.
