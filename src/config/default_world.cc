@@ -23,29 +23,32 @@ World default_world() {
   world.cluster = Cluster{
       .name = kDefaultClusterName,
       .location = kDefaultClusterLocation,
-      .uid = name_based_cluster_uid(std::string(kDefaultProjectId) + "/" + kDefaultClusterLocation + "/" +
-                                    kDefaultClusterName),
+      .uid = name_based_cluster_uid(std::string(kDefaultProjectId) + "/" + kDefaultClusterLocation +
+                                    "/" + kDefaultClusterName),
       .issuer_url = "",
   };
-  world.node = Node{.name = kDefaultNodeName,
-                    .hostname = std::string(kDefaultNodeName) + ".c." + kDefaultProjectId + ".internal",
-                    .id = name_based_instance_id(kDefaultNodeName),
-                    .zone = kDefaultClusterLocation,
-                    .machine_type = kDefaultMachineType};
+  world.node =
+      Node{.name = kDefaultNodeName,
+           .hostname = std::string(kDefaultNodeName) + ".c." + kDefaultProjectId + ".internal",
+           .id = name_based_instance_id(kDefaultNodeName),
+           .zone = kDefaultClusterLocation,
+           .machine_type = kDefaultMachineType};
   world.namespaces = {"default"};
 
-  const std::string demo_gsa = std::string("demo@") + kDefaultProjectId + ".iam.gserviceaccount.com";
+  const std::string demo_gsa =
+      std::string("demo@") + kDefaultProjectId + ".iam.gserviceaccount.com";
   world.service_accounts = {
       ServiceAccount{.namespace_name = "default",
                      .name = "default",
                      .uid = name_based_uid("serviceaccount/default/default"),
                      .annotations = {}},
-      ServiceAccount{.namespace_name = "default",
-                     .name = "demo",
-                     .uid = name_based_uid("serviceaccount/default/demo"),
-                     .annotations = {{kGcpServiceAccountAnnotation, demo_gsa},
-                                     {kEksRoleArnAnnotation,
-                                      std::string("arn:aws:iam::") + kDefaultAwsAccountId + ":role/wims-demo"}}},
+      ServiceAccount{
+          .namespace_name = "default",
+          .name = "demo",
+          .uid = name_based_uid("serviceaccount/default/demo"),
+          .annotations = {{kGcpServiceAccountAnnotation, demo_gsa},
+                          {kEksRoleArnAnnotation, std::string("arn:aws:iam::") +
+                                                      kDefaultAwsAccountId + ":role/wims-demo"}}},
   };
   world.pods = {Pod{.namespace_name = "default",
                     .name = "demo",
@@ -58,8 +61,8 @@ World default_world() {
 
   const std::string demo_principal = "principal://iam.googleapis.com/projects/" +
                                      std::to_string(kDefaultProjectNumber) +
-                                     "/locations/global/workloadIdentityPools/" + world.workload_identity_pool() +
-                                     "/subject/ns/default/sa/demo";
+                                     "/locations/global/workloadIdentityPools/" +
+                                     world.workload_identity_pool() + "/subject/ns/default/sa/demo";
   world.google.service_accounts = {GoogleServiceAccount{
       .email = demo_gsa,
       .display_name = "wims demo workload",
@@ -72,7 +75,8 @@ World default_world() {
       .tags = {},
   }};
   world.google.sts_exchanges_per_minute = kDefaultStsExchangesPerMinute;
-  world.metadata = MetadataOptions{.unknown_caller = UnknownCallerPolicy::kDeny, .node_service_account = ""};
+  world.metadata =
+      MetadataOptions{.unknown_caller = UnknownCallerPolicy::kDeny, .node_service_account = ""};
   return world;
 }
 

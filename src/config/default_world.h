@@ -1,7 +1,8 @@
-// The built-in World that `wims up` serves when given no world file: one project, one GKE-style cluster and
-// node, the `default` namespace with the `demo` KSA (annotated for both GKE Workload Identity and EKS IRSA),
-// the `default/demo` pod on 127.0.0.1 and ::1, and a local cloud holding the demo Google service account and
-// a readable bucket. It passes validate_world (tested). docs/configuration.md shows it as YAML.
+// The built-in World that `wims up` serves when given no world file: one project, one GKE-style
+// cluster and node, the `default` namespace with the `demo` KSA (annotated for both GKE Workload
+// Identity and EKS IRSA), the `default/demo` pod on 127.0.0.1 and ::1, and a local cloud holding
+// the demo Google service account and a readable bucket. It passes validate_world (tested).
+// docs/configuration.md shows it as YAML.
 //
 // Returns a fresh value each call; thread-safe.
 #pragma once

@@ -1,7 +1,7 @@
 // Deterministic identifiers derived from names, for the parts of a World a config may leave out
-// (Kubernetes uids, the GKE cluster uid, the GCE instance id). The same name always gives the same id, so a
-// world file loads to the same World on every run and tokens minted before a restart stay consistent.
-// Stateless and thread-safe.
+// (Kubernetes uids, the GKE cluster uid, the GCE instance id). The same name always gives the same
+// id, so a world file loads to the same World on every run and tokens minted before a restart stay
+// consistent. Stateless and thread-safe.
 #pragma once
 
 #include <cstdint>

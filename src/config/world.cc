@@ -11,14 +11,16 @@ std::optional<std::string> canonical_ip(std::string_view text) {
   unsigned char buf[16];
   char out[INET6_ADDRSTRLEN];
   for (int family : {AF_INET, AF_INET6}) {
-    if (inet_pton(family, ip.c_str(), buf) == 1 && inet_ntop(family, buf, out, sizeof out) != nullptr) {
+    if (inet_pton(family, ip.c_str(), buf) == 1 &&
+        inet_ntop(family, buf, out, sizeof out) != nullptr) {
       return std::string(out);
     }
   }
   return std::nullopt;
 }
 
-const ServiceAccount* World::find_service_account(std::string_view ns, std::string_view name) const {
+const ServiceAccount* World::find_service_account(std::string_view ns,
+                                                  std::string_view name) const {
   for (const ServiceAccount& sa : service_accounts) {
     if (sa.namespace_name == ns && sa.name == name) return &sa;
   }

@@ -1,10 +1,10 @@
-// World: the description of everything wims serves, loaded from YAML (config/world_loader.h) or built in
-// (config/default_world.h). It names the cloud project, the cluster and its OIDC issuer, this node, the
-// Kubernetes namespaces, service accounts and pods, and the initial state of the embedded local cloud
-// (Google service accounts, buckets and IAM bindings).
+// World: the description of everything wims serves, loaded from YAML (config/world_loader.h) or
+// built in (config/default_world.h). It names the cloud project, the cluster and its OIDC issuer,
+// this node, the Kubernetes namespaces, service accounts and pods, and the initial state of the
+// embedded local cloud (Google service accounts, buckets and IAM bindings).
 //
-// A World is a plain value. Once loaded it is shared read-only (std::shared_ptr<const World>), so it is
-// thread-safe to read from any executor.
+// A World is a plain value. Once loaded it is shared read-only (std::shared_ptr<const World>), so
+// it is thread-safe to read from any executor.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +19,8 @@
 namespace wims::config {
 
 struct Project {
-  std::string id;       // "wims-local"
-  int64_t number = 0;   // 123456789012
+  std::string id;              // "wims-local"
+  int64_t number = 0;          // 123456789012
   std::string aws_account_id;  // 12 digits, for the AWS side
   std::string aws_region;      // "us-east-1"
 
@@ -31,8 +31,8 @@ struct Cluster {
   std::string name;      // "wims"
   std::string location;  // "us-central1-a" (a zone) or a region
   std::string uid;
-  // The service-account token issuer. Empty: the embedded cloud's own issuer URL (set at start, once the
-  // cloud listener is bound).
+  // The service-account token issuer. Empty: the embedded cloud's own issuer URL (set at start,
+  // once the cloud listener is bound).
   std::string issuer_url;
 
   bool operator==(const Cluster&) const = default;
@@ -50,9 +50,11 @@ struct Node {
 
 // The Kubernetes annotations wims reads, by name.
 inline constexpr char kGcpServiceAccountAnnotation[] = "iam.gke.io/gcp-service-account";
-inline constexpr char kReturnPrincipalIdAsEmailAnnotation[] = "iam.gke.io/return-principal-id-as-email";
+inline constexpr char kReturnPrincipalIdAsEmailAnnotation[] =
+    "iam.gke.io/return-principal-id-as-email";
 inline constexpr char kEksRoleArnAnnotation[] = "eks.amazonaws.com/role-arn";
-inline constexpr char kImdsEmulatorEnabledLabel[] = "gkemulticloud.googleapis.com/aws-imds-emulator-enabled";
+inline constexpr char kImdsEmulatorEnabledLabel[] =
+    "gkemulticloud.googleapis.com/aws-imds-emulator-enabled";
 inline constexpr char kImdsEmulatorRoleArnAnnotation[] =
     "gkemulticloud.googleapis.com/aws-imds-emulator-role-arn";
 
@@ -79,7 +81,8 @@ struct ServiceAccount {
   bool operator==(const ServiceAccount&) const = default;
 };
 
-// Canonical text of an IP literal (inet_ntop form: "::1", "10.0.0.1"); nullopt if `text` is not one.
+// Canonical text of an IP literal (inet_ntop form: "::1", "10.0.0.1"); nullopt if `text` is not
+// one.
 std::optional<std::string> canonical_ip(std::string_view text);
 
 struct Pod {
@@ -87,8 +90,8 @@ struct Pod {
   std::string name;
   std::string uid;
   std::string service_account_name = "default";
-  // IPv4 and IPv6 literals, as in status.podIPs: at most one of each family. The loader stores them in
-  // canonical (inet_ntop) form.
+  // IPv4 and IPv6 literals, as in status.podIPs: at most one of each family. The loader stores them
+  // in canonical (inet_ntop) form.
   std::vector<std::string> ips;
   bool host_network = false;
   std::map<std::string, std::string> labels;
@@ -99,9 +102,10 @@ struct Pod {
 
 // IAM binding in an allow policy: role -> members, with an optional CEL condition.
 struct Binding {
-  std::string role;                  // "roles/storage.objectViewer"
-  std::vector<std::string> members;  // "serviceAccount:demo@wims-local.iam.gserviceaccount.com", ...
-  std::string condition_title;       // empty: no condition
+  std::string role;  // "roles/storage.objectViewer"
+  std::vector<std::string>
+      members;                  // "serviceAccount:demo@wims-local.iam.gserviceaccount.com", ...
+  std::string condition_title;  // empty: no condition
   std::string condition_description;
   std::string condition_expression;
 
@@ -178,8 +182,8 @@ struct World {
   std::string workload_identity_pool() const { return project.id + ".svc.id.goog"; }
   // "https://container.googleapis.com/v1/projects/P/locations/L/clusters/C".
   std::string cluster_resource_url() const {
-    return "https://container.googleapis.com/v1/projects/" + project.id + "/locations/" + cluster.location +
-           "/clusters/" + cluster.name;
+    return "https://container.googleapis.com/v1/projects/" + project.id + "/locations/" +
+           cluster.location + "/clusters/" + cluster.name;
   }
 
   bool operator==(const World&) const = default;

@@ -31,7 +31,9 @@ std::string child_path(std::string_view base, std::string_view key) {
   return base.empty() ? std::string(key) : fmt::format("{}.{}", base, key);
 }
 std::string index_path(std::string_view base, size_t i) { return fmt::format("{}[{}]", base, i); }
-std::string key_path(std::string_view base, std::string_view key) { return fmt::format("{}[\"{}\"]", base, key); }
+std::string key_path(std::string_view base, std::string_view key) {
+  return fmt::format("{}[\"{}\"]", base, key);
+}
 
 // The path one level up: `pods[1].ips[0]` -> `pods[1].ips` -> `pods[1]` -> `pods` -> "".
 std::string parent_path(const std::string& path) {
@@ -80,8 +82,9 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-// Walks the YAML document into a World, recording the line of every value it reads (for the validator's
-// problems) and an error for every structural problem (unknown key, wrong type), without stopping.
+// Walks the YAML document into a World, recording the line of every value it reads (for the
+// validator's problems) and an error for every structural problem (unknown key, wrong type),
+// without stopping.
 class WorldReader {
  public:
   using ValueReader = std::function<void(const YAML::Node& value, const std::string& path)>;
@@ -92,21 +95,23 @@ class WorldReader {
 
   void read_document(const YAML::Node& root) {
     World& w = world_;
-    read_map(root, "",
-             {
-                 {"project", [&](const YAML::Node& n, const std::string& p) { read_project(n, p); }},
-                 {"cluster", [&](const YAML::Node& n, const std::string& p) { read_cluster(n, p); }},
-                 {"node", [&](const YAML::Node& n, const std::string& p) { read_node(n, p); }},
-                 {"namespaces",
-                  [&](const YAML::Node& n, const std::string& p) {
-                    namespaces_present_ = true;
-                    read_string_list(n, p, w.namespaces);
-                  }},
-                 {"serviceAccounts", [&](const YAML::Node& n, const std::string& p) { read_service_accounts(n, p); }},
-                 {"pods", [&](const YAML::Node& n, const std::string& p) { read_pods(n, p); }},
-                 {"google", [&](const YAML::Node& n, const std::string& p) { read_google(n, p); }},
-                 {"metadata", [&](const YAML::Node& n, const std::string& p) { read_metadata(n, p); }},
-             });
+    read_map(
+        root, "",
+        {
+            {"project", [&](const YAML::Node& n, const std::string& p) { read_project(n, p); }},
+            {"cluster", [&](const YAML::Node& n, const std::string& p) { read_cluster(n, p); }},
+            {"node", [&](const YAML::Node& n, const std::string& p) { read_node(n, p); }},
+            {"namespaces",
+             [&](const YAML::Node& n, const std::string& p) {
+               namespaces_present_ = true;
+               read_string_list(n, p, w.namespaces);
+             }},
+            {"serviceAccounts",
+             [&](const YAML::Node& n, const std::string& p) { read_service_accounts(n, p); }},
+            {"pods", [&](const YAML::Node& n, const std::string& p) { read_pods(n, p); }},
+            {"google", [&](const YAML::Node& n, const std::string& p) { read_google(n, p); }},
+            {"metadata", [&](const YAML::Node& n, const std::string& p) { read_metadata(n, p); }},
+        });
   }
 
   World& world() { return world_; }
@@ -122,8 +127,8 @@ class WorldReader {
     }
   }
 
-  // Whether a structural error was reported at `path` or one of its ancestors, in which case the validator's
-  // view of that value is not meaningful.
+  // Whether a structural error was reported at `path` or one of its ancestors, in which case the
+  // validator's view of that value is not meaningful.
   bool covered_by_error(std::string path) const {
     while (true) {
       if (error_paths_.count(path) != 0) return true;
@@ -136,8 +141,9 @@ class WorldReader {
   bool has_error_within(const std::string& path) const {
     if (path.empty()) return false;
     for (const std::string& error_path : error_paths_) {
-      if (error_path == path || (error_path.size() > path.size() && error_path.compare(0, path.size(), path) == 0 &&
-                                 (error_path[path.size()] == '.' || error_path[path.size()] == '['))) {
+      if (error_path == path ||
+          (error_path.size() > path.size() && error_path.compare(0, path.size(), path) == 0 &&
+           (error_path[path.size()] == '.' || error_path[path.size()] == '['))) {
         return true;
       }
     }
@@ -158,10 +164,12 @@ class WorldReader {
   void record(const YAML::Node& node, const std::string& path) { lines_[path] = line(node); }
 
   // A map with known keys. Null counts as empty.
-  void read_map(const YAML::Node& node, const std::string& path, std::initializer_list<Field> fields) {
+  void read_map(const YAML::Node& node, const std::string& path,
+                std::initializer_list<Field> fields) {
     if (node.IsNull()) return;
     if (!node.IsMap()) {
-      error(node, path.empty() ? "(document)" : path, fmt::format("expected a map, got {}", type_name(node)));
+      error(node, path.empty() ? "(document)" : path,
+            fmt::format("expected a map, got {}", type_name(node)));
       return;
     }
     std::set<std::string> seen;
@@ -191,7 +199,8 @@ class WorldReader {
     }
   }
 
-  static std::string unknown_key_message(std::string_view key, std::initializer_list<Field> fields) {
+  static std::string unknown_key_message(std::string_view key,
+                                         std::initializer_list<Field> fields) {
     const Field* best = nullptr;
     size_t best_distance = 3;  // suggest only close matches: typos, not different words
     std::vector<std::string> names;
@@ -207,7 +216,8 @@ class WorldReader {
     return fmt::format("unknown key (expected one of: {})", absl::StrJoin(names, ", "));
   }
 
-  // A list; null counts as empty. Each element is recorded at `path[i]` and handed to `read_element`.
+  // A list; null counts as empty. Each element is recorded at `path[i]` and handed to
+  // `read_element`.
   void read_list(const YAML::Node& node, const std::string& path,
                  const std::function<void(const YAML::Node&, const std::string&)>& read_element) {
     if (node.IsNull()) return;
@@ -262,14 +272,16 @@ class WorldReader {
                           : fmt::format("expected a boolean, got {}", type_name(node)));
   }
 
-  void read_string_list(const YAML::Node& node, const std::string& path, std::vector<std::string>& out) {
+  void read_string_list(const YAML::Node& node, const std::string& path,
+                        std::vector<std::string>& out) {
     read_list(node, path, [&](const YAML::Node& n, const std::string& p) {
       read_string(n, p, out.emplace_back());
     });
   }
 
   // A map of free-form string keys to strings (labels, annotations, tags).
-  void read_string_map(const YAML::Node& node, const std::string& path, std::map<std::string, std::string>& out) {
+  void read_string_map(const YAML::Node& node, const std::string& path,
+                       std::map<std::string, std::string>& out) {
     if (node.IsNull()) return;
     if (!node.IsMap()) {
       error(node, path, fmt::format("expected a map, got {}", type_name(node)));
@@ -277,7 +289,8 @@ class WorldReader {
     }
     for (const auto& entry : node) {
       if (!entry.first.IsScalar()) {
-        error(entry.first, path, fmt::format("keys must be strings, got {}", type_name(entry.first)));
+        error(entry.first, path,
+              fmt::format("keys must be strings, got {}", type_name(entry.first)));
         continue;
       }
       const std::string key = entry.first.Scalar();
@@ -293,68 +306,95 @@ class WorldReader {
 
   void read_project(const YAML::Node& node, const std::string& path) {
     Project& p = world_.project;
-    read_map(node, path,
-             {
-                 {"id", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, p.id); }},
-                 {"number", [&](const YAML::Node& n, const std::string& q) { read_integer(n, q, p.number); }},
-                 {"awsAccountId", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, p.aws_account_id); }},
-                 {"awsRegion", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, p.aws_region); }},
-             });
+    read_map(
+        node, path,
+        {
+            {"id", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, p.id); }},
+            {"number",
+             [&](const YAML::Node& n, const std::string& q) { read_integer(n, q, p.number); }},
+            {"awsAccountId", [&](const YAML::Node& n,
+                                 const std::string& q) { read_string(n, q, p.aws_account_id); }},
+            {"awsRegion",
+             [&](const YAML::Node& n, const std::string& q) { read_string(n, q, p.aws_region); }},
+        });
   }
 
   void read_cluster(const YAML::Node& node, const std::string& path) {
     Cluster& c = world_.cluster;
-    read_map(node, path,
-             {
-                 {"name", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.name); }},
-                 {"location", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.location); }},
-                 {"uid", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.uid); }},
-                 {"issuerUrl", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.issuer_url); }},
-             });
+    read_map(
+        node, path,
+        {
+            {"name", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.name); }},
+            {"location",
+             [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.location); }},
+            {"uid", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.uid); }},
+            {"issuerUrl",
+             [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.issuer_url); }},
+        });
   }
 
   void read_node(const YAML::Node& node, const std::string& path) {
     Node& nd = world_.node;
-    read_map(node, path,
-             {
-                 {"name", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, nd.name); }},
-                 {"hostname", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, nd.hostname); }},
-                 {"id", [&](const YAML::Node& n, const std::string& q) { read_integer(n, q, nd.id); }},
-                 {"zone", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, nd.zone); }},
-                 {"machineType", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, nd.machine_type); }},
-             });
+    read_map(
+        node, path,
+        {
+            {"name",
+             [&](const YAML::Node& n, const std::string& q) { read_string(n, q, nd.name); }},
+            {"hostname",
+             [&](const YAML::Node& n, const std::string& q) { read_string(n, q, nd.hostname); }},
+            {"id", [&](const YAML::Node& n, const std::string& q) { read_integer(n, q, nd.id); }},
+            {"zone",
+             [&](const YAML::Node& n, const std::string& q) { read_string(n, q, nd.zone); }},
+            {"machineType", [&](const YAML::Node& n,
+                                const std::string& q) { read_string(n, q, nd.machine_type); }},
+        });
   }
 
   void read_service_accounts(const YAML::Node& node, const std::string& path) {
     read_list(node, path, [&](const YAML::Node& item, const std::string& item_path) {
       ServiceAccount& sa = world_.service_accounts.emplace_back();
-      read_map(item, item_path,
-               {
-                   {"namespace", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, sa.namespace_name); }},
-                   {"name", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, sa.name); }},
-                   {"uid", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, sa.uid); }},
-                   {"annotations",
-                    [&](const YAML::Node& n, const std::string& q) { read_string_map(n, q, sa.annotations); }},
-               });
+      read_map(
+          item, item_path,
+          {
+              {"namespace", [&](const YAML::Node& n,
+                                const std::string& q) { read_string(n, q, sa.namespace_name); }},
+              {"name",
+               [&](const YAML::Node& n, const std::string& q) { read_string(n, q, sa.name); }},
+              {"uid",
+               [&](const YAML::Node& n, const std::string& q) { read_string(n, q, sa.uid); }},
+              {"annotations", [&](const YAML::Node& n,
+                                  const std::string& q) { read_string_map(n, q, sa.annotations); }},
+          });
     });
   }
 
   void read_pods(const YAML::Node& node, const std::string& path) {
     read_list(node, path, [&](const YAML::Node& item, const std::string& item_path) {
       Pod& pod = world_.pods.emplace_back();
-      read_map(item, item_path,
-               {
-                   {"namespace", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, pod.namespace_name); }},
-                   {"name", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, pod.name); }},
-                   {"uid", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, pod.uid); }},
-                   {"serviceAccountName",
-                    [&](const YAML::Node& n, const std::string& q) { read_string(n, q, pod.service_account_name); }},
-                   {"ips", [&](const YAML::Node& n, const std::string& q) { read_string_list(n, q, pod.ips); }},
-                   {"hostNetwork", [&](const YAML::Node& n, const std::string& q) { read_bool(n, q, pod.host_network); }},
-                   {"labels", [&](const YAML::Node& n, const std::string& q) { read_string_map(n, q, pod.labels); }},
-                   {"annotations",
-                    [&](const YAML::Node& n, const std::string& q) { read_string_map(n, q, pod.annotations); }},
-               });
+      read_map(
+          item, item_path,
+          {
+              {"namespace", [&](const YAML::Node& n,
+                                const std::string& q) { read_string(n, q, pod.namespace_name); }},
+              {"name",
+               [&](const YAML::Node& n, const std::string& q) { read_string(n, q, pod.name); }},
+              {"uid",
+               [&](const YAML::Node& n, const std::string& q) { read_string(n, q, pod.uid); }},
+              {"serviceAccountName",
+               [&](const YAML::Node& n, const std::string& q) {
+                 read_string(n, q, pod.service_account_name);
+               }},
+              {"ips",
+               [&](const YAML::Node& n, const std::string& q) { read_string_list(n, q, pod.ips); }},
+              {"hostNetwork", [&](const YAML::Node& n,
+                                  const std::string& q) { read_bool(n, q, pod.host_network); }},
+              {"labels", [&](const YAML::Node& n,
+                             const std::string& q) { read_string_map(n, q, pod.labels); }},
+              {"annotations",
+               [&](const YAML::Node& n, const std::string& q) {
+                 read_string_map(n, q, pod.annotations);
+               }},
+          });
     });
   }
 
@@ -363,19 +403,24 @@ class WorldReader {
       Binding& b = out.emplace_back();
       read_map(item, item_path,
                {
-                   {"role", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, b.role); }},
-                   {"members", [&](const YAML::Node& n, const std::string& q) { read_string_list(n, q, b.members); }},
+                   {"role",
+                    [&](const YAML::Node& n, const std::string& q) { read_string(n, q, b.role); }},
+                   {"members", [&](const YAML::Node& n,
+                                   const std::string& q) { read_string_list(n, q, b.members); }},
                    {"condition",
                     [&](const YAML::Node& n, const std::string& q) {
                       read_map(n, q,
                                {
-                                   {"title", [&](const YAML::Node& m, const std::string& r) {
+                                   {"title",
+                                    [&](const YAML::Node& m, const std::string& r) {
                                       read_string(m, r, b.condition_title);
                                     }},
-                                   {"description", [&](const YAML::Node& m, const std::string& r) {
+                                   {"description",
+                                    [&](const YAML::Node& m, const std::string& r) {
                                       read_string(m, r, b.condition_description);
                                     }},
-                                   {"expression", [&](const YAML::Node& m, const std::string& r) {
+                                   {"expression",
+                                    [&](const YAML::Node& m, const std::string& r) {
                                       read_string(m, r, b.condition_expression);
                                     }},
                                });
@@ -393,34 +438,52 @@ class WorldReader {
              [&](const YAML::Node& n, const std::string& q) {
                read_list(n, q, [&](const YAML::Node& item, const std::string& item_path) {
                  GoogleServiceAccount& gsa = g.service_accounts.emplace_back();
-                 read_map(item, item_path,
-                          {
-                              {"email", [&](const YAML::Node& m, const std::string& r) { read_string(m, r, gsa.email); }},
-                              {"displayName",
-                               [&](const YAML::Node& m, const std::string& r) { read_string(m, r, gsa.display_name); }},
-                              {"bindings",
-                               [&](const YAML::Node& m, const std::string& r) { read_bindings(m, r, gsa.bindings); }},
-                          });
+                 read_map(
+                     item, item_path,
+                     {
+                         {"email", [&](const YAML::Node& m,
+                                       const std::string& r) { read_string(m, r, gsa.email); }},
+                         {"displayName",
+                          [&](const YAML::Node& m, const std::string& r) {
+                            read_string(m, r, gsa.display_name);
+                          }},
+                         {"bindings",
+                          [&](const YAML::Node& m, const std::string& r) {
+                            read_bindings(m, r, gsa.bindings);
+                          }},
+                     });
                });
              }},
             {"buckets",
              [&](const YAML::Node& n, const std::string& q) {
                read_list(n, q, [&](const YAML::Node& item, const std::string& item_path) {
                  Bucket& bucket = g.buckets.emplace_back();
-                 read_map(item, item_path,
-                          {
-                              {"name", [&](const YAML::Node& m, const std::string& r) { read_string(m, r, bucket.name); }},
-                              {"objects", [&](const YAML::Node& m, const std::string& r) { read_objects(m, r, bucket); }},
-                              {"bindings",
-                               [&](const YAML::Node& m, const std::string& r) { read_bindings(m, r, bucket.bindings); }},
-                              {"tags", [&](const YAML::Node& m, const std::string& r) { read_string_map(m, r, bucket.tags); }},
-                          });
+                 read_map(
+                     item, item_path,
+                     {
+                         {"name", [&](const YAML::Node& m,
+                                      const std::string& r) { read_string(m, r, bucket.name); }},
+                         {"objects", [&](const YAML::Node& m,
+                                         const std::string& r) { read_objects(m, r, bucket); }},
+                         {"bindings",
+                          [&](const YAML::Node& m, const std::string& r) {
+                            read_bindings(m, r, bucket.bindings);
+                          }},
+                         {"tags",
+                          [&](const YAML::Node& m, const std::string& r) {
+                            read_string_map(m, r, bucket.tags);
+                          }},
+                     });
                });
              }},
             {"projectBindings",
-             [&](const YAML::Node& n, const std::string& q) { read_bindings(n, q, g.project_bindings); }},
+             [&](const YAML::Node& n, const std::string& q) {
+               read_bindings(n, q, g.project_bindings);
+             }},
             {"stsExchangesPerMinute",
-             [&](const YAML::Node& n, const std::string& q) { read_integer(n, q, g.sts_exchanges_per_minute); }},
+             [&](const YAML::Node& n, const std::string& q) {
+               read_integer(n, q, g.sts_exchanges_per_minute);
+             }},
         });
   }
 
@@ -429,8 +492,10 @@ class WorldReader {
       BucketObject& object = bucket.objects.emplace_back();
       read_map(item, item_path,
                {
-                   {"name", [&](const YAML::Node& m, const std::string& r) { read_string(m, r, object.name); }},
-                   {"content", [&](const YAML::Node& m, const std::string& r) { read_string(m, r, object.content); }},
+                   {"name", [&](const YAML::Node& m,
+                                const std::string& r) { read_string(m, r, object.name); }},
+                   {"content", [&](const YAML::Node& m,
+                                   const std::string& r) { read_string(m, r, object.content); }},
                });
     });
   }
@@ -452,7 +517,9 @@ class WorldReader {
                     }
                   }},
                  {"nodeServiceAccount",
-                  [&](const YAML::Node& n, const std::string& q) { read_string(n, q, m.node_service_account); }},
+                  [&](const YAML::Node& n, const std::string& q) {
+                    read_string(n, q, m.node_service_account);
+                  }},
              });
   }
 
@@ -482,7 +549,8 @@ void apply_defaults(World& world, bool namespaces_present) {
   if (n.hostname.empty()) n.hostname = n.name + ".c." + p.id + ".internal";
   if (n.id == 0) n.id = name_based_instance_id(n.name);
   if (n.zone.empty()) {
-    // A zonal cluster's nodes are in its zone; a regional cluster's node defaults to the region's zone a.
+    // A zonal cluster's nodes are in its zone; a regional cluster's node defaults to the region's
+    // zone a.
     const bool location_is_zone = c.location.size() > 2 && c.location[c.location.size() - 2] == '-';
     n.zone = location_is_zone ? c.location : c.location + "-a";
   }
@@ -492,11 +560,15 @@ void apply_defaults(World& world, bool namespaces_present) {
   // Kubernetes creates a `default` ServiceAccount in every namespace.
   std::set<std::string> added;
   for (const std::string& ns : world.namespaces) {
-    if (ns.empty() || world.find_service_account(ns, "default") != nullptr || !added.insert(ns).second) continue;
-    world.service_accounts.push_back(ServiceAccount{.namespace_name = ns, .name = "default", .uid = "", .annotations = {}});
+    if (ns.empty() || world.find_service_account(ns, "default") != nullptr ||
+        !added.insert(ns).second)
+      continue;
+    world.service_accounts.push_back(
+        ServiceAccount{.namespace_name = ns, .name = "default", .uid = "", .annotations = {}});
   }
   for (ServiceAccount& sa : world.service_accounts) {
-    if (sa.uid.empty()) sa.uid = name_based_uid("serviceaccount/" + sa.namespace_name + "/" + sa.name);
+    if (sa.uid.empty())
+      sa.uid = name_based_uid("serviceaccount/" + sa.namespace_name + "/" + sa.name);
   }
   for (Pod& pod : world.pods) {
     if (pod.uid.empty()) pod.uid = name_based_uid("pod/" + pod.namespace_name + "/" + pod.name);
@@ -522,14 +594,15 @@ absl::StatusOr<World> load_world_yaml(std::string_view yaml, std::string_view so
         fmt::format("{}:{}: {}", source_name, e.mark.is_null() ? 0 : e.mark.line + 1, e.msg));
   }
   if (documents.size() > 1) {
-    return absl::InvalidArgumentError(
-        fmt::format("{}: a world file holds one YAML document, found {}", source_name, documents.size()));
+    return absl::InvalidArgumentError(fmt::format(
+        "{}: a world file holds one YAML document, found {}", source_name, documents.size()));
   }
   WorldReader reader;
   try {
     if (!documents.empty()) reader.read_document(documents.front());
   } catch (const YAML::Exception& e) {
-    // The reader checks node types before every access, so this is not expected; report it rather than crash.
+    // The reader checks node types before every access, so this is not expected; report it rather
+    // than crash.
     reader.errors().push_back({e.mark.is_null() ? 0 : e.mark.line + 1, "(document)", e.msg});
   }
   World& world = reader.world();
@@ -537,7 +610,8 @@ absl::StatusOr<World> load_world_yaml(std::string_view yaml, std::string_view so
 
   std::vector<LocatedError> errors = std::move(reader.errors());
   for (WorldProblem& problem : find_world_problems(world)) {
-    if (reader.covered_by_error(problem.path) || reader.has_error_within(problem.refers_to)) continue;
+    if (reader.covered_by_error(problem.path) || reader.has_error_within(problem.refers_to))
+      continue;
     const int line = reader.line_of(problem.path);
     errors.push_back({line, std::move(problem.path), std::move(problem.message)});
   }
@@ -577,7 +651,8 @@ std::string world_to_yaml(const World& world) {
   auto string_map = [&out](const char* key, const std::map<std::string, std::string>& values) {
     if (values.empty()) return;
     out << YAML::Key << key << YAML::Value << YAML::BeginMap;
-    for (const auto& [k, v] : values) out << YAML::Key << YAML::DoubleQuoted << k << YAML::Value << YAML::DoubleQuoted << v;
+    for (const auto& [k, v] : values)
+      out << YAML::Key << YAML::DoubleQuoted << k << YAML::Value << YAML::DoubleQuoted << v;
     out << YAML::EndMap;
   };
   auto bindings = [&out](const char* key, const std::vector<Binding>& list) {
@@ -588,11 +663,14 @@ std::string world_to_yaml(const World& world) {
       out << YAML::Key << "members" << YAML::Value << YAML::BeginSeq;
       for (const std::string& m : b.members) out << YAML::DoubleQuoted << m;
       out << YAML::EndSeq;
-      if (!b.condition_title.empty() || !b.condition_description.empty() || !b.condition_expression.empty()) {
+      if (!b.condition_title.empty() || !b.condition_description.empty() ||
+          !b.condition_expression.empty()) {
         out << YAML::Key << "condition" << YAML::Value << YAML::BeginMap;
         out << YAML::Key << "title" << YAML::Value << YAML::DoubleQuoted << b.condition_title;
-        out << YAML::Key << "description" << YAML::Value << YAML::DoubleQuoted << b.condition_description;
-        out << YAML::Key << "expression" << YAML::Value << YAML::DoubleQuoted << b.condition_expression;
+        out << YAML::Key << "description" << YAML::Value << YAML::DoubleQuoted
+            << b.condition_description;
+        out << YAML::Key << "expression" << YAML::Value << YAML::DoubleQuoted
+            << b.condition_expression;
         out << YAML::EndMap;
       }
       out << YAML::EndMap;
@@ -604,7 +682,8 @@ std::string world_to_yaml(const World& world) {
   out << YAML::Key << "project" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "id" << YAML::Value << YAML::DoubleQuoted << world.project.id;
   out << YAML::Key << "number" << YAML::Value << world.project.number;
-  out << YAML::Key << "awsAccountId" << YAML::Value << YAML::DoubleQuoted << world.project.aws_account_id;
+  out << YAML::Key << "awsAccountId" << YAML::Value << YAML::DoubleQuoted
+      << world.project.aws_account_id;
   out << YAML::Key << "awsRegion" << YAML::Value << YAML::DoubleQuoted << world.project.aws_region;
   out << YAML::EndMap;
 
@@ -612,7 +691,9 @@ std::string world_to_yaml(const World& world) {
   out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << world.cluster.name;
   out << YAML::Key << "location" << YAML::Value << YAML::DoubleQuoted << world.cluster.location;
   out << YAML::Key << "uid" << YAML::Value << YAML::DoubleQuoted << world.cluster.uid;
-  if (!world.cluster.issuer_url.empty()) out << YAML::Key << "issuerUrl" << YAML::Value << YAML::DoubleQuoted << world.cluster.issuer_url;
+  if (!world.cluster.issuer_url.empty())
+    out << YAML::Key << "issuerUrl" << YAML::Value << YAML::DoubleQuoted
+        << world.cluster.issuer_url;
   out << YAML::EndMap;
 
   out << YAML::Key << "node" << YAML::Value << YAML::BeginMap;
@@ -644,7 +725,8 @@ std::string world_to_yaml(const World& world) {
     out << YAML::Key << "namespace" << YAML::Value << YAML::DoubleQuoted << pod.namespace_name;
     out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << pod.name;
     out << YAML::Key << "uid" << YAML::Value << YAML::DoubleQuoted << pod.uid;
-    out << YAML::Key << "serviceAccountName" << YAML::Value << YAML::DoubleQuoted << pod.service_account_name;
+    out << YAML::Key << "serviceAccountName" << YAML::Value << YAML::DoubleQuoted
+        << pod.service_account_name;
     if (!pod.ips.empty()) {
       out << YAML::Key << "ips" << YAML::Value << YAML::Flow << YAML::BeginSeq;
       for (const std::string& ip : pod.ips) out << YAML::DoubleQuoted << ip;
@@ -670,12 +752,15 @@ std::string world_to_yaml(const World& world) {
   out << YAML::EndSeq;
   out << YAML::Key << "buckets" << YAML::Value << YAML::BeginSeq;
   for (const Bucket& bucket : world.google.buckets) {
-    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << bucket.name;
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted
+        << bucket.name;
     if (!bucket.objects.empty()) {
       out << YAML::Key << "objects" << YAML::Value << YAML::BeginSeq;
       for (const BucketObject& object : bucket.objects) {
-        out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << object.name;
-        out << YAML::Key << "content" << YAML::Value << YAML::DoubleQuoted << object.content << YAML::EndMap;
+        out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted
+            << object.name;
+        out << YAML::Key << "content" << YAML::Value << YAML::DoubleQuoted << object.content
+            << YAML::EndMap;
       }
       out << YAML::EndSeq;
     }
@@ -685,14 +770,16 @@ std::string world_to_yaml(const World& world) {
   }
   out << YAML::EndSeq;
   bindings("projectBindings", world.google.project_bindings);
-  out << YAML::Key << "stsExchangesPerMinute" << YAML::Value << world.google.sts_exchanges_per_minute;
+  out << YAML::Key << "stsExchangesPerMinute" << YAML::Value
+      << world.google.sts_exchanges_per_minute;
   out << YAML::EndMap;
 
   out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "unknownCaller" << YAML::Value
       << (world.metadata.unknown_caller == UnknownCallerPolicy::kDeny ? "deny" : "nodeIdentity");
   if (!world.metadata.node_service_account.empty()) {
-    out << YAML::Key << "nodeServiceAccount" << YAML::Value << YAML::DoubleQuoted << world.metadata.node_service_account;
+    out << YAML::Key << "nodeServiceAccount" << YAML::Value << YAML::DoubleQuoted
+        << world.metadata.node_service_account;
   }
   out << YAML::EndMap;
   out << YAML::EndMap;

@@ -12,10 +12,13 @@ namespace wims::config {
 namespace {
 
 // Name rules, with their sources:
-//  - Google Cloud project ids: 6-30 characters, lower-case letters, digits, hyphens, starting with a letter and
+//  - Google Cloud project ids: 6-30 characters, lower-case letters, digits, hyphens, starting with
+//  a letter and
 //    not ending with a hyphen (Resource Manager "Creating and managing projects").
-//  - GKE cluster names: up to 40 characters, lower-case letters, digits, hyphens, starting with a letter.
-//  - Kubernetes: namespaces are DNS-1123 labels, object names DNS-1123 subdomains, label and annotation keys
+//  - GKE cluster names: up to 40 characters, lower-case letters, digits, hyphens, starting with a
+//  letter.
+//  - Kubernetes: namespaces are DNS-1123 labels, object names DNS-1123 subdomains, label and
+//  annotation keys
 //    qualified names, label values up to 63 characters (k8s.io/apimachinery/pkg/util/validation).
 //  - The two annotation patterns are the ones the GKE and EKS pod identity webhooks check.
 
@@ -30,11 +33,14 @@ struct Patterns {
   std::regex dns_subdomain{R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)"};
   std::regex qualified_name{R"(^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$)"};
   std::regex label_value{R"(^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$)"};
-  std::regex gcp_service_account_annotation{R"(^[a-zA-Z0-9-]+@[a-zA-Z0-9-]+\.iam\.gserviceaccount\.com$)"};
+  std::regex gcp_service_account_annotation{
+      R"(^[a-zA-Z0-9-]+@[a-zA-Z0-9-]+\.iam\.gserviceaccount\.com$)"};
   std::regex eks_role_arn{R"(^arn:aws[a-z0-9-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$)"};
-  std::regex google_service_account{R"(^([a-z]([-a-z0-9]{0,28}[a-z0-9])?)@([a-z][-a-z0-9]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$)"};
+  std::regex google_service_account{
+      R"(^([a-z]([-a-z0-9]{0,28}[a-z0-9])?)@([a-z][-a-z0-9]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$)"};
   std::regex node_service_account{R"(^[a-zA-Z0-9-]+@[a-zA-Z0-9.-]+\.gserviceaccount\.com$)"};
-  std::regex role{R"(^(roles/[a-zA-Z0-9_.]+|(projects/[a-z][a-z0-9-]*|organizations/\d+)/roles/[a-zA-Z0-9_.]+)$)"};
+  std::regex role{
+      R"(^(roles/[a-zA-Z0-9_.]+|(projects/[a-z][a-z0-9-]*|organizations/\d+)/roles/[a-zA-Z0-9_.]+)$)"};
   std::regex bucket_name{R"(^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$)"};
   std::regex tag_key{R"(^[^/\s]+/[^/\s]+$)"};
 };
@@ -44,8 +50,8 @@ const Patterns& patterns() {
   return *kPatterns;
 }
 
-// libstdc++'s regex matcher recurses per character, so bound the input; no valid value here is longer (IAM role
-// ARNs, the longest, stop at 2048).
+// libstdc++'s regex matcher recurses per character, so bound the input; no valid value here is
+// longer (IAM role ARNs, the longest, stop at 2048).
 constexpr size_t kMaxMatchedLength = 2048;
 
 bool matches(const std::string& text, const std::regex& pattern) {
@@ -55,7 +61,9 @@ bool matches(const std::string& text, const std::regex& pattern) {
 std::string quoted(std::string_view text) { return fmt::format("\"{}\"", text); }
 
 // `annotations["iam.gke.io/gcp-service-account"]`
-std::string key_path(std::string_view base, std::string_view key) { return fmt::format("{}[\"{}\"]", base, key); }
+std::string key_path(std::string_view base, std::string_view key) {
+  return fmt::format("{}[\"{}\"]", base, key);
+}
 std::string index_path(std::string_view base, size_t i) { return fmt::format("{}[{}]", base, i); }
 
 class Checker {
@@ -88,37 +96,46 @@ class Checker {
   void check_project() {
     const Project& p = world_.project;
     if (required("project.id", p.id) && !matches(p.id, patterns().project_id)) {
-      add("project.id", fmt::format("{} is not a valid project id (6-30 lower-case letters, digits and hyphens, "
-                                    "starting with a letter)",
-                                    quoted(p.id)));
+      add("project.id",
+          fmt::format("{} is not a valid project id (6-30 lower-case letters, digits and hyphens, "
+                      "starting with a letter)",
+                      quoted(p.id)));
     }
-    if (p.number <= 0) add("project.number", fmt::format("{} is not a project number (a positive integer)", p.number));
-    if (required("project.awsAccountId", p.aws_account_id) && !matches(p.aws_account_id, patterns().aws_account_id)) {
-      add("project.awsAccountId", fmt::format("{} is not an AWS account id (12 digits)", quoted(p.aws_account_id)));
+    if (p.number <= 0)
+      add("project.number",
+          fmt::format("{} is not a project number (a positive integer)", p.number));
+    if (required("project.awsAccountId", p.aws_account_id) &&
+        !matches(p.aws_account_id, patterns().aws_account_id)) {
+      add("project.awsAccountId",
+          fmt::format("{} is not an AWS account id (12 digits)", quoted(p.aws_account_id)));
     }
-    if (required("project.awsRegion", p.aws_region) && !matches(p.aws_region, patterns().aws_region)) {
-      add("project.awsRegion", fmt::format("{} is not an AWS region (like us-east-1)", quoted(p.aws_region)));
+    if (required("project.awsRegion", p.aws_region) &&
+        !matches(p.aws_region, patterns().aws_region)) {
+      add("project.awsRegion",
+          fmt::format("{} is not an AWS region (like us-east-1)", quoted(p.aws_region)));
     }
   }
 
   void check_cluster() {
     const Cluster& c = world_.cluster;
     if (required("cluster.name", c.name) && !matches(c.name, patterns().cluster_name)) {
-      add("cluster.name", fmt::format("{} is not a valid cluster name (up to 40 lower-case letters, digits and "
-                                      "hyphens, starting with a letter)",
-                                      quoted(c.name)));
+      add("cluster.name",
+          fmt::format("{} is not a valid cluster name (up to 40 lower-case letters, digits and "
+                      "hyphens, starting with a letter)",
+                      quoted(c.name)));
     }
     if (required("cluster.location", c.location) && !matches(c.location, patterns().gcp_location)) {
       add("cluster.location",
-          fmt::format("{} is not a Google Cloud region or zone (like us-central1 or us-central1-a)", quoted(c.location)));
+          fmt::format("{} is not a Google Cloud region or zone (like us-central1 or us-central1-a)",
+                      quoted(c.location)));
     }
     required("cluster.uid", c.uid);
     if (!c.issuer_url.empty()) {
       auto url = boost::urls::parse_absolute_uri(c.issuer_url);
       if (!url || (url->scheme() != "https" && url->scheme() != "http") || url->host().empty() ||
           url->has_query() || url->has_fragment()) {
-        add("cluster.issuerUrl",
-            fmt::format("{} is not an http(s) URL without query or fragment", quoted(c.issuer_url)));
+        add("cluster.issuerUrl", fmt::format("{} is not an http(s) URL without query or fragment",
+                                             quoted(c.issuer_url)));
       }
     }
   }
@@ -126,14 +143,17 @@ class Checker {
   void check_node() {
     const Node& n = world_.node;
     if (required("node.name", n.name) && !matches(n.name, patterns().dns_subdomain)) {
-      add("node.name", fmt::format("{} is not a valid node name (a DNS subdomain: lower-case letters, digits, '-' "
-                                   "and '.')",
-                                   quoted(n.name)));
+      add("node.name",
+          fmt::format(
+              "{} is not a valid node name (a DNS subdomain: lower-case letters, digits, '-' "
+              "and '.')",
+              quoted(n.name)));
     }
     required("node.hostname", n.hostname);
     if (n.id == 0) add("node.id", "must be a positive integer");
     if (required("node.zone", n.zone) && !matches(n.zone, patterns().gcp_zone)) {
-      add("node.zone", fmt::format("{} is not a Google Cloud zone (like us-central1-a)", quoted(n.zone)));
+      add("node.zone",
+          fmt::format("{} is not a Google Cloud zone (like us-central1-a)", quoted(n.zone)));
     }
     required("node.machineType", n.machine_type);
   }
@@ -145,12 +165,15 @@ class Checker {
       const std::string& ns = world_.namespaces[i];
       if (!required(path, ns)) continue;
       if (ns.size() > 63 || !matches(ns, patterns().dns_label)) {
-        add(path, fmt::format("{} is not a valid namespace name (a DNS label: up to 63 lower-case letters, digits "
+        add(path, fmt::format("{} is not a valid namespace name (a DNS label: up to 63 lower-case "
+                              "letters, digits "
                               "and '-')",
                               quoted(ns)));
       }
       auto [it, inserted] = seen.emplace(ns, i);
-      if (!inserted) add(path, fmt::format("namespace {} is declared twice (also namespaces[{}])", quoted(ns), it->second));
+      if (!inserted)
+        add(path, fmt::format("namespace {} is declared twice (also namespaces[{}])", quoted(ns),
+                              it->second));
     }
   }
 
@@ -163,18 +186,21 @@ class Checker {
 
   void check_namespace_ref(const std::string& path, const std::string& ns) {
     if (required(path, ns) && !namespace_declared(ns)) {
-      add(path, fmt::format("namespace {} is not declared in namespaces", quoted(ns)), "namespaces");
+      add(path, fmt::format("namespace {} is not declared in namespaces", quoted(ns)),
+          "namespaces");
     }
   }
 
   void check_object_name(const std::string& path, const std::string& name, std::string_view what) {
     if (required(path, name) && (name.size() > 253 || !matches(name, patterns().dns_subdomain))) {
-      add(path, fmt::format("{} is not a valid {} name (a DNS subdomain: lower-case letters, digits, '-' and '.')",
+      add(path, fmt::format("{} is not a valid {} name (a DNS subdomain: lower-case letters, "
+                            "digits, '-' and '.')",
                             quoted(name), what));
     }
   }
 
-  // Label and annotation keys: an optional DNS-subdomain prefix and '/', then a name of up to 63 characters.
+  // Label and annotation keys: an optional DNS-subdomain prefix and '/', then a name of up to 63
+  // characters.
   void check_metadata_key(const std::string& path, const std::string& key, std::string_view what) {
     std::string_view prefix;
     std::string_view name = key;
@@ -183,12 +209,16 @@ class Checker {
       name = std::string_view(key).substr(slash + 1);
     }
     const bool prefix_ok = key.find('/') == std::string::npos ||
-                           (!prefix.empty() && prefix.size() <= 253 && matches(std::string(prefix), patterns().dns_subdomain));
-    const bool name_ok = !name.empty() && name.size() <= 63 && matches(std::string(name), patterns().qualified_name);
+                           (!prefix.empty() && prefix.size() <= 253 &&
+                            matches(std::string(prefix), patterns().dns_subdomain));
+    const bool name_ok =
+        !name.empty() && name.size() <= 63 && matches(std::string(name), patterns().qualified_name);
     if (!prefix_ok || !name_ok) {
-      add(path, fmt::format("{} is not a valid {} key (optional DNS-subdomain prefix and '/', then up to 63 "
-                            "letters, digits, '-', '_' and '.')",
-                            quoted(key), what));
+      add(path,
+          fmt::format(
+              "{} is not a valid {} key (optional DNS-subdomain prefix and '/', then up to 63 "
+              "letters, digits, '-', '_' and '.')",
+              quoted(key), what));
     }
   }
 
@@ -197,15 +227,18 @@ class Checker {
       const std::string path = key_path(base, key);
       check_metadata_key(path, key, "label");
       if (value.size() > 63 || !matches(value, patterns().label_value)) {
-        add(path, fmt::format("{} is not a valid label value (up to 63 letters, digits, '-', '_' and '.', "
-                              "starting and ending with a letter or digit)",
-                              quoted(value)));
+        add(path, fmt::format(
+                      "{} is not a valid label value (up to 63 letters, digits, '-', '_' and '.', "
+                      "starting and ending with a letter or digit)",
+                      quoted(value)));
       }
     }
   }
 
-  void check_annotations(const std::string& base, const std::map<std::string, std::string>& annotations) {
-    for (const auto& [key, value] : annotations) check_metadata_key(key_path(base, key), key, "annotation");
+  void check_annotations(const std::string& base,
+                         const std::map<std::string, std::string>& annotations) {
+    for (const auto& [key, value] : annotations)
+      check_metadata_key(key_path(base, key), key, "annotation");
   }
 
   void check_service_accounts() {
@@ -221,27 +254,37 @@ class Checker {
         auto [it, inserted] = seen.emplace(std::pair(sa.namespace_name, sa.name), i);
         duplicate = !inserted;
         if (!inserted) {
-          add(base, fmt::format("service account \"{}/{}\" is defined twice (also serviceAccounts[{}])",
-                                sa.namespace_name, sa.name, it->second));
+          add(base,
+              fmt::format("service account \"{}/{}\" is defined twice (also serviceAccounts[{}])",
+                          sa.namespace_name, sa.name, it->second));
         }
       }
       // A duplicate's uid, derived from the same name, would only repeat the duplicate.
       if (required(base + ".uid", sa.uid) && !duplicate) {
         auto [it, inserted] = uids.emplace(sa.uid, i);
-        if (!inserted) add(base + ".uid", fmt::format("uid {} is also used by serviceAccounts[{}]", quoted(sa.uid), it->second));
+        if (!inserted)
+          add(base + ".uid", fmt::format("uid {} is also used by serviceAccounts[{}]",
+                                         quoted(sa.uid), it->second));
       }
       check_annotations(base + ".annotations", sa.annotations);
       for (const auto& [key, value] : sa.annotations) {
         const std::string path = key_path(base + ".annotations", key);
-        if (key == kGcpServiceAccountAnnotation && !matches(value, patterns().gcp_service_account_annotation)) {
-          add(path, fmt::format("{} is not a Google service account email (NAME@PROJECT.iam.gserviceaccount.com)",
-                                quoted(value)));
+        if (key == kGcpServiceAccountAnnotation &&
+            !matches(value, patterns().gcp_service_account_annotation)) {
+          add(path,
+              fmt::format(
+                  "{} is not a Google service account email (NAME@PROJECT.iam.gserviceaccount.com)",
+                  quoted(value)));
         } else if (key == kEksRoleArnAnnotation && !matches(value, patterns().eks_role_arn)) {
-          add(path, fmt::format("{} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", quoted(value)));
-        } else if ((key == kReturnPrincipalIdAsEmailAnnotation) && value != "true" && value != "false") {
+          add(path, fmt::format("{} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                                quoted(value)));
+        } else if ((key == kReturnPrincipalIdAsEmailAnnotation) && value != "true" &&
+                   value != "false") {
           add(path, fmt::format("{} must be \"true\" or \"false\"", quoted(value)));
-        } else if (key == kImdsEmulatorRoleArnAnnotation && !matches(value, patterns().eks_role_arn)) {
-          add(path, fmt::format("{} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", quoted(value)));
+        } else if (key == kImdsEmulatorRoleArnAnnotation &&
+                   !matches(value, patterns().eks_role_arn)) {
+          add(path, fmt::format("{} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                                quoted(value)));
         }
       }
     }
@@ -262,20 +305,23 @@ class Checker {
         auto [it, inserted] = seen.emplace(std::pair(pod.namespace_name, pod.name), i);
         duplicate = !inserted;
         if (!inserted) {
-          add(base, fmt::format("pod \"{}/{}\" is defined twice (also pods[{}])", pod.namespace_name, pod.name,
-                                it->second));
+          add(base, fmt::format("pod \"{}/{}\" is defined twice (also pods[{}])",
+                                pod.namespace_name, pod.name, it->second));
         }
       }
       if (required(base + ".uid", pod.uid) && !duplicate) {
         auto [it, inserted] = uids.emplace(pod.uid, i);
-        if (!inserted) add(base + ".uid", fmt::format("uid {} is also used by pods[{}]", quoted(pod.uid), it->second));
+        if (!inserted)
+          add(base + ".uid",
+              fmt::format("uid {} is also used by pods[{}]", quoted(pod.uid), it->second));
       }
       const std::string sa_path = base + ".serviceAccountName";
       check_object_name(sa_path, pod.service_account_name, "service account");
       if (!pod.service_account_name.empty() && namespace_declared(pod.namespace_name) &&
           world_.service_account_of(pod) == nullptr) {
         add(sa_path,
-            fmt::format("service account \"{}/{}\" is not defined", pod.namespace_name, pod.service_account_name),
+            fmt::format("service account \"{}/{}\" is not defined", pod.namespace_name,
+                        pod.service_account_name),
             "serviceAccounts");
       }
       if (pod.host_network && !pod.ips.empty()) {
@@ -300,12 +346,13 @@ class Checker {
         auto [it, inserted] = ips.emplace(*ip, std::pair(i, path));
         if (!inserted) {
           const Pod& owner = world_.pods[it->second.first];
-          add(path, fmt::format("{} is already used by pod \"{}/{}\" ({})", *ip, owner.namespace_name, owner.name,
-                                it->second.second));
+          add(path, fmt::format("{} is already used by pod \"{}/{}\" ({})", *ip,
+                                owner.namespace_name, owner.name, it->second.second));
           continue;
         }
         bool& family_seen = ip->find(':') == std::string::npos ? has_v4 : has_v6;
-        if (family_seen) add(path, fmt::format("{}: a pod has at most one IPv4 and one IPv6 address", *ip));
+        if (family_seen)
+          add(path, fmt::format("{}: a pod has at most one IPv4 and one IPv6 address", *ip));
         family_seen = true;
       }
       check_labels(base + ".labels", pod.labels);
@@ -314,16 +361,20 @@ class Checker {
   }
 
   void check_member(const std::string& path, const std::string& member) {
-    static constexpr std::string_view kPrefixes[] = {"user:", "serviceAccount:", "group:", "domain:",
-                                                     "principal://", "principalSet://", "deleted:",
-                                                     "projectOwner:", "projectEditor:", "projectViewer:"};
+    static constexpr std::string_view kPrefixes[] = {
+        "user:",           "serviceAccount:", "group:",        "domain:",        "principal://",
+        "principalSet://", "deleted:",        "projectOwner:", "projectEditor:", "projectViewer:"};
     if (member == "allUsers" || member == "allAuthenticatedUsers") return;
     for (std::string_view prefix : kPrefixes) {
-      if (member.size() > prefix.size() && std::string_view(member).substr(0, prefix.size()) == prefix) return;
+      if (member.size() > prefix.size() &&
+          std::string_view(member).substr(0, prefix.size()) == prefix)
+        return;
     }
-    add(path, fmt::format("{} is not an IAM principal (user:, serviceAccount:, group:, domain:, principal://, "
-                          "principalSet://, allUsers or allAuthenticatedUsers)",
-                          quoted(member)));
+    add(path,
+        fmt::format(
+            "{} is not an IAM principal (user:, serviceAccount:, group:, domain:, principal://, "
+            "principalSet://, allUsers or allAuthenticatedUsers)",
+            quoted(member)));
   }
 
   void check_bindings(const std::string& base, const std::vector<Binding>& bindings) {
@@ -331,14 +382,16 @@ class Checker {
       const Binding& b = bindings[i];
       const std::string path = index_path(base, i);
       if (required(path + ".role", b.role) && !matches(b.role, patterns().role)) {
-        add(path + ".role", fmt::format("{} is not an IAM role (roles/NAME, projects/P/roles/NAME or "
-                                        "organizations/N/roles/NAME)",
-                                        quoted(b.role)));
+        add(path + ".role",
+            fmt::format("{} is not an IAM role (roles/NAME, projects/P/roles/NAME or "
+                        "organizations/N/roles/NAME)",
+                        quoted(b.role)));
       }
       if (b.members.empty()) add(path + ".members", "a binding needs at least one member");
-      for (size_t j = 0; j < b.members.size(); ++j) check_member(index_path(path + ".members", j), b.members[j]);
-      const bool has_condition =
-          !b.condition_title.empty() || !b.condition_description.empty() || !b.condition_expression.empty();
+      for (size_t j = 0; j < b.members.size(); ++j)
+        check_member(index_path(path + ".members", j), b.members[j]);
+      const bool has_condition = !b.condition_title.empty() || !b.condition_description.empty() ||
+                                 !b.condition_expression.empty();
       if (has_condition) {
         required(path + ".condition.title", b.condition_title);
         required(path + ".condition.expression", b.condition_expression);
@@ -357,18 +410,22 @@ class Checker {
         // Nothing more to say about an absent email.
       } else if (gsa.email.size() > kMaxMatchedLength ||
                  !std::regex_match(gsa.email, match, patterns().google_service_account)) {
-        add(base + ".email", fmt::format("{} is not a Google service account email (NAME@PROJECT.iam."
-                                         "gserviceaccount.com, NAME up to 30 lower-case letters, digits and hyphens)",
-                                         quoted(gsa.email)));
+        add(base + ".email",
+            fmt::format(
+                "{} is not a Google service account email (NAME@PROJECT.iam."
+                "gserviceaccount.com, NAME up to 30 lower-case letters, digits and hyphens)",
+                quoted(gsa.email)));
       } else if (match[3].str() != world_.project.id) {
-        add(base + ".email", fmt::format("{} belongs to project {}, but the local cloud hosts project {}",
-                                         quoted(gsa.email), quoted(match[3].str()), quoted(world_.project.id)));
+        add(base + ".email",
+            fmt::format("{} belongs to project {}, but the local cloud hosts project {}",
+                        quoted(gsa.email), quoted(match[3].str()), quoted(world_.project.id)));
       }
       if (!gsa.email.empty()) {
         auto [it, inserted] = emails.emplace(gsa.email, i);
         if (!inserted) {
-          add(base + ".email", fmt::format("service account {} is defined twice (also google.serviceAccounts[{}])",
-                                           quoted(gsa.email), it->second));
+          add(base + ".email",
+              fmt::format("service account {} is defined twice (also google.serviceAccounts[{}])",
+                          quoted(gsa.email), it->second));
         }
       }
       check_bindings(base + ".bindings", gsa.bindings);
@@ -379,14 +436,16 @@ class Checker {
       const std::string base = index_path("google.buckets", i);
       if (required(base + ".name", bucket.name)) {
         if (!matches(bucket.name, patterns().bucket_name)) {
-          add(base + ".name", fmt::format("{} is not a valid bucket name (3-63 lower-case letters, digits, '-', '_' "
-                                          "and '.', starting and ending with a letter or digit)",
-                                          quoted(bucket.name)));
+          add(base + ".name",
+              fmt::format(
+                  "{} is not a valid bucket name (3-63 lower-case letters, digits, '-', '_' "
+                  "and '.', starting and ending with a letter or digit)",
+                  quoted(bucket.name)));
         }
         auto [it, inserted] = buckets.emplace(bucket.name, i);
         if (!inserted) {
-          add(base + ".name",
-              fmt::format("bucket {} is defined twice (also google.buckets[{}])", quoted(bucket.name), it->second));
+          add(base + ".name", fmt::format("bucket {} is defined twice (also google.buckets[{}])",
+                                          quoted(bucket.name), it->second));
         }
       }
       std::map<std::string, size_t> objects;
@@ -395,15 +454,16 @@ class Checker {
         if (!required(path, bucket.objects[j].name)) continue;
         auto [it, inserted] = objects.emplace(bucket.objects[j].name, j);
         if (!inserted) {
-          add(path, fmt::format("object {} is defined twice (also objects[{}])", quoted(bucket.objects[j].name),
-                                it->second));
+          add(path, fmt::format("object {} is defined twice (also objects[{}])",
+                                quoted(bucket.objects[j].name), it->second));
         }
       }
       check_bindings(base + ".bindings", bucket.bindings);
       for (const auto& [key, value] : bucket.tags) {
         const std::string path = key_path(base + ".tags", key);
         if (!matches(key, patterns().tag_key)) {
-          add(path, fmt::format("{} is not a tag key (PARENT/SHORT_NAME, like 123456789012/env)", quoted(key)));
+          add(path, fmt::format("{} is not a tag key (PARENT/SHORT_NAME, like 123456789012/env)",
+                                quoted(key)));
         }
         if (value.empty()) add(path, "a tag needs a value");
       }
@@ -411,13 +471,15 @@ class Checker {
     check_bindings("google.projectBindings", g.project_bindings);
     if (g.sts_exchanges_per_minute <= 0) {
       add("google.stsExchangesPerMinute",
-          fmt::format("{} is not a positive number of exchanges per minute", g.sts_exchanges_per_minute));
+          fmt::format("{} is not a positive number of exchanges per minute",
+                      g.sts_exchanges_per_minute));
     }
   }
 
   void check_metadata() {
     const MetadataOptions& m = world_.metadata;
-    if (!m.node_service_account.empty() && !matches(m.node_service_account, patterns().node_service_account)) {
+    if (!m.node_service_account.empty() &&
+        !matches(m.node_service_account, patterns().node_service_account)) {
       add("metadata.nodeServiceAccount",
           fmt::format("{} is not a Google service account email", quoted(m.node_service_account)));
     }

@@ -36,13 +36,15 @@ TEST(DefaultWorldTest, DescribesTheDemo) {
   EXPECT_EQ(sa->gcp_service_account(), "demo@wims-local.iam.gserviceaccount.com");
   EXPECT_EQ(sa->eks_role_arn(), "arn:aws:iam::111122223333:role/wims-demo");
 
-  const GoogleServiceAccount* gsa = world.find_google_service_account("demo@wims-local.iam.gserviceaccount.com");
+  const GoogleServiceAccount* gsa =
+      world.find_google_service_account("demo@wims-local.iam.gserviceaccount.com");
   ASSERT_NE(gsa, nullptr);
   ASSERT_EQ(gsa->bindings.size(), 1u);
   EXPECT_EQ(gsa->bindings[0].role, "roles/iam.workloadIdentityUser");
   EXPECT_THAT(gsa->bindings[0].members,
-              testing::ElementsAre("principal://iam.googleapis.com/projects/123456789012/locations/global/"
-                                   "workloadIdentityPools/wims-local.svc.id.goog/subject/ns/default/sa/demo"));
+              testing::ElementsAre(
+                  "principal://iam.googleapis.com/projects/123456789012/locations/global/"
+                  "workloadIdentityPools/wims-local.svc.id.goog/subject/ns/default/sa/demo"));
 
   const Bucket* bucket = world.find_bucket("wims-demo-bucket");
   ASSERT_NE(bucket, nullptr);

@@ -9,7 +9,8 @@ namespace {
 
 TEST(StableIdTest, UidIsAVersion5UuidAndDeterministic) {
   const std::string uid = name_based_uid("pod/default/demo");
-  EXPECT_TRUE(std::regex_match(uid, std::regex("^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")))
+  EXPECT_TRUE(std::regex_match(
+      uid, std::regex("^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")))
       << uid;
   EXPECT_EQ(uid, name_based_uid("pod/default/demo"));
   EXPECT_NE(uid, name_based_uid("pod/default/demo2"));

@@ -91,7 +91,8 @@ World full_world_expected() {
   World w;
   w.project = {"my-project", 555000111222, "210987654321", "eu-west-1"};
   w.cluster = {"prod", "europe-west1", "0123456789abcdef", "https://issuer.example.com/prod"};
-  w.node = {"node-a", "node-a.example.internal", 4242424242424242424ULL, "europe-west1-b", "n2-standard-8"};
+  w.node = {"node-a", "node-a.example.internal", 4242424242424242424ULL, "europe-west1-b",
+            "n2-standard-8"};
   w.namespaces = {"default", "shop"};
   w.service_accounts = {
       {"shop",
@@ -105,7 +106,13 @@ World full_world_expected() {
       {"shop", "default", name_based_uid("serviceaccount/shop/default"), {}},
   };
   w.pods = {
-      {"shop", "api-0", "pod-uid-1", "api", {"10.1.0.5", "fd00::5"}, false, {{"app", "api"}, {"tier", "backend"}},
+      {"shop",
+       "api-0",
+       "pod-uid-1",
+       "api",
+       {"10.1.0.5", "fd00::5"},
+       false,
+       {{"app", "api"}, {"tier", "backend"}},
        {{"note", "hello: world"}}},
       {"default", "agent", name_based_uid("pod/default/agent"), "default", {}, true, {}, {}},
   };
@@ -113,7 +120,8 @@ World full_world_expected() {
       {"api@my-project.iam.gserviceaccount.com",
        "Shop API",
        {{"roles/iam.workloadIdentityUser",
-         {"principal://iam.googleapis.com/projects/555000111222/locations/global/workloadIdentityPools/"
+         {"principal://iam.googleapis.com/projects/555000111222/locations/global/"
+          "workloadIdentityPools/"
           "my-project.svc.id.goog/subject/ns/shop/sa/api"},
          "",
          "",
@@ -129,7 +137,8 @@ World full_world_expected() {
                        {{"555000111222/env", "prod"}}}};
   w.google.project_bindings = {{"roles/viewer", {"group:devs@example.com"}, "", "", ""}};
   w.google.sts_exchanges_per_minute = 60;
-  w.metadata = {UnknownCallerPolicy::kNodeIdentity, "555000111222-compute@developer.gserviceaccount.com"};
+  w.metadata = {UnknownCallerPolicy::kNodeIdentity,
+                "555000111222-compute@developer.gserviceaccount.com"};
   return w;
 }
 
@@ -222,8 +231,10 @@ TEST(WorldLoaderTest, ReportsEveryProblemWithLineAndPath) {
        "projetc: {id: x}\n",
        {"w.yaml:4: pods[0].serviceAcountName: unknown key (did you mean \"serviceAccountName\"?)",
         "w.yaml:6: projetc: unknown key (did you mean \"project\"?)"}},
-      {"unrelated unknown key", "colour: blue\n",
-       {"w.yaml:1: colour: unknown key (expected one of: project, cluster, node, namespaces, serviceAccounts, pods, "
+      {"unrelated unknown key",
+       "colour: blue\n",
+       {"w.yaml:1: colour: unknown key (expected one of: project, cluster, node, namespaces, "
+        "serviceAccounts, pods, "
         "google, metadata)"}},
       {"wrong types",
        "project:\n"
@@ -235,11 +246,14 @@ TEST(WorldLoaderTest, ReportsEveryProblemWithLineAndPath) {
        "    ips: [10.0.0.1]\n"
        "    hostNetwork: maybe\n"
        "    labels: [x]\n",
-       {"w.yaml:2: project.number: \"lots\" is not an integer", "w.yaml:3: namespaces: expected a list, got a scalar",
+       {"w.yaml:2: project.number: \"lots\" is not an integer",
+        "w.yaml:3: namespaces: expected a list, got a scalar",
         "w.yaml:5: pods[0].name: expected a string, got a list",
         "w.yaml:8: pods[0].hostNetwork: \"maybe\" is not a boolean (true or false)",
         "w.yaml:9: pods[0].labels: expected a map, got a list"}},
-      {"pod item not a map", "pods:\n  - just-a-string\n", {"w.yaml:2: pods[0]: expected a map, got a scalar"}},
+      {"pod item not a map",
+       "pods:\n  - just-a-string\n",
+       {"w.yaml:2: pods[0]: expected a map, got a scalar"}},
       {"duplicate pods, sas and ips",
        "serviceAccounts:\n"
        "  - {namespace: default, name: x}\n"
@@ -248,7 +262,8 @@ TEST(WorldLoaderTest, ReportsEveryProblemWithLineAndPath) {
        "  - {namespace: default, name: a, ips: [10.0.0.1]}\n"
        "  - {namespace: default, name: a, ips: [10.0.0.2]}\n"
        "  - {namespace: default, name: c, ips: [10.0.0.1, 10.0.0.1]}\n",
-       {"w.yaml:3: serviceAccounts[1]: service account \"default/x\" is defined twice (also serviceAccounts[0])",
+       {"w.yaml:3: serviceAccounts[1]: service account \"default/x\" is defined twice (also "
+        "serviceAccounts[0])",
         "w.yaml:6: pods[1]: pod \"default/a\" is defined twice (also pods[0])",
         "w.yaml:7: pods[2].ips[0]: 10.0.0.1 is already used by pod \"default/a\" (pods[0].ips[0])",
         "w.yaml:7: pods[2].ips[1]: 10.0.0.1 is listed twice"}},
@@ -264,7 +279,8 @@ TEST(WorldLoaderTest, ReportsEveryProblemWithLineAndPath) {
        "  id: X\n"
        "  number: -1\n"
        "  awsAccountId: 1234\n",
-       {"w.yaml:2: project.id: \"X\" is not a valid project id (6-30 lower-case letters, digits and hyphens, "
+       {"w.yaml:2: project.id: \"X\" is not a valid project id (6-30 lower-case letters, digits "
+        "and hyphens, "
         "starting with a letter)",
         "w.yaml:3: project.number: -1 is not a project number (a positive integer)",
         "w.yaml:4: project.awsAccountId: \"1234\" is not an AWS account id (12 digits)"}},
@@ -275,9 +291,11 @@ TEST(WorldLoaderTest, ReportsEveryProblemWithLineAndPath) {
        "    annotations:\n"
        "      iam.gke.io/gcp-service-account: a@b.com\n"
        "      eks.amazonaws.com/role-arn: arn:aws:iam::123:role/x\n",
-       {"w.yaml:5: serviceAccounts[0].annotations[\"iam.gke.io/gcp-service-account\"]: \"a@b.com\" is not a Google "
+       {"w.yaml:5: serviceAccounts[0].annotations[\"iam.gke.io/gcp-service-account\"]: \"a@b.com\" "
+        "is not a Google "
         "service account email (NAME@PROJECT.iam.gserviceaccount.com)",
-        "w.yaml:6: serviceAccounts[0].annotations[\"eks.amazonaws.com/role-arn\"]: \"arn:aws:iam::123:role/x\" is not "
+        "w.yaml:6: serviceAccounts[0].annotations[\"eks.amazonaws.com/role-arn\"]: "
+        "\"arn:aws:iam::123:role/x\" is not "
         "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"}},
       {"hostNetwork with ips and empty name",
        "pods:\n"
@@ -288,10 +306,12 @@ TEST(WorldLoaderTest, ReportsEveryProblemWithLineAndPath) {
        "    labels: {app: \"no spaces\"}\n",
        {"w.yaml:3: pods[0].name: is required",
         "w.yaml:5: pods[0].ips: a hostNetwork pod uses the node's addresses and must not list ips",
-        "w.yaml:6: pods[0].labels[\"app\"]: \"no spaces\" is not a valid label value (up to 63 letters, digits, '-', "
+        "w.yaml:6: pods[0].labels[\"app\"]: \"no spaces\" is not a valid label value (up to 63 "
+        "letters, digits, '-', "
         "'_' and '.', starting and ending with a letter or digit)"}},
       {"duplicate key", "node: {name: a}\nnode: {name: b}\n", {"w.yaml:2: node: duplicate key"}},
-      {"metadata enum", "metadata:\n  unknownCaller: allow\n",
+      {"metadata enum",
+       "metadata:\n  unknownCaller: allow\n",
        {"w.yaml:2: metadata.unknownCaller: \"allow\" is not one of: deny, nodeIdentity"}},
       {"missing pod name falls back to the pod's line",
        "pods:\n"
@@ -313,7 +333,8 @@ TEST(WorldLoaderTest, ReportsEveryProblemWithLineAndPath) {
     }
     if (!c.errors.empty()) {
       // Exactly these problems: no duplicates or follow-on noise.
-      EXPECT_EQ(std::count(message.begin(), message.end(), '\n') + 1, static_cast<long>(c.errors.size()))
+      EXPECT_EQ(std::count(message.begin(), message.end(), '\n') + 1,
+                static_cast<long>(c.errors.size()))
           << message;
     } else {
       EXPECT_THAT(message, testing::StartsWith("w.yaml:3: ")) << message;
@@ -328,13 +349,15 @@ TEST(WorldLoaderTest, ErrorsAreOrderedByLine) {
       "project: {awsAccountId: x}\n",
       "w.yaml");
   ASSERT_FALSE(world.ok());
-  EXPECT_EQ(world.status().message(),
-            "w.yaml:2: pods[0].serviceAccountName: service account \"default/nope\" is not defined\n"
-            "w.yaml:3: project.awsAccountId: \"x\" is not an AWS account id (12 digits)");
+  EXPECT_EQ(
+      world.status().message(),
+      "w.yaml:2: pods[0].serviceAccountName: service account \"default/nope\" is not defined\n"
+      "w.yaml:3: project.awsAccountId: \"x\" is not an AWS account id (12 digits)");
 }
 
 TEST(WorldLoaderTest, RefusesSeveralDocuments) {
-  absl::StatusOr<World> world = load_world_yaml("node: {name: a}\n---\nnode: {name: b}\n", "w.yaml");
+  absl::StatusOr<World> world =
+      load_world_yaml("node: {name: a}\n---\nnode: {name: b}\n", "w.yaml");
   ASSERT_FALSE(world.ok());
   EXPECT_THAT(world.status().message(), HasSubstr("one YAML document"));
 }
@@ -373,7 +396,8 @@ TEST(WorldLoaderTest, FileErrorsNameTheFile) {
 namespace wims::config {
 namespace {
 
-// The built-in world as docs/configuration.md shows it: the loader's defaults must rebuild default_world().
+// The built-in world as docs/configuration.md shows it: the loader's defaults must rebuild
+// default_world().
 TEST(WorldLoaderTest, DocumentedBuiltInWorldIsTheDefaultWorld) {
   constexpr char kDocumented[] = R"(
 project: {id: wims-local, number: 123456789012, awsAccountId: "111122223333", awsRegion: us-east-1}

@@ -64,7 +64,8 @@ TEST(WorldTest, DerivedNames) {
   const World world = default_world();
   EXPECT_EQ(world.workload_identity_pool(), "wims-local.svc.id.goog");
   EXPECT_EQ(world.cluster_resource_url(),
-            "https://container.googleapis.com/v1/projects/wims-local/locations/us-central1-a/clusters/wims");
+            "https://container.googleapis.com/v1/projects/wims-local/locations/us-central1-a/"
+            "clusters/wims");
 }
 
 TEST(WorldTest, CanonicalIp) {

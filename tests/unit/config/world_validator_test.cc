@@ -27,59 +27,75 @@ std::string describe(const std::vector<WorldProblem>& problems) {
 
 TEST(WorldValidatorTest, ReportsEachProblemWithItsPath) {
   const Case cases[] = {
-      {"bad project id", [](World& w) { w.project.id = "Wims_Local"; }, "project.id", "is not a valid project id"},
-      {"short project id", [](World& w) { w.project.id = "abc"; }, "project.id", "is not a valid project id"},
-      {"project number", [](World& w) { w.project.number = -5; }, "project.number", "is not a project number"},
+      {"bad project id", [](World& w) { w.project.id = "Wims_Local"; }, "project.id",
+       "is not a valid project id"},
+      {"short project id", [](World& w) { w.project.id = "abc"; }, "project.id",
+       "is not a valid project id"},
+      {"project number", [](World& w) { w.project.number = -5; }, "project.number",
+       "is not a project number"},
       {"aws account", [](World& w) { w.project.aws_account_id = "12345"; }, "project.awsAccountId",
        "\"12345\" is not an AWS account id (12 digits)"},
-      {"aws region", [](World& w) { w.project.aws_region = "mars"; }, "project.awsRegion", "is not an AWS region"},
-      {"cluster name", [](World& w) { w.cluster.name = "1cluster"; }, "cluster.name", "is not a valid cluster name"},
+      {"aws region", [](World& w) { w.project.aws_region = "mars"; }, "project.awsRegion",
+       "is not an AWS region"},
+      {"cluster name", [](World& w) { w.cluster.name = "1cluster"; }, "cluster.name",
+       "is not a valid cluster name"},
       {"cluster location", [](World& w) { w.cluster.location = "moon"; }, "cluster.location",
        "is not a Google Cloud region or zone"},
       {"issuer url", [](World& w) { w.cluster.issuer_url = "ftp://x"; }, "cluster.issuerUrl",
        "is not an http(s) URL"},
-      {"issuer url query", [](World& w) { w.cluster.issuer_url = "https://x/?a=b"; }, "cluster.issuerUrl",
-       "without query"},
+      {"issuer url query", [](World& w) { w.cluster.issuer_url = "https://x/?a=b"; },
+       "cluster.issuerUrl", "without query"},
       {"node id", [](World& w) { w.node.id = 0; }, "node.id", "must be a positive integer"},
-      {"node zone", [](World& w) { w.node.zone = "us-central1"; }, "node.zone", "is not a Google Cloud zone"},
+      {"node zone", [](World& w) { w.node.zone = "us-central1"; }, "node.zone",
+       "is not a Google Cloud zone"},
       {"empty node name", [](World& w) { w.node.name = ""; }, "node.name", "is required"},
       {"namespace name", [](World& w) { w.namespaces.push_back("Prod"); }, "namespaces[1]",
        "is not a valid namespace name"},
       {"duplicate namespace", [](World& w) { w.namespaces.push_back("default"); }, "namespaces[1]",
        "namespace \"default\" is declared twice (also namespaces[0])"},
-      {"sa in undeclared namespace", [](World& w) { w.service_accounts[1].namespace_name = "prod"; },
+      {"sa in undeclared namespace",
+       [](World& w) { w.service_accounts[1].namespace_name = "prod"; },
        "serviceAccounts[1].namespace", "namespace \"prod\" is not declared in namespaces"},
       {"duplicate sa",
        [](World& w) {
          w.service_accounts.push_back(w.service_accounts[1]);
          w.service_accounts.back().uid = "other";
        },
-       "serviceAccounts[2]", "service account \"default/demo\" is defined twice (also serviceAccounts[1])"},
+       "serviceAccounts[2]",
+       "service account \"default/demo\" is defined twice (also serviceAccounts[1])"},
       {"duplicate sa uid", [](World& w) { w.service_accounts[1].uid = w.service_accounts[0].uid; },
        "serviceAccounts[1].uid", "is also used by serviceAccounts[0]"},
-      {"empty sa name", [](World& w) { w.service_accounts[1].name = ""; }, "serviceAccounts[1].name", "is required"},
+      {"empty sa name", [](World& w) { w.service_accounts[1].name = ""; },
+       "serviceAccounts[1].name", "is required"},
       {"gcp annotation",
-       [](World& w) { w.service_accounts[1].annotations[kGcpServiceAccountAnnotation] = "demo@wims-local"; },
+       [](World& w) {
+         w.service_accounts[1].annotations[kGcpServiceAccountAnnotation] = "demo@wims-local";
+       },
        "serviceAccounts[1].annotations[\"iam.gke.io/gcp-service-account\"]",
        "\"demo@wims-local\" is not a Google service account email"},
       {"role arn annotation",
-       [](World& w) { w.service_accounts[1].annotations[kEksRoleArnAnnotation] = "arn:aws:iam::1234:role/x"; },
+       [](World& w) {
+         w.service_accounts[1].annotations[kEksRoleArnAnnotation] = "arn:aws:iam::1234:role/x";
+       },
        "serviceAccounts[1].annotations[\"eks.amazonaws.com/role-arn\"]", "is not an IAM role ARN"},
       {"principal-id annotation",
-       [](World& w) { w.service_accounts[1].annotations[kReturnPrincipalIdAsEmailAnnotation] = "yes"; },
+       [](World& w) {
+         w.service_accounts[1].annotations[kReturnPrincipalIdAsEmailAnnotation] = "yes";
+       },
        "serviceAccounts[1].annotations[\"iam.gke.io/return-principal-id-as-email\"]",
        "\"yes\" must be \"true\" or \"false\""},
       {"annotation key", [](World& w) { w.service_accounts[1].annotations["bad key!"] = "x"; },
        "serviceAccounts[1].annotations[\"bad key!\"]", "is not a valid annotation key"},
-      {"pod undeclared namespace", [](World& w) { w.pods[0].namespace_name = "prod"; }, "pods[0].namespace",
-       "namespace \"prod\" is not declared in namespaces"},
-      {"pod undefined sa", [](World& w) { w.pods[0].service_account_name = "nope"; }, "pods[0].serviceAccountName",
-       "service account \"default/nope\" is not defined"},
+      {"pod undeclared namespace", [](World& w) { w.pods[0].namespace_name = "prod"; },
+       "pods[0].namespace", "namespace \"prod\" is not declared in namespaces"},
+      {"pod undefined sa", [](World& w) { w.pods[0].service_account_name = "nope"; },
+       "pods[0].serviceAccountName", "service account \"default/nope\" is not defined"},
       {"pod bad ip", [](World& w) { w.pods[0].ips[0] = "10.0.0.x"; }, "pods[0].ips[0]",
        "\"10.0.0.x\" is not an IP address"},
       {"pod two ipv4", [](World& w) { w.pods[0].ips.push_back("10.0.0.1"); }, "pods[0].ips[2]",
        "at most one IPv4 and one IPv6"},
-      {"pod no ips", [](World& w) { w.pods[0].ips.clear(); }, "pods[0].ips", "a pod needs at least one IP"},
+      {"pod no ips", [](World& w) { w.pods[0].ips.clear(); }, "pods[0].ips",
+       "a pod needs at least one IP"},
       {"hostNetwork pod with ips", [](World& w) { w.pods[0].host_network = true; }, "pods[0].ips",
        "a hostNetwork pod uses the node's addresses and must not list ips"},
       {"two pods one ip",
@@ -98,39 +114,46 @@ TEST(WorldValidatorTest, ReportsEachProblemWithItsPath) {
          w.pods.back().ips = {"127.0.0.9"};
        },
        "pods[1]", "pod \"default/demo\" is defined twice (also pods[0])"},
-      {"pod name", [](World& w) { w.pods[0].name = "Demo_Pod"; }, "pods[0].name", "is not a valid pod name"},
-      {"label value", [](World& w) { w.pods[0].labels["app"] = "-bad-"; }, "pods[0].labels[\"app\"]",
-       "\"-bad-\" is not a valid label value"},
+      {"pod name", [](World& w) { w.pods[0].name = "Demo_Pod"; }, "pods[0].name",
+       "is not a valid pod name"},
+      {"label value", [](World& w) { w.pods[0].labels["app"] = "-bad-"; },
+       "pods[0].labels[\"app\"]", "\"-bad-\" is not a valid label value"},
       {"long label value", [](World& w) { w.pods[0].labels["app"] = std::string(64, 'a'); },
        "pods[0].labels[\"app\"]", "is not a valid label value"},
-      {"label key", [](World& w) { w.pods[0].labels["example.com/"] = "x"; }, "pods[0].labels[\"example.com/\"]",
-       "is not a valid label key"},
+      {"label key", [](World& w) { w.pods[0].labels["example.com/"] = "x"; },
+       "pods[0].labels[\"example.com/\"]", "is not a valid label key"},
       {"gsa email", [](World& w) { w.google.service_accounts[0].email = "demo@gmail.com"; },
        "google.serviceAccounts[0].email", "is not a Google service account email"},
       {"gsa other project",
-       [](World& w) { w.google.service_accounts[0].email = "demo@other-project.iam.gserviceaccount.com"; },
+       [](World& w) {
+         w.google.service_accounts[0].email = "demo@other-project.iam.gserviceaccount.com";
+       },
        "google.serviceAccounts[0].email", "belongs to project \"other-project\""},
-      {"duplicate gsa", [](World& w) { w.google.service_accounts.push_back(w.google.service_accounts[0]); },
+      {"duplicate gsa",
+       [](World& w) { w.google.service_accounts.push_back(w.google.service_accounts[0]); },
        "google.serviceAccounts[1].email", "is defined twice (also google.serviceAccounts[0])"},
       {"binding role", [](World& w) { w.google.service_accounts[0].bindings[0].role = "owner"; },
        "google.serviceAccounts[0].bindings[0].role", "\"owner\" is not an IAM role"},
       {"binding no members", [](World& w) { w.google.buckets[0].bindings[0].members.clear(); },
        "google.buckets[0].bindings[0].members", "a binding needs at least one member"},
-      {"binding member", [](World& w) { w.google.buckets[0].bindings[0].members[0] = "demo@x.com"; },
+      {"binding member",
+       [](World& w) { w.google.buckets[0].bindings[0].members[0] = "demo@x.com"; },
        "google.buckets[0].bindings[0].members[0]", "\"demo@x.com\" is not an IAM principal"},
-      {"condition without expression", [](World& w) { w.google.buckets[0].bindings[0].condition_title = "t"; },
+      {"condition without expression",
+       [](World& w) { w.google.buckets[0].bindings[0].condition_title = "t"; },
        "google.buckets[0].bindings[0].condition.expression", "is required"},
-      {"bucket name", [](World& w) { w.google.buckets[0].name = "Bad Bucket"; }, "google.buckets[0].name",
-       "is not a valid bucket name"},
+      {"bucket name", [](World& w) { w.google.buckets[0].name = "Bad Bucket"; },
+       "google.buckets[0].name", "is not a valid bucket name"},
       {"duplicate object",
        [](World& w) { w.google.buckets[0].objects.push_back(w.google.buckets[0].objects[0]); },
-       "google.buckets[0].objects[1].name", "object \"hello.txt\" is defined twice (also objects[0])"},
-      {"tag key", [](World& w) { w.google.buckets[0].tags["env"] = "prod"; }, "google.buckets[0].tags[\"env\"]",
-       "is not a tag key"},
+       "google.buckets[0].objects[1].name",
+       "object \"hello.txt\" is defined twice (also objects[0])"},
+      {"tag key", [](World& w) { w.google.buckets[0].tags["env"] = "prod"; },
+       "google.buckets[0].tags[\"env\"]", "is not a tag key"},
       {"project binding", [](World& w) { w.google.project_bindings.push_back(Binding{}); },
        "google.projectBindings[0].role", "is required"},
-      {"sts quota", [](World& w) { w.google.sts_exchanges_per_minute = 0; }, "google.stsExchangesPerMinute",
-       "is not a positive number"},
+      {"sts quota", [](World& w) { w.google.sts_exchanges_per_minute = 0; },
+       "google.stsExchangesPerMinute", "is not a positive number"},
       {"node identity without account",
        [](World& w) { w.metadata.unknown_caller = UnknownCallerPolicy::kNodeIdentity; },
        "metadata.nodeServiceAccount", "is required when unknownCaller is nodeIdentity"},
@@ -144,12 +167,14 @@ TEST(WorldValidatorTest, ReportsEachProblemWithItsPath) {
     for (const WorldProblem& p : problems) {
       if (p.path == c.path && p.message.find(c.message) != std::string::npos) found = true;
     }
-    EXPECT_TRUE(found) << "want " << c.path << ": " << c.message << "\ngot:\n" << describe(problems);
+    EXPECT_TRUE(found) << "want " << c.path << ": " << c.message << "\ngot:\n"
+                       << describe(problems);
   }
 }
 
 TEST(WorldValidatorTest, ValidWorldHasNoProblems) {
-  EXPECT_TRUE(find_world_problems(default_world()).empty()) << describe(find_world_problems(default_world()));
+  EXPECT_TRUE(find_world_problems(default_world()).empty())
+      << describe(find_world_problems(default_world()));
 }
 
 TEST(WorldValidatorTest, ReportsAllProblemsTogether) {
@@ -159,9 +184,11 @@ TEST(WorldValidatorTest, ReportsAllProblemsTogether) {
   world.pods[0].service_account_name = "nope";
   const absl::Status status = validate_world(world);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), HasSubstr("project.awsAccountId: \"1\" is not an AWS account id (12 digits)"));
-  EXPECT_THAT(status.message(), HasSubstr("\npods[0].serviceAccountName: service account \"default/nope\" is not "
-                                          "defined"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("project.awsAccountId: \"1\" is not an AWS account id (12 digits)"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("\npods[0].serviceAccountName: service account \"default/nope\" is not "
+                        "defined"));
   EXPECT_THAT(status.message(), HasSubstr("\npods[0].ips[0]: \"10.0.0.x\" is not an IP address"));
   EXPECT_EQ(find_world_problems(world).size(), 3u);
 }
@@ -169,7 +196,8 @@ TEST(WorldValidatorTest, ReportsAllProblemsTogether) {
 TEST(WorldValidatorTest, AcceptsGoodAnnotationValues) {
   World world = default_world();
   ServiceAccount& sa = world.service_accounts[1];
-  sa.annotations[kEksRoleArnAnnotation] = "arn:aws-us-gov:iam::111122223333:role/path/to/role+name=,.@-";
+  sa.annotations[kEksRoleArnAnnotation] =
+      "arn:aws-us-gov:iam::111122223333:role/path/to/role+name=,.@-";
   sa.annotations[kReturnPrincipalIdAsEmailAnnotation] = "true";
   world.metadata.unknown_caller = UnknownCallerPolicy::kNodeIdentity;
   world.metadata.node_service_account = "123456789012-compute@developer.gserviceaccount.com";
@@ -178,12 +206,15 @@ TEST(WorldValidatorTest, AcceptsGoodAnnotationValues) {
   EXPECT_TRUE(validate_world(world).ok()) << validate_world(world);
 }
 
-// libstdc++'s std::regex recurses per input character; a huge value must give an error, not a stack overflow.
+// libstdc++'s std::regex recurses per input character; a huge value must give an error, not a stack
+// overflow.
 TEST(WorldValidatorTest, HugeValuesAreRejectedWithoutOverflowingTheStack) {
   World world = default_world();
   const std::string huge(1 << 20, 'a');
-  world.service_accounts[1].annotations[kGcpServiceAccountAnnotation] = huge + "@p.iam.gserviceaccount.com";
-  world.service_accounts[1].annotations[kEksRoleArnAnnotation] = "arn:aws:iam::111122223333:role/" + huge;
+  world.service_accounts[1].annotations[kGcpServiceAccountAnnotation] =
+      huge + "@p.iam.gserviceaccount.com";
+  world.service_accounts[1].annotations[kEksRoleArnAnnotation] =
+      "arn:aws:iam::111122223333:role/" + huge;
   world.project.id = huge;
   world.google.service_accounts[0].email = huge;
   world.pods[0].labels["app"] = huge;
