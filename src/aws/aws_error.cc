@@ -36,6 +36,7 @@ constexpr CodeStatus kCodes[] = {
     {"InvalidParameterValue", 400},
     {"LimitExceeded", 409},
     {"MalformedPolicyDocument", 400},
+    {"MalformedQueryString", 404},
     {"MissingAction", 400},
     {"MissingAuthenticationToken", 403},
     {"MissingParameter", 400},
