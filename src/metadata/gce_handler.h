@@ -4,7 +4,7 @@
 //   auto resolver = WorldCallerResolver::create(*world).value();
 //   GceMetadataHandler gce(world, *resolver, broker, SystemClock::instance(),
 //                          GceMetadataOptions::from_world(*world));
-//   server.serve(gce);   // any http::Handler host
+//   // hand `gce` (an http::Handler) to the metadata listener; gce.stop() before its io_contexts stop
 //
 // Tree (`/computeMetadata/v1/`):
 //   instance/ attributes/{cluster-location,cluster-name,cluster-uid} hostname id machine-type
