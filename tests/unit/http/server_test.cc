@@ -43,12 +43,16 @@ TEST(ServerTest, RoundTripIPv4) {
   EXPECT_EQ(response->result(), beast_http::status::ok);
   EXPECT_EQ(response->body(), "GET /echo?a=1&b=x%20y from 127.0.0.1");
   EXPECT_EQ((*response)[beast_http::field::content_length], std::to_string(response->body().size()));
-  EXPECT_EQ(fixture.metrics.counter_value("wims_http_requests_total",
-                                          {{"listener", "test"}, {"route", "echo"}, {"status", "200"}}),
-            1u);
-  EXPECT_EQ(fixture.metrics.histogram_count("wims_http_request_duration_seconds",
-                                            {{"listener", "test"}, {"route", "echo"}}),
-            1u);
+  // Recorded right after the response is written, so possibly after the client has read it.
+  EXPECT_TRUE(eventually([&] {
+    return fixture.metrics.counter_value(
+               "wims_http_requests_total",
+               {{"listener", "test"}, {"route", "echo"}, {"status", "200"}}) == 1u;
+  }));
+  EXPECT_TRUE(eventually([&] {
+    return fixture.metrics.histogram_count("wims_http_request_duration_seconds",
+                                           {{"listener", "test"}, {"route", "echo"}}) == 1u;
+  }));
 }
 
 TEST(ServerTest, RoundTripIPv6) {
@@ -276,9 +280,12 @@ TEST(ServerTest, NonCanonicalPathIs400) {
     EXPECT_EQ(response->result(), beast_http::status::bad_request);
     EXPECT_THAT(std::string((*response)[beast_http::field::content_type]), HasSubstr("text/plain"));
   }
-  EXPECT_EQ(fixture.metrics.counter_value("wims_http_requests_total",
-                                          {{"listener", "test"}, {"route", "none"}, {"status", "400"}}),
-            std::size(kTargets));
+  // Recorded right after each response is written, so possibly after the client has read it.
+  EXPECT_TRUE(eventually([&] {
+    return fixture.metrics.counter_value(
+               "wims_http_requests_total",
+               {{"listener", "test"}, {"route", "none"}, {"status", "400"}}) == std::size(kTargets);
+  }));
 }
 
 TEST(ServerTest, MalformedRequestIs400) {
