@@ -16,7 +16,8 @@ struct CodeStatus {
   int http_status;
 };
 
-// HTTP statuses from the botocore STS/IAM service models and observed responses (shared/spec section 1).
+// HTTP statuses from the botocore STS/IAM service models and observed responses (shared/spec
+// section 1).
 constexpr CodeStatus kCodes[] = {
     {"AccessDenied", 403},
     {"AccessDeniedException", 403},
@@ -57,12 +58,15 @@ constexpr CodeStatus kCodes[] = {
 absl::StatusCode absl_code_for(int http_status, std::string_view code) {
   if (http_status >= 500) return absl::StatusCode::kInternal;
   switch (http_status) {
-    case 403: return absl::StatusCode::kPermissionDenied;
-    case 404: return absl::StatusCode::kNotFound;
+    case 403:
+      return absl::StatusCode::kPermissionDenied;
+    case 404:
+      return absl::StatusCode::kNotFound;
     case 409:
       return code == "EntityAlreadyExists" ? absl::StatusCode::kAlreadyExists
                                            : absl::StatusCode::kFailedPrecondition;
-    default: return absl::StatusCode::kInvalidArgument;
+    default:
+      return absl::StatusCode::kInvalidArgument;
   }
 }
 

@@ -1,7 +1,7 @@
-// AwsError: how wims::aws carries an AWS error code ("ValidationError", "SignatureDoesNotMatch", ...)
-// inside the project's single error currency, absl::Status. The code travels as a status payload; the
-// HTTP status and the Sender/Receiver type come from one table, so the Query-protocol front end renders
-// every failure in the documented shape without a per-call mapping.
+// AwsError: how wims::aws carries an AWS error code ("ValidationError", "SignatureDoesNotMatch",
+// ...) inside the project's single error currency, absl::Status. The code travels as a status
+// payload; the HTTP status and the Sender/Receiver type come from one table, so the Query-protocol
+// front end renders every failure in the documented shape without a per-call mapping.
 //
 //   return aws_error("ValidationError", "1 validation error detected: ...");
 //   ...
@@ -17,8 +17,9 @@
 
 namespace wims::aws {
 
-// A status carrying `code`. The absl code follows the HTTP status of `code` (400 -> InvalidArgument,
-// 403 -> PermissionDenied, 404 -> NotFound, 409 -> AlreadyExists/FailedPrecondition, 5xx -> Internal).
+// A status carrying `code`. The absl code follows the HTTP status of `code` (400 ->
+// InvalidArgument, 403 -> PermissionDenied, 404 -> NotFound, 409 ->
+// AlreadyExists/FailedPrecondition, 5xx -> Internal).
 absl::Status aws_error(std::string_view code, std::string_view message);
 
 struct AwsErrorInfo {

@@ -46,7 +46,8 @@ absl::Status InMemoryAwsStateRepository::erase_oidc_provider(std::string_view ar
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<RoleRecord>> InMemoryAwsStateRepository::find_role(std::string_view name) {
+absl::StatusOr<std::optional<RoleRecord>> InMemoryAwsStateRepository::find_role(
+    std::string_view name) {
   std::lock_guard lock(mu_);
   return find_in(roles_, name);
 }
@@ -97,7 +98,8 @@ absl::Status InMemoryAwsStateRepository::put_session(const SessionCredentialsRec
 }
 absl::StatusOr<size_t> InMemoryAwsStateRepository::erase_sessions_expired_before(absl::Time now) {
   std::lock_guard lock(mu_);
-  return std::erase_if(sessions_, [now](const auto& entry) { return entry.second.expiration < now; });
+  return std::erase_if(sessions_,
+                       [now](const auto& entry) { return entry.second.expiration < now; });
 }
 
 }  // namespace wims::aws

@@ -1,11 +1,11 @@
-// AwsStateRepository: the local cloud's AWS resources (OIDC providers, roles, customer-managed policies,
-// and the temporary credentials STS issued) behind a narrow interface, so the IAM and STS services do not
-// know where state lives. InMemoryAwsStateRepository is the default and the test fake; a StateStore-backed
-// adapter persists the same records in SQLite.
+// AwsStateRepository: the local cloud's AWS resources (OIDC providers, roles, customer-managed
+// policies, and the temporary credentials STS issued) behind a narrow interface, so the IAM and STS
+// services do not know where state lives. InMemoryAwsStateRepository is the default and the test
+// fake; a StateStore-backed adapter persists the same records in SQLite.
 //
-// Records are plain values. Implementations are thread-safe. Calls may block briefly (the in-memory one
-// takes a mutex; a SQLite adapter does disk I/O), so the services call them from their own methods and never
-// hold their locks across a co_await.
+// Records are plain values. Implementations are thread-safe. Calls may block briefly (the in-memory
+// one takes a mutex; a SQLite adapter does disk I/O), so the services call them from their own
+// methods and never hold their locks across a co_await.
 #pragma once
 
 #include <cstdint>
@@ -34,8 +34,8 @@ struct OidcProviderRecord {
 struct RoleRecord {
   std::string name;
   std::string path = "/";
-  std::string role_id;  // AROA...
-  std::string arn;      // arn:aws:iam::ACCOUNT:role/PATH/NAME
+  std::string role_id;                      // AROA...
+  std::string arn;                          // arn:aws:iam::ACCOUNT:role/PATH/NAME
   std::string assume_role_policy_document;  // JSON text as given
   std::string description;
   int64_t max_session_duration = 3600;
@@ -71,8 +71,10 @@ class AwsStateRepository {
  public:
   virtual ~AwsStateRepository() = default;
 
-  virtual absl::StatusOr<std::optional<OidcProviderRecord>> find_oidc_provider(std::string_view arn) = 0;
-  virtual absl::StatusOr<std::vector<OidcProviderRecord>> list_oidc_providers() = 0;  // ordered by ARN
+  virtual absl::StatusOr<std::optional<OidcProviderRecord>> find_oidc_provider(
+      std::string_view arn) = 0;
+  virtual absl::StatusOr<std::vector<OidcProviderRecord>>
+  list_oidc_providers() = 0;  // ordered by ARN
   virtual absl::Status put_oidc_provider(const OidcProviderRecord& record) = 0;
   virtual absl::Status erase_oidc_provider(std::string_view arn) = 0;
 
@@ -95,7 +97,8 @@ class AwsStateRepository {
 
 class InMemoryAwsStateRepository final : public AwsStateRepository {
  public:
-  absl::StatusOr<std::optional<OidcProviderRecord>> find_oidc_provider(std::string_view arn) override;
+  absl::StatusOr<std::optional<OidcProviderRecord>> find_oidc_provider(
+      std::string_view arn) override;
   absl::StatusOr<std::vector<OidcProviderRecord>> list_oidc_providers() override;
   absl::Status put_oidc_provider(const OidcProviderRecord& record) override;
   absl::Status erase_oidc_provider(std::string_view arn) override;
@@ -110,7 +113,8 @@ class InMemoryAwsStateRepository final : public AwsStateRepository {
   absl::Status put_policy(const ManagedPolicyRecord& record) override;
   absl::Status erase_policy(std::string_view arn) override;
 
-  absl::StatusOr<std::optional<SessionCredentialsRecord>> find_session(std::string_view access_key_id) override;
+  absl::StatusOr<std::optional<SessionCredentialsRecord>> find_session(
+      std::string_view access_key_id) override;
   absl::Status put_session(const SessionCredentialsRecord& record) override;
   absl::StatusOr<size_t> erase_sessions_expired_before(absl::Time now) override;
 

@@ -16,15 +16,29 @@ namespace wims::aws {
 namespace {
 
 constexpr std::string_view kActions[] = {
-    "CreateOpenIDConnectProvider", "GetOpenIDConnectProvider", "ListOpenIDConnectProviders",
-    "DeleteOpenIDConnectProvider", "CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateAssumeRolePolicy",
-    "CreatePolicy", "GetPolicy", "GetPolicyVersion", "ListPolicies", "DeletePolicy", "AttachRolePolicy",
-    "DetachRolePolicy", "ListAttachedRolePolicies", "SimulatePrincipalPolicy",
+    "CreateOpenIDConnectProvider",
+    "GetOpenIDConnectProvider",
+    "ListOpenIDConnectProviders",
+    "DeleteOpenIDConnectProvider",
+    "CreateRole",
+    "GetRole",
+    "ListRoles",
+    "DeleteRole",
+    "UpdateAssumeRolePolicy",
+    "CreatePolicy",
+    "GetPolicy",
+    "GetPolicyVersion",
+    "ListPolicies",
+    "DeletePolicy",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "ListAttachedRolePolicies",
+    "SimulatePrincipalPolicy",
 };
 
 bool is_name_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '=' || c == ',' ||
-         c == '.' || c == '@' || c == '-';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '=' ||
+         c == ',' || c == '.' || c == '@' || c == '-';
 }
 
 // IAM user/role/policy names: [\w+=,.@-]+ with a length bound (API reference).
@@ -34,7 +48,8 @@ absl::Status validate_name(std::string_view field, std::string_view value, size_
                             fmt::format("Member must have length less than or equal to {}", max));
   }
   if (!std::all_of(value.begin(), value.end(), is_name_char)) {
-    return validation_error(field, value, "Member must satisfy regular expression pattern: [\\w+=,.@-]+");
+    return validation_error(field, value,
+                            "Member must satisfy regular expression pattern: [\\w+=,.@-]+");
   }
   return absl::OkStatus();
 }
@@ -65,7 +80,8 @@ std::string role_xml(const RoleRecord& role) {
   xml += xml_element("Path", role.path);
   xml += xml_element("Arn", role.arn);
   xml += xml_element("RoleName", role.name);
-  xml += xml_element("AssumeRolePolicyDocument", url_encode_policy(role.assume_role_policy_document));
+  xml +=
+      xml_element("AssumeRolePolicyDocument", url_encode_policy(role.assume_role_policy_document));
   xml += xml_element("CreateDate", xml_timestamp(role.create_date));
   xml += xml_element("RoleId", role.role_id);
   xml += xml_element("MaxSessionDuration", std::to_string(role.max_session_duration));
@@ -108,7 +124,8 @@ absl::StatusOr<std::string> IamService::call(std::string_view action, const Quer
   return query_response_xml(action, kIamXmlns, result, request_id);
 }
 
-absl::StatusOr<std::string> IamService::dispatch(std::string_view action, const QueryParams& params) {
+absl::StatusOr<std::string> IamService::dispatch(std::string_view action,
+                                                 const QueryParams& params) {
   if (action == "CreateOpenIDConnectProvider") return create_oidc_provider(params);
   if (action == "GetOpenIDConnectProvider") return get_oidc_provider(params);
   if (action == "ListOpenIDConnectProviders") return list_oidc_providers(params);
@@ -127,7 +144,8 @@ absl::StatusOr<std::string> IamService::dispatch(std::string_view action, const 
   if (action == "DetachRolePolicy") return detach_role_policy(params);
   if (action == "ListAttachedRolePolicies") return list_attached_role_policies(params);
   if (action == "SimulatePrincipalPolicy") return simulate_principal_policy(params);
-  return aws_error("InvalidAction", fmt::format("Could not find operation {} for version 2010-05-08", action));
+  return aws_error("InvalidAction",
+                   fmt::format("Could not find operation {} for version 2010-05-08", action));
 }
 
 // ---- OIDC providers ----
@@ -140,7 +158,8 @@ absl::StatusOr<std::string> IamService::create_oidc_provider(const QueryParams& 
   std::vector<std::string> client_ids = params.members("ClientIDList");
   std::vector<std::string> thumbprints = params.members("ThumbprintList");
   if (client_ids.size() > 100) {
-    return aws_error("LimitExceeded", "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100");
+    return aws_error("LimitExceeded",
+                     "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100");
   }
   for (const std::string& id : client_ids) {
     if (id.empty() || id.size() > 255) {
@@ -151,8 +170,11 @@ absl::StatusOr<std::string> IamService::create_oidc_provider(const QueryParams& 
     return aws_error("LimitExceeded", "Thumbprint list must contain fewer than 5 entries.");
   }
   for (const std::string& t : thumbprints) {
-    if (t.size() != 40 || !std::all_of(t.begin(), t.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
-      return validation_error("thumbprintList", t, "Member must have length equal to 40 hexadecimal characters");
+    if (t.size() != 40 || !std::all_of(t.begin(), t.end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c));
+        })) {
+      return validation_error("thumbprintList", t,
+                              "Member must have length equal to 40 hexadecimal characters");
     }
   }
   OidcProviderRecord record;
@@ -163,7 +185,8 @@ absl::StatusOr<std::string> IamService::create_oidc_provider(const QueryParams& 
   record.create_date = clock_.now();
   WIMS_ASSIGN_OR_RETURN(auto existing, repository_.find_oidc_provider(record.arn));
   if (existing.has_value()) {
-    return aws_error("EntityAlreadyExists", fmt::format("Provider with url {} already exists.", url));
+    return aws_error("EntityAlreadyExists",
+                     fmt::format("Provider with url {} already exists.", url));
   }
   WIMS_RETURN_IF_ERROR(repository_.put_oidc_provider(record));
   return xml_element("OpenIDConnectProviderArn", record.arn);
@@ -173,7 +196,8 @@ absl::StatusOr<std::string> IamService::get_oidc_provider(const QueryParams& par
   WIMS_ASSIGN_OR_RETURN(std::string arn, params.required("OpenIDConnectProviderArn"));
   WIMS_ASSIGN_OR_RETURN(auto provider, repository_.find_oidc_provider(arn));
   if (!provider.has_value()) {
-    return aws_error("NoSuchEntity", fmt::format("OpenIDConnect Provider not found for arn {}", arn));
+    return aws_error("NoSuchEntity",
+                     fmt::format("OpenIDConnect Provider not found for arn {}", arn));
   }
   std::string xml = xml_element("Url", provider->url);
   xml += "<ClientIDList>" + members_xml(provider->client_ids) + "</ClientIDList>";
@@ -186,7 +210,8 @@ absl::StatusOr<std::string> IamService::get_oidc_provider(const QueryParams& par
 absl::StatusOr<std::string> IamService::list_oidc_providers(const QueryParams&) {
   WIMS_ASSIGN_OR_RETURN(auto providers, repository_.list_oidc_providers());
   std::string xml = "<OpenIDConnectProviderList>";
-  for (const OidcProviderRecord& p : providers) xml += "<member>" + xml_element("Arn", p.arn) + "</member>";
+  for (const OidcProviderRecord& p : providers)
+    xml += "<member>" + xml_element("Arn", p.arn) + "</member>";
   xml += "</OpenIDConnectProviderList>";
   return xml;
 }
@@ -195,7 +220,8 @@ absl::StatusOr<std::string> IamService::delete_oidc_provider(const QueryParams& 
   WIMS_ASSIGN_OR_RETURN(std::string arn, params.required("OpenIDConnectProviderArn"));
   WIMS_ASSIGN_OR_RETURN(auto provider, repository_.find_oidc_provider(arn));
   if (!provider.has_value()) {
-    return aws_error("NoSuchEntity", fmt::format("OpenIDConnect Provider not found for arn {}", arn));
+    return aws_error("NoSuchEntity",
+                     fmt::format("OpenIDConnect Provider not found for arn {}", arn));
   }
   WIMS_RETURN_IF_ERROR(repository_.erase_oidc_provider(arn));
   return std::string();
@@ -221,20 +247,24 @@ absl::StatusOr<std::string> IamService::create_role(const QueryParams& params) {
   WIMS_RETURN_IF_ERROR(validate_path(role.path));
   role.description = params.get("Description").value_or("");
   if (role.description.size() > 1000) {
-    return validation_error("description", role.description, "Member must have length less than or equal to 1000");
+    return validation_error("description", role.description,
+                            "Member must have length less than or equal to 1000");
   }
   if (std::optional<std::string> max = params.get("MaxSessionDuration")) {
     WIMS_ASSIGN_OR_RETURN(role.max_session_duration, parse_int("maxSessionDuration", *max));
     if (role.max_session_duration < kMinRoleSessionDuration) {
-      return validation_error("maxSessionDuration", *max, "Member must have value greater than or equal to 3600");
+      return validation_error("maxSessionDuration", *max,
+                              "Member must have value greater than or equal to 3600");
     }
     if (role.max_session_duration > kMaxRoleSessionDuration) {
-      return validation_error("maxSessionDuration", *max, "Member must have value less than or equal to 43200");
+      return validation_error("maxSessionDuration", *max,
+                              "Member must have value less than or equal to 43200");
     }
   }
   WIMS_RETURN_IF_ERROR(parse_policy_document(trust, PolicyKind::kTrust).status());
   if (policy_size_without_whitespace(trust) > kMaxTrustPolicyChars) {
-    return aws_error("LimitExceeded", fmt::format("Cannot exceed quota for ACLSizePerRole: {}", kMaxTrustPolicyChars));
+    return aws_error("LimitExceeded", fmt::format("Cannot exceed quota for ACLSizePerRole: {}",
+                                                  kMaxTrustPolicyChars));
   }
   WIMS_ASSIGN_OR_RETURN(auto existing, repository_.find_role(name));
   if (existing.has_value()) {
@@ -281,7 +311,8 @@ absl::StatusOr<std::string> IamService::update_assume_role_policy(const QueryPar
   WIMS_ASSIGN_OR_RETURN(RoleRecord role, require_role(name));
   WIMS_RETURN_IF_ERROR(parse_policy_document(trust, PolicyKind::kTrust).status());
   if (policy_size_without_whitespace(trust) > kMaxTrustPolicyChars) {
-    return aws_error("LimitExceeded", fmt::format("Cannot exceed quota for ACLSizePerRole: {}", kMaxTrustPolicyChars));
+    return aws_error("LimitExceeded", fmt::format("Cannot exceed quota for ACLSizePerRole: {}",
+                                                  kMaxTrustPolicyChars));
   }
   role.assume_role_policy_document = std::move(trust);
   WIMS_RETURN_IF_ERROR(repository_.put_role(role));
@@ -294,7 +325,8 @@ absl::StatusOr<ManagedPolicyRecord> IamService::require_policy(std::string_view 
   if (const ManagedPolicyRecord* builtin = find_aws_managed_policy(arn)) return *builtin;
   WIMS_ASSIGN_OR_RETURN(auto policy, repository_.find_policy(arn));
   if (!policy.has_value()) {
-    return aws_error("NoSuchEntity", fmt::format("Policy {} does not exist or is not attachable.", arn));
+    return aws_error("NoSuchEntity",
+                     fmt::format("Policy {} does not exist or is not attachable.", arn));
   }
   return *std::move(policy);
 }
@@ -335,14 +367,16 @@ absl::StatusOr<std::string> IamService::create_policy(const QueryParams& params)
   policy.description = params.get("Description").value_or("");
   WIMS_RETURN_IF_ERROR(parse_policy_document(document, PolicyKind::kIdentity).status());
   if (policy_size_without_whitespace(document) > kMaxManagedPolicyChars) {
-    return aws_error("LimitExceeded", fmt::format("Cannot exceed quota for PolicySize: {}", kMaxManagedPolicyChars));
+    return aws_error("LimitExceeded",
+                     fmt::format("Cannot exceed quota for PolicySize: {}", kMaxManagedPolicyChars));
   }
   policy.arn = fmt::format("arn:aws:iam::{}:policy{}{}", account_id_, policy.path, policy.name);
   WIMS_ASSIGN_OR_RETURN(auto all, repository_.list_policies());
   for (const ManagedPolicyRecord& p : all) {
     if (p.name == name) {
-      return aws_error("EntityAlreadyExists",
-                       fmt::format("A policy called {} already exists. Duplicate names are not allowed.", name));
+      return aws_error(
+          "EntityAlreadyExists",
+          fmt::format("A policy called {} already exists. Duplicate names are not allowed.", name));
     }
   }
   policy.document = std::move(document);
@@ -365,8 +399,9 @@ absl::StatusOr<std::string> IamService::get_policy_version(const QueryParams& pa
   WIMS_ASSIGN_OR_RETURN(std::string version, params.required("VersionId"));
   WIMS_ASSIGN_OR_RETURN(ManagedPolicyRecord policy, require_policy(arn));
   if (version != policy.default_version_id) {
-    return aws_error("NoSuchEntity",
-                     fmt::format("Policy {} version {} does not exist or is not attachable.", arn, version));
+    return aws_error(
+        "NoSuchEntity",
+        fmt::format("Policy {} version {} does not exist or is not attachable.", arn, version));
   }
   std::string xml = "<PolicyVersion>";
   xml += xml_element("Document", url_encode_policy(policy.document));
@@ -380,7 +415,8 @@ absl::StatusOr<std::string> IamService::get_policy_version(const QueryParams& pa
 absl::StatusOr<std::string> IamService::list_policies(const QueryParams& params) {
   std::string scope = params.get("Scope").value_or("All");
   if (scope != "All" && scope != "AWS" && scope != "Local") {
-    return validation_error("scope", scope, "Member must satisfy enum value set: [All, AWS, Local]");
+    return validation_error("scope", scope,
+                            "Member must satisfy enum value set: [All, AWS, Local]");
   }
   bool only_attached = parse_bool(params.get("OnlyAttached"));
   std::string prefix = params.get("PathPrefix").value_or("/");
@@ -419,7 +455,8 @@ absl::StatusOr<std::string> IamService::delete_policy(const QueryParams& params)
 absl::StatusOr<std::string> IamService::attach_role_policy(const QueryParams& params) {
   WIMS_ASSIGN_OR_RETURN(std::string name, params.required("RoleName"));
   WIMS_ASSIGN_OR_RETURN(std::string arn, params.required("PolicyArn"));
-  if (!arn.starts_with("arn:")) return aws_error("InvalidInput", fmt::format("ARN {} is not valid.", arn));
+  if (!arn.starts_with("arn:"))
+    return aws_error("InvalidInput", fmt::format("ARN {} is not valid.", arn));
   WIMS_ASSIGN_OR_RETURN(RoleRecord role, require_role(name));
   WIMS_ASSIGN_OR_RETURN(ManagedPolicyRecord policy, require_policy(arn));
   if (std::find(role.attached_policy_arns.begin(), role.attached_policy_arns.end(), arn) ==
@@ -453,8 +490,10 @@ absl::StatusOr<std::string> IamService::list_attached_role_policies(const QueryP
   std::string xml = "<IsTruncated>false</IsTruncated><AttachedPolicies>";
   for (const std::string& arn : role.attached_policy_arns) {
     absl::StatusOr<ManagedPolicyRecord> policy = require_policy(arn);
-    if (!policy.ok() || !policy->path.starts_with(prefix)) continue;  // deleted under us: not listed
-    xml += "<member>" + xml_element("PolicyName", policy->name) + xml_element("PolicyArn", arn) + "</member>";
+    if (!policy.ok() || !policy->path.starts_with(prefix))
+      continue;  // deleted under us: not listed
+    xml += "<member>" + xml_element("PolicyName", policy->name) + xml_element("PolicyArn", arn) +
+           "</member>";
   }
   xml += "</AttachedPolicies>";
   return xml;
@@ -466,9 +505,10 @@ absl::StatusOr<std::string> IamService::simulate_principal_policy(const QueryPar
   WIMS_ASSIGN_OR_RETURN(std::string source, params.required("PolicySourceArn"));
   std::vector<std::string> actions = params.members("ActionNames");
   if (actions.empty()) {
-    return aws_error("ValidationError",
-                     "1 validation error detected: Value null at 'actionNames' failed to satisfy constraint: "
-                     "Member must not be null");
+    return aws_error(
+        "ValidationError",
+        "1 validation error detected: Value null at 'actionNames' failed to satisfy constraint: "
+        "Member must not be null");
   }
   std::string role_prefix = fmt::format("arn:aws:iam::{}:role/", account_id_);
   if (!source.starts_with(role_prefix)) {
@@ -476,20 +516,23 @@ absl::StatusOr<std::string> IamService::simulate_principal_policy(const QueryPar
   }
   std::string role_name = source.substr(source.rfind('/') + 1);
   WIMS_ASSIGN_OR_RETURN(RoleRecord role, require_role(role_name));
-  if (role.arn != source) return aws_error("NoSuchEntity", fmt::format("Entity {} does not exist.", source));
+  if (role.arn != source)
+    return aws_error("NoSuchEntity", fmt::format("Entity {} does not exist.", source));
 
   std::vector<PolicyDocument> documents;
   std::vector<std::pair<std::string, std::string>> ids;  // (SourcePolicyId, SourcePolicyType)
   for (const std::string& arn : role.attached_policy_arns) {
     absl::StatusOr<ManagedPolicyRecord> policy = require_policy(arn);
     if (!policy.ok()) continue;
-    WIMS_ASSIGN_OR_RETURN(PolicyDocument doc, parse_policy_document(policy->document, PolicyKind::kIdentity));
+    WIMS_ASSIGN_OR_RETURN(PolicyDocument doc,
+                          parse_policy_document(policy->document, PolicyKind::kIdentity));
     documents.push_back(std::move(doc));
     ids.emplace_back(policy->name, policy->aws_managed ? "aws-managed" : "user-managed");
   }
   std::vector<std::string> inputs = params.members("PolicyInputList");
   for (size_t i = 0; i < inputs.size(); ++i) {
-    WIMS_ASSIGN_OR_RETURN(PolicyDocument doc, parse_policy_document(inputs[i], PolicyKind::kIdentity));
+    WIMS_ASSIGN_OR_RETURN(PolicyDocument doc,
+                          parse_policy_document(inputs[i], PolicyKind::kIdentity));
     documents.push_back(std::move(doc));
     ids.emplace_back(fmt::format("PolicyInputList.{}", i + 1), "none");
   }
@@ -528,8 +571,8 @@ absl::StatusOr<std::string> IamService::simulate_principal_policy(const QueryPar
         for (const auto& [id, t] : ids) {
           if (id == m.policy_id) type = t;
         }
-        xml += "<member>" + xml_element("SourcePolicyId", m.policy_id) + xml_element("SourcePolicyType", type) +
-               "</member>";
+        xml += "<member>" + xml_element("SourcePolicyId", m.policy_id) +
+               xml_element("SourcePolicyType", type) + "</member>";
       }
       xml += "</MatchedStatements><MissingContextValues/>";
       xml += "</member>";

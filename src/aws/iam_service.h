@@ -1,15 +1,16 @@
-// IamService: the local cloud's IAM API (Query protocol, version 2010-05-08) over an AwsStateRepository:
-// OIDC providers, roles with trust policies, customer-managed policies, role attachments and
-// SimulatePrincipalPolicy. AWS-managed policies (aws/managed_policies.h) are built in and read-only.
+// IamService: the local cloud's IAM API (Query protocol, version 2010-05-08) over an
+// AwsStateRepository: OIDC providers, roles with trust policies, customer-managed policies, role
+// attachments and SimulatePrincipalPolicy. AWS-managed policies (aws/managed_policies.h) are built
+// in and read-only.
 //
 //   IamService iam(repository, clock, "111122223333");
 //   absl::StatusOr<std::string> xml = iam.call("CreateRole", params, request_id);
 //
-// `call` takes the decoded Query parameters of an already-authenticated request (the front end verifies
-// SigV4, aws/query_handler.h) and returns the complete response XML, or an AWS-coded error status
-// (ValidationError, MalformedPolicyDocument, EntityAlreadyExists, NoSuchEntity, DeleteConflict,
-// LimitExceeded, ...). Thread-safe: mutations are serialised by an internal mutex; no I/O besides the
-// repository; runs on the caller's thread.
+// `call` takes the decoded Query parameters of an already-authenticated request (the front end
+// verifies SigV4, aws/query_handler.h) and returns the complete response XML, or an AWS-coded error
+// status (ValidationError, MalformedPolicyDocument, EntityAlreadyExists, NoSuchEntity,
+// DeleteConflict, LimitExceeded, ...). Thread-safe: mutations are serialised by an internal mutex;
+// no I/O besides the repository; runs on the caller's thread.
 #pragma once
 
 #include <mutex>

@@ -1,5 +1,5 @@
-// The AWS-managed policies the local IAM serves (arn:aws:iam::aws:policy/...): the ones the EKS guides
-// attach, with their published documents. Immutable built-in data; thread-safe.
+// The AWS-managed policies the local IAM serves (arn:aws:iam::aws:policy/...): the ones the EKS
+// guides attach, with their published documents. Immutable built-in data; thread-safe.
 #pragma once
 
 #include <string_view>

@@ -9,8 +9,8 @@ void StaticJwksTokenVerifier::set_jwks(const std::string& issuer_url, jose::JwkS
   jwks_[issuer_url] = std::make_shared<const jose::JwkSet>(std::move(jwks));
 }
 
-boost::asio::awaitable<absl::Status> StaticJwksTokenVerifier::verify_signature(jose::DecodedJwt jwt,
-                                                                                std::string issuer_url) {
+boost::asio::awaitable<absl::Status> StaticJwksTokenVerifier::verify_signature(
+    jose::DecodedJwt jwt, std::string issuer_url) {
   std::shared_ptr<const jose::JwkSet> jwks;
   {
     std::lock_guard lock(mu_);
@@ -18,18 +18,20 @@ boost::asio::awaitable<absl::Status> StaticJwksTokenVerifier::verify_signature(j
     if (it != jwks_.end()) jwks = it->second;
   }
   if (jwks == nullptr) {
-    co_return aws_error("InvalidIdentityToken",
-                        "Couldn't retrieve verification key from your identity provider,  please reference "
-                        "AssumeRoleWithWebIdentity documentation for requirements");
+    co_return aws_error(
+        "InvalidIdentityToken",
+        "Couldn't retrieve verification key from your identity provider,  please reference "
+        "AssumeRoleWithWebIdentity documentation for requirements");
   }
   absl::Status verified = jose::verify_jwt(jwt, *jwks);
   if (!verified.ok()) {
     // Unknown kid and a bad signature read the same to the caller, as on AWS.
-    co_return aws_error("InvalidIdentityToken",
-                        verified.message().find("kid") != absl::string_view::npos
-                            ? "Couldn't retrieve verification key from your identity provider,  please reference "
-                              "AssumeRoleWithWebIdentity documentation for requirements"
-                            : "The web identity token signature could not be verified.");
+    co_return aws_error(
+        "InvalidIdentityToken",
+        verified.message().find("kid") != absl::string_view::npos
+            ? "Couldn't retrieve verification key from your identity provider,  please reference "
+              "AssumeRoleWithWebIdentity documentation for requirements"
+            : "The web identity token signature could not be verified.");
   }
   co_return absl::OkStatus();
 }

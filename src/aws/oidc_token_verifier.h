@@ -1,15 +1,14 @@
-// OidcTokenVerifier: the seam through which the local STS checks a web identity token's signature against
-// the keys its issuer publishes (ISSUER/.well-known/openid-configuration -> jwks_uri -> key by kid).
-// StsService owns the policy (issuer registered, audience, expiry); the verifier only answers "is this
-// signature made by a current key of this issuer".
+// OidcTokenVerifier: the seam through which the local STS checks a web identity token's signature
+// against the keys its issuer publishes (ISSUER/.well-known/openid-configuration -> jwks_uri -> key
+// by kid). StsService owns the policy (issuer registered, audience, expiry); the verifier only
+// answers "is this signature made by a current key of this issuer".
 //
-// StaticJwksTokenVerifier holds fixed JWKS per issuer (tests, and the in-process wiring where wims itself is
-// the issuer); an HTTP-fetching implementation lives with the wiring. Implementations are thread-safe and
-// run on the caller's executor; they may co_await network I/O.
+// StaticJwksTokenVerifier holds fixed JWKS per issuer (tests, and the in-process wiring where wims
+// itself is the issuer); an HTTP-fetching implementation lives with the wiring. Implementations are
+// thread-safe and run on the caller's executor; they may co_await network I/O.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,17 +24,19 @@ namespace wims::aws {
 class OidcTokenVerifier {
  public:
   virtual ~OidcTokenVerifier() = default;
-  // Verifies `jwt`'s signature with the JWKS of `issuer_url` ("https://host/path"). Errors are AWS-coded:
-  // InvalidIdentityToken when no key matches the kid or the signature is wrong, IDPCommunicationError when
-  // the issuer's keys cannot be fetched.
-  virtual boost::asio::awaitable<absl::Status> verify_signature(jose::DecodedJwt jwt, std::string issuer_url) = 0;
+  // Verifies `jwt`'s signature with the JWKS of `issuer_url` ("https://host/path"). Errors are
+  // AWS-coded: InvalidIdentityToken when no key matches the kid or the signature is wrong,
+  // IDPCommunicationError when the issuer's keys cannot be fetched.
+  virtual boost::asio::awaitable<absl::Status> verify_signature(jose::DecodedJwt jwt,
+                                                                std::string issuer_url) = 0;
 };
 
 class StaticJwksTokenVerifier final : public OidcTokenVerifier {
  public:
   // Replaces the keys of `issuer_url`.
   void set_jwks(const std::string& issuer_url, jose::JwkSet jwks);
-  boost::asio::awaitable<absl::Status> verify_signature(jose::DecodedJwt jwt, std::string issuer_url) override;
+  boost::asio::awaitable<absl::Status> verify_signature(jose::DecodedJwt jwt,
+                                                        std::string issuer_url) override;
 
  private:
   std::mutex mu_;

@@ -1,7 +1,6 @@
 #include "aws/policy_document.h"
 
 #include <boost/json.hpp>
-
 #include <cctype>
 #include <utility>
 
@@ -54,8 +53,10 @@ constexpr OperatorName kOperators[] = {
 
 std::string_view sv(json::string_view s) { return std::string_view(s.data(), s.size()); }
 
-// A JSON value that may be a string or a non-empty array of strings ("Action", "Resource", principal ids).
-absl::StatusOr<std::vector<std::string>> string_or_list(const json::value& value, std::string_view field) {
+// A JSON value that may be a string or a non-empty array of strings ("Action", "Resource",
+// principal ids).
+absl::StatusOr<std::vector<std::string>> string_or_list(const json::value& value,
+                                                        std::string_view field) {
   std::vector<std::string> out;
   if (value.is_string()) {
     out.emplace_back(sv(value.get_string()));
@@ -78,13 +79,19 @@ absl::StatusOr<std::vector<std::string>> string_or_list(const json::value& value
 
 absl::StatusOr<std::string> scalar_as_string(const json::value& value, std::string_view key) {
   switch (value.kind()) {
-    case json::kind::string: return std::string(sv(value.get_string()));
-    case json::kind::bool_: return std::string(value.get_bool() ? "true" : "false");
-    case json::kind::int64: return std::to_string(value.get_int64());
-    case json::kind::uint64: return std::to_string(value.get_uint64());
-    case json::kind::double_: return json::serialize(value);
+    case json::kind::string:
+      return std::string(sv(value.get_string()));
+    case json::kind::bool_:
+      return std::string(value.get_bool() ? "true" : "false");
+    case json::kind::int64:
+      return std::to_string(value.get_int64());
+    case json::kind::uint64:
+      return std::to_string(value.get_uint64());
+    case json::kind::double_:
+      return json::serialize(value);
     default:
-      return malformed(fmt::format("Condition value for key {} must be a string, number or boolean", key));
+      return malformed(
+          fmt::format("Condition value for key {} must be a string, number or boolean", key));
   }
 }
 
@@ -120,7 +127,8 @@ absl::StatusOr<std::vector<ConditionClause>> parse_conditions(const json::value&
     ConditionClause prototype;
     if (absl::Status s = parse_operator(sv(op_name), prototype); !s.ok()) return s;
     if (!keys.is_object()) {
-      return malformed(fmt::format("Condition operator {} must map condition keys to values", sv(op_name)));
+      return malformed(
+          fmt::format("Condition operator {} must map condition keys to values", sv(op_name)));
     }
     if (keys.get_object().empty()) {
       return malformed(fmt::format("Condition operator {} has no condition keys", sv(op_name)));
@@ -146,8 +154,9 @@ absl::StatusOr<std::vector<ConditionClause>> parse_conditions(const json::value&
       if (clause.op == ConditionOperator::kNull || clause.op == ConditionOperator::kBool) {
         for (const std::string& v : clause.values) {
           if (v != "true" && v != "false") {
-            return malformed(fmt::format("{} condition value for key {} must be true or false, got \"{}\"",
-                                         clause.operator_name, clause.key, v));
+            return malformed(
+                fmt::format("{} condition value for key {} must be true or false, got \"{}\"",
+                            clause.operator_name, clause.key, v));
           }
         }
       }
@@ -161,20 +170,24 @@ absl::StatusOr<PrincipalBlock> parse_principal(const json::value& value, std::st
   PrincipalBlock block;
   if (value.is_string()) {
     if (sv(value.get_string()) != "*") {
-      return malformed(fmt::format("Invalid principal in policy: {} must be \"*\" or an object", field));
+      return malformed(
+          fmt::format("Invalid principal in policy: {} must be \"*\" or an object", field));
     }
     block.any = true;
     return block;
   }
   if (!value.is_object() || value.get_object().empty()) {
-    return malformed(fmt::format("Invalid principal in policy: {} must be \"*\" or an object", field));
+    return malformed(
+        fmt::format("Invalid principal in policy: {} must be \"*\" or an object", field));
   }
   for (const auto& [type, ids] : value.get_object()) {
     std::string_view t = sv(type);
     if (t != "AWS" && t != "Federated" && t != "Service" && t != "CanonicalUser") {
-      return malformed(fmt::format("Invalid principal in policy: unknown principal type \"{}\"", t));
+      return malformed(
+          fmt::format("Invalid principal in policy: unknown principal type \"{}\"", t));
     }
-    absl::StatusOr<std::vector<std::string>> list = string_or_list(ids, fmt::format("{}.{}", field, t));
+    absl::StatusOr<std::vector<std::string>> list =
+        string_or_list(ids, fmt::format("{}.{}", field, t));
     if (!list.ok()) return list.status();
     for (const std::string& id : *list) {
       if (id == "*" && t == "AWS") block.any = true;
@@ -189,7 +202,8 @@ absl::Status validate_action(const std::string& action) {
   size_t colon = action.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == action.size()) {
     return malformed(fmt::format(
-        "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc. (got \"{}\")", action));
+        "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc. (got \"{}\")",
+        action));
   }
   for (char c : action.substr(0, colon)) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) {
@@ -216,7 +230,8 @@ absl::Status validate_resource(const std::string& resource) {
     rest.remove_prefix(colon + 1);
   }
   if (segments[2].find_first_of("*?") != std::string_view::npos) {
-    return malformed(fmt::format("Resource {} can not contain a wildcard in the service segment.", resource));
+    return malformed(
+        fmt::format("Resource {} can not contain a wildcard in the service segment.", resource));
   }
   return absl::OkStatus();
 }
@@ -262,10 +277,12 @@ absl::StatusOr<PolicyStatement> parse_statement(const json::value& value, Policy
       return malformed("Policy document should not specify a principal.");
     }
   } else {
-    if (principal == nullptr && not_principal == nullptr) return malformed("Missing required field Principal");
+    if (principal == nullptr && not_principal == nullptr)
+      return malformed("Missing required field Principal");
     st.not_principal = not_principal != nullptr;
-    absl::StatusOr<PrincipalBlock> block = parse_principal(
-        st.not_principal ? *not_principal : *principal, st.not_principal ? "NotPrincipal" : "Principal");
+    absl::StatusOr<PrincipalBlock> block =
+        parse_principal(st.not_principal ? *not_principal : *principal,
+                        st.not_principal ? "NotPrincipal" : "Principal");
     if (!block.ok()) return block.status();
     st.principal = *std::move(block);
   }
@@ -278,8 +295,8 @@ absl::StatusOr<PolicyStatement> parse_statement(const json::value& value, Policy
   if (action == nullptr && not_action == nullptr) return malformed("Missing required field Action");
   st.not_action = not_action != nullptr;
   {
-    absl::StatusOr<std::vector<std::string>> actions =
-        string_or_list(st.not_action ? *not_action : *action, st.not_action ? "NotAction" : "Action");
+    absl::StatusOr<std::vector<std::string>> actions = string_or_list(
+        st.not_action ? *not_action : *action, st.not_action ? "NotAction" : "Action");
     if (!actions.ok()) return actions.status();
     st.actions = *std::move(actions);
     for (const std::string& a : st.actions) {
@@ -346,7 +363,8 @@ size_t policy_size_without_whitespace(std::string_view json_text) {
 
 absl::StatusOr<PolicyDocument> parse_policy_document(std::string_view json_text, PolicyKind kind) {
   if (json_text.size() > kMaxPolicyDocumentBytes) {
-    return malformed(fmt::format("Policy document is larger than {} bytes", kMaxPolicyDocumentBytes));
+    return malformed(
+        fmt::format("Policy document is larger than {} bytes", kMaxPolicyDocumentBytes));
   }
   boost::system::error_code ec;
   json::value root = json::parse(json::string_view(json_text.data(), json_text.size()), ec);
@@ -366,7 +384,8 @@ absl::StatusOr<PolicyDocument> parse_policy_document(std::string_view json_text,
     doc.version = std::string(sv(version->get_string()));
     if (doc.version != "2012-10-17" && doc.version != "2008-10-17") {
       return malformed(fmt::format(
-          "The policy failed legacy parsing: invalid Version \"{}\" (use \"2012-10-17\")", doc.version));
+          "The policy failed legacy parsing: invalid Version \"{}\" (use \"2012-10-17\")",
+          doc.version));
     }
   }
   if (const json::value* id = obj.if_contains("Id")) {

@@ -1,16 +1,17 @@
-// PolicyDocument: the parsed and validated form of an AWS IAM JSON policy (identity policies attached to
-// roles, and role trust policies). Parsing is strict: anything IAM would refuse is a
+// PolicyDocument: the parsed and validated form of an AWS IAM JSON policy (identity policies
+// attached to roles, and role trust policies). Parsing is strict: anything IAM would refuse is a
 // `MalformedPolicyDocument` error (see aws/aws_error.h) with a message naming the problem, so the
 // Query-protocol front end can return it verbatim.
 //
 //   WIMS_ASSIGN_OR_RETURN(PolicyDocument trust,
 //                         parse_policy_document(json, PolicyKind::kTrust));
 //
-// Grammar (IAM JSON policy reference): {"Version": "2012-10-17"|"2008-10-17", "Id"?, "Statement": object
-// or array}. A statement has "Sid"?, "Effect": "Allow"|"Deny", exactly one of Action/NotAction, for identity
-// policies exactly one of Resource/NotResource and no principal, for trust policies exactly one of
-// Principal/NotPrincipal, and an optional "Condition": {operator: {key: value | [values]}}. Condition
-// values may be strings, numbers or booleans; they are kept as strings ("true", "42").
+// Grammar (IAM JSON policy reference): {"Version": "2012-10-17"|"2008-10-17", "Id"?, "Statement":
+// object or array}. A statement has "Sid"?, "Effect": "Allow"|"Deny", exactly one of
+// Action/NotAction, for identity policies exactly one of Resource/NotResource and no principal, for
+// trust policies exactly one of Principal/NotPrincipal, and an optional "Condition": {operator:
+// {key: value | [values]}}. Condition values may be strings, numbers or booleans; they are kept as
+// strings ("true", "42").
 //
 // Values; parse_policy_document is stateless and thread-safe.
 #pragma once
@@ -60,8 +61,8 @@ enum class ConditionOperator {
 
 enum class SetQualifier { kNone, kForAnyValue, kForAllValues };
 
-// True for the operators whose per-value result is negated (StringNotEquals, ArnNotLike, NotIpAddress...):
-// their policy values combine with AND and a missing key satisfies them.
+// True for the operators whose per-value result is negated (StringNotEquals, ArnNotLike,
+// NotIpAddress...): their policy values combine with AND and a missing key satisfies them.
 bool is_negated(ConditionOperator op);
 
 // One `key: values` entry under one operator.
@@ -74,9 +75,10 @@ struct ConditionClause {
   std::vector<std::string> values;
 };
 
-// The Principal / NotPrincipal element: "*" or {"AWS"|"Federated"|"Service"|"CanonicalUser": id | [ids]}.
+// The Principal / NotPrincipal element: "*" or {"AWS"|"Federated"|"Service"|"CanonicalUser": id |
+// [ids]}.
 struct PrincipalBlock {
-  bool any = false;  // "*" (or {"AWS": "*"})
+  bool any = false;                                     // "*" (or {"AWS": "*"})
   std::map<std::string, std::vector<std::string>> ids;  // principal type -> ids
 };
 

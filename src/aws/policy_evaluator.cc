@@ -3,7 +3,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/network_v4.hpp>
 #include <boost/asio/ip/network_v6.hpp>
-
 #include <cctype>
 #include <cstdlib>
 #include <utility>
@@ -120,8 +119,8 @@ bool compare(ConditionOperator op, std::string_view policy, std::string_view req
   return false;
 }
 
-// The clause evaluated against one request value: policy values ORed for positive operators; for negated
-// operators the value must match none of them (the values act as AND).
+// The clause evaluated against one request value: policy values ORed for positive operators; for
+// negated operators the value must match none of them (the values act as AND).
 bool holds_for_value(const ConditionClause& clause, std::string_view request) {
   bool any = false;
   for (const std::string& v : clause.values) {
@@ -145,7 +144,8 @@ bool principal_matches(const PolicyStatement& st, const RequestContext& ctx) {
           match = true;
           break;
         }
-        // An account id names the account's root principal ("123456789012" == "arn:aws:iam::123456789012:root").
+        // An account id names the account's root principal ("123456789012" ==
+        // "arn:aws:iam::123456789012:root").
         if (ctx.principal->type == "AWS" && ctx.principal->id == "arn:aws:iam::" + id + ":root") {
           match = true;
           break;
@@ -204,9 +204,12 @@ const std::vector<std::string>* RequestContext::find(std::string_view key) const
 
 std::string_view eval_decision_name(EvalDecision decision) {
   switch (decision) {
-    case EvalDecision::kAllowed: return "allowed";
-    case EvalDecision::kExplicitDeny: return "explicitDeny";
-    case EvalDecision::kImplicitDeny: return "implicitDeny";
+    case EvalDecision::kAllowed:
+      return "allowed";
+    case EvalDecision::kExplicitDeny:
+      return "explicitDeny";
+    case EvalDecision::kImplicitDeny:
+      return "implicitDeny";
   }
   return "implicitDeny";
 }
@@ -214,7 +217,8 @@ std::string_view eval_decision_name(EvalDecision decision) {
 bool wildcard_match(std::string_view pattern, std::string_view text, bool ignore_case) {
   auto eq = [ignore_case](char a, char b) {
     if (!ignore_case) return a == b;
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
   };
   size_t p = 0, t = 0;
   size_t star = std::string_view::npos, star_t = 0;
@@ -241,7 +245,8 @@ bool arn_match(std::string_view pattern, std::string_view arn) {
   std::string_view want[6], have[6];
   const bool pattern_is_arn = split_arn(pattern, want);
   const bool text_is_arn = split_arn(arn, have);
-  if (!pattern_is_arn && !text_is_arn && !pattern.starts_with("arn:")) return wildcard_match(pattern, arn);
+  if (!pattern_is_arn && !text_is_arn && !pattern.starts_with("arn:"))
+    return wildcard_match(pattern, arn);
   // A pattern that is an ARN of the wrong shape never matches: `*` does not span segments.
   if (!pattern_is_arn || !text_is_arn) return false;
   for (int i = 0; i < 6; ++i) {
@@ -277,8 +282,8 @@ bool condition_holds(const ConditionClause& clause, const RequestContext& ctx) {
       break;
   }
   if (empty) return clause.if_exists || is_negated(clause.op);
-  // A multi-valued key without a set qualifier: a positive operator needs some value to match, a negated
-  // one needs every value to avoid all policy values.
+  // A multi-valued key without a set qualifier: a positive operator needs some value to match, a
+  // negated one needs every value to avoid all policy values.
   if (is_negated(clause.op)) {
     for (const std::string& r : *values) {
       if (!holds_for_value(clause, r)) return false;
@@ -292,14 +297,16 @@ bool condition_holds(const ConditionClause& clause, const RequestContext& ctx) {
 }
 
 bool statement_matches(const PolicyStatement& st, const RequestContext& ctx) {
-  if (!principal_matches(st, ctx) || !action_matches(st, ctx) || !resource_matches(st, ctx)) return false;
+  if (!principal_matches(st, ctx) || !action_matches(st, ctx) || !resource_matches(st, ctx))
+    return false;
   for (const ConditionClause& clause : st.conditions) {
     if (!condition_holds(clause, ctx)) return false;
   }
   return true;
 }
 
-EvaluationResult evaluate_policies(const std::vector<NamedPolicy>& policies, const RequestContext& ctx) {
+EvaluationResult evaluate_policies(const std::vector<NamedPolicy>& policies,
+                                   const RequestContext& ctx) {
   std::vector<MatchedStatement> allows, denies;
   for (const NamedPolicy& policy : policies) {
     const std::vector<PolicyStatement>& statements = policy.document->statements;

@@ -18,9 +18,11 @@ http::Response xml_response(int status, std::string body) {
   return response;
 }
 
-http::Response error_response(const absl::Status& status, std::string_view xmlns, std::string_view request_id) {
+http::Response error_response(const absl::Status& status, std::string_view xmlns,
+                              std::string_view request_id) {
   AwsErrorInfo info = aws_error_info(status);
-  http::Response response = xml_response(info.http_status, query_error_xml(info, xmlns, request_id));
+  http::Response response =
+      xml_response(info.http_status, query_error_xml(info, xmlns, request_id));
   response.set("x-amzn-RequestId", std::string(request_id));
   return response;
 }
@@ -49,30 +51,33 @@ AwsQueryHandler::AwsQueryHandler(IamService& iam, StsService& sts, const Clock& 
       iam_verifier_("iam", clock, options_.max_clock_skew),
       sts_verifier_("sts", clock, options_.max_clock_skew) {}
 
-absl::StatusOr<SigV4Identity> AwsQueryHandler::authenticate(const http::Request& request, std::string_view service,
+absl::StatusOr<SigV4Identity> AwsQueryHandler::authenticate(const http::Request& request,
+                                                            std::string_view service,
                                                             bool allow_sessions) const {
   const SigV4Verifier& verifier = service == "iam" ? iam_verifier_ : sts_verifier_;
-  return verifier.verify(to_sigv4_request(request), [&](std::string_view akid) -> std::optional<SigV4Secret> {
-    if (!options_.admin_access_key_id.empty() && akid == options_.admin_access_key_id) {
-      return SigV4Secret{options_.admin_secret_access_key, "", std::nullopt};
-    }
-    if (allow_sessions) return sts_.signing_secret(akid);
-    return std::nullopt;
-  });
+  return verifier.verify(
+      to_sigv4_request(request), [&](std::string_view akid) -> std::optional<SigV4Secret> {
+        if (!options_.admin_access_key_id.empty() && akid == options_.admin_access_key_id) {
+          return SigV4Secret{options_.admin_secret_access_key, "", std::nullopt};
+        }
+        if (allow_sessions) return sts_.signing_secret(akid);
+        return std::nullopt;
+      });
 }
 
 boost::asio::awaitable<http::Response> AwsQueryHandler::handle(http::Request& request) {
   const std::string request_id = random_uuid();
   request.route = "aws.query";
   if (request.method() != beast_http::verb::post && request.method() != beast_http::verb::get) {
-    http::Response r = error_response(aws_error("InvalidAction", "Only GET and POST are supported."), kIamXmlns,
-                                      request_id);
+    http::Response r = error_response(
+        aws_error("InvalidAction", "Only GET and POST are supported."), kIamXmlns, request_id);
     r.result(beast_http::status::method_not_allowed);
     co_return r;
   }
   // Parameters come from the query string and, for a form POST, the body (the body wins).
   absl::StatusOr<QueryParams> params = QueryParams::parse(request.query);
-  if (params.ok() && request.method() == beast_http::verb::post && !request.message.body().empty()) {
+  if (params.ok() && request.method() == beast_http::verb::post &&
+      !request.message.body().empty()) {
     absl::StatusOr<QueryParams> form = QueryParams::parse(request.message.body());
     if (!form.ok()) {
       params = form.status();
@@ -108,8 +113,9 @@ boost::asio::awaitable<http::Response> AwsQueryHandler::handle(http::Request& re
     co_return xml_response(200, *std::move(body));
   }
   co_return error_response(
-      aws_error("InvalidAction", fmt::format("Could not find operation {} for version {}", *action,
-                                             params->get("Version").value_or("NO_VERSION_SPECIFIED"))),
+      aws_error("InvalidAction",
+                fmt::format("Could not find operation {} for version {}", *action,
+                            params->get("Version").value_or("NO_VERSION_SPECIFIED"))),
       kIamXmlns, request_id);
 }
 

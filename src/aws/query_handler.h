@@ -1,25 +1,25 @@
-// AwsQueryHandler: the HTTP front end of the local cloud's AWS side. One http::Handler speaks the Query
-// protocol for both IAM and STS: it reads Action and the parameters (form body of a POST, or the query
-// string), routes STS actions (AssumeRoleWithWebIdentity, GetCallerIdentity) to StsService and IAM actions
-// to IamService, verifies SigV4 where AWS requires it, and renders every failure as the documented XML error
-// with its HTTP status.
+// AwsQueryHandler: the HTTP front end of the local cloud's AWS side. One http::Handler speaks the
+// Query protocol for both IAM and STS: it reads Action and the parameters (form body of a POST, or
+// the query string), routes STS actions (AssumeRoleWithWebIdentity, GetCallerIdentity) to
+// StsService and IAM actions to IamService, verifies SigV4 where AWS requires it, and renders every
+// failure as the documented XML error with its HTTP status.
 //
-//   AwsQueryHandler aws(iam, sts, clock, {.admin_access_key_id = id, .admin_secret_access_key = secret});
-//   router.add("/", aws);           // a dedicated listener: aws --endpoint-url http://127.0.0.1:PORT
-//   router.add("/aws/", aws);       // or a path: aws --endpoint-url http://127.0.0.1:PORT/aws/
+//   AwsQueryHandler aws(iam, sts, clock, {.admin_access_key_id = id, .admin_secret_access_key =
+//   secret}); router.add("/", aws);           // a dedicated listener: aws --endpoint-url
+//   http://127.0.0.1:PORT router.add("/aws/", aws);       // or a path: aws --endpoint-url
+//   http://127.0.0.1:PORT/aws/
 //
-// The handler ignores the path (the SigV4 canonical URI is taken from the request target as sent), so it can
-// be mounted at any prefix; the same endpoint serves `aws iam` and `aws sts`.
+// The handler ignores the path (the SigV4 canonical URI is taken from the request target as sent),
+// so it can be mounted at any prefix; the same endpoint serves `aws iam` and `aws sts`.
 // Authentication: IAM calls must be signed (service "iam", any region) by the admin key pair;
 // GetCallerIdentity (service "sts") by the admin key or temporary credentials STS issued;
 // AssumeRoleWithWebIdentity is unsigned.
 //
-// Thread-safe (the services are); handle() runs on the connection's executor and never blocks on I/O
-// besides the repository.
+// Thread-safe (the services are); handle() runs on the connection's executor and never blocks on
+// I/O besides the repository.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-
 #include <string>
 
 #include "aws/iam_service.h"
@@ -39,7 +39,8 @@ struct AwsQueryHandlerOptions {
 class AwsQueryHandler final : public http::Handler {
  public:
   // Not owned; all must outlive the handler.
-  AwsQueryHandler(IamService& iam, StsService& sts, const Clock& clock, AwsQueryHandlerOptions options);
+  AwsQueryHandler(IamService& iam, StsService& sts, const Clock& clock,
+                  AwsQueryHandlerOptions options);
 
   boost::asio::awaitable<http::Response> handle(http::Request& request) override;
 
@@ -54,7 +55,8 @@ class AwsQueryHandler final : public http::Handler {
   SigV4Verifier sts_verifier_;
 };
 
-// The transport-neutral SigV4 view of `request` (raw target path and query as sent, all header fields, body).
+// The transport-neutral SigV4 view of `request` (raw target path and query as sent, all header
+// fields, body).
 SigV4Request to_sigv4_request(const http::Request& request);
 
 }  // namespace wims::aws

@@ -2,7 +2,6 @@
 
 #include <boost/url/params_encoded_view.hpp>
 #include <boost/url/parse_query.hpp>
-
 #include <cctype>
 #include <cstdlib>
 
@@ -27,7 +26,8 @@ absl::StatusOr<QueryParams> QueryParams::parse(std::string_view form) {
   if (form.empty()) return params;
   auto parsed = boost::urls::parse_query(boost::urls::string_view(form.data(), form.size()));
   if (!parsed) {
-    return aws_error("MalformedQueryString", "The request body is not valid application/x-www-form-urlencoded.");
+    return aws_error("MalformedQueryString",
+                     "The request body is not valid application/x-www-form-urlencoded.");
   }
   boost::urls::encoding_opts opts;
   opts.space_as_plus = true;
@@ -48,10 +48,11 @@ std::optional<std::string> QueryParams::get(std::string_view name) const {
 absl::StatusOr<std::string> QueryParams::required(std::string_view name) const {
   std::optional<std::string> value = get(name);
   if (!value.has_value()) {
-    return aws_error("ValidationError",
-                     fmt::format("1 validation error detected: Value null at '{}' failed to satisfy constraint: "
-                                 "Member must not be null",
-                                 lower_camel(name)));
+    return aws_error(
+        "ValidationError",
+        fmt::format("1 validation error detected: Value null at '{}' failed to satisfy constraint: "
+                    "Member must not be null",
+                    lower_camel(name)));
   }
   return *value;
 }
@@ -66,12 +67,14 @@ std::vector<std::string> QueryParams::members(std::string_view name) const {
   return out;
 }
 
-std::vector<std::map<std::string, std::string>> QueryParams::member_structs(std::string_view name) const {
+std::vector<std::map<std::string, std::string>> QueryParams::member_structs(
+    std::string_view name) const {
   std::vector<std::map<std::string, std::string>> out;
   for (int i = 1;; ++i) {
     std::string prefix = fmt::format("{}.member.{}.", name, i);
     std::map<std::string, std::string> fields;
-    for (auto it = params_.lower_bound(prefix); it != params_.end() && it->first.starts_with(prefix); ++it) {
+    for (auto it = params_.lower_bound(prefix);
+         it != params_.end() && it->first.starts_with(prefix); ++it) {
       fields[it->first.substr(prefix.size())] = it->second;
     }
     if (fields.empty()) break;
@@ -80,10 +83,13 @@ std::vector<std::map<std::string, std::string>> QueryParams::member_structs(std:
   return out;
 }
 
-absl::Status validation_error(std::string_view field, std::string_view value, std::string_view constraint) {
-  return aws_error("ValidationError",
-                   fmt::format("1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: {}",
-                               value, field, constraint));
+absl::Status validation_error(std::string_view field, std::string_view value,
+                              std::string_view constraint) {
+  return aws_error(
+      "ValidationError",
+      fmt::format(
+          "1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: {}", value,
+          field, constraint));
 }
 
 std::string xml_escape(std::string_view text) {
@@ -91,12 +97,23 @@ std::string xml_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -106,21 +123,26 @@ std::string xml_element(std::string_view tag, std::string_view text) {
   return fmt::format("<{0}>{1}</{0}>", tag, xml_escape(text));
 }
 
-std::string query_response_xml(std::string_view action, std::string_view xmlns, std::string_view result_xml,
-                               std::string_view request_id) {
-  std::string result =
-      result_xml.empty() ? std::string() : fmt::format("<{0}Result>{1}</{0}Result>", action, result_xml);
+std::string query_response_xml(std::string_view action, std::string_view xmlns,
+                               std::string_view result_xml, std::string_view request_id) {
+  std::string result = result_xml.empty()
+                           ? std::string()
+                           : fmt::format("<{0}Result>{1}</{0}Result>", action, result_xml);
   return fmt::format(
-      "<{0}Response xmlns=\"{1}\">{2}<ResponseMetadata><RequestId>{3}</RequestId></ResponseMetadata>"
+      "<{0}Response "
+      "xmlns=\"{1}\">{2}<ResponseMetadata><RequestId>{3}</RequestId></ResponseMetadata>"
       "</{0}Response>\n",
       action, xmlns, result, xml_escape(request_id));
 }
 
-std::string query_error_xml(const AwsErrorInfo& error, std::string_view xmlns, std::string_view request_id) {
+std::string query_error_xml(const AwsErrorInfo& error, std::string_view xmlns,
+                            std::string_view request_id) {
   return fmt::format(
-      "<ErrorResponse xmlns=\"{}\"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error>"
+      "<ErrorResponse "
+      "xmlns=\"{}\"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error>"
       "<RequestId>{}</RequestId></ErrorResponse>\n",
-      xmlns, xml_escape(error.type), xml_escape(error.code), xml_escape(error.message), xml_escape(request_id));
+      xmlns, xml_escape(error.type), xml_escape(error.code), xml_escape(error.message),
+      xml_escape(request_id));
 }
 
 std::string url_encode_policy(std::string_view json) {

@@ -4,7 +4,8 @@
 //   <ActionResponse xmlns="NS"><ActionResult>...</ActionResult>
 //     <ResponseMetadata><RequestId>UUID</RequestId></ResponseMetadata></ActionResponse>
 //
-// and errors as <ErrorResponse xmlns="NS"><Error><Type>Sender</Type><Code>C</Code><Message>M</Message>
+// and errors as <ErrorResponse
+// xmlns="NS"><Error><Type>Sender</Type><Code>C</Code><Message>M</Message>
 // </Error><RequestId>UUID</RequestId></ErrorResponse>.
 //
 // Values and free functions; thread-safe.
@@ -29,13 +30,13 @@ inline constexpr std::string_view kStsXmlns = "https://sts.amazonaws.com/doc/201
 class QueryParams {
  public:
   QueryParams() = default;
-  // Parses an application/x-www-form-urlencoded string ('+' is a space). Errors: InvalidArgument-coded
-  // `MalformedQueryString`-style ValidationError for bad percent-encoding.
+  // Parses an application/x-www-form-urlencoded string ('+' is a space). Errors:
+  // InvalidArgument-coded `MalformedQueryString`-style ValidationError for bad percent-encoding.
   static absl::StatusOr<QueryParams> parse(std::string_view form);
 
   std::optional<std::string> get(std::string_view name) const;
-  // The parameter, or ValidationError "Value null at 'roleName' failed to satisfy constraint: Member must
-  // not be null" (the name in lowerCamel, as AWS reports it).
+  // The parameter, or ValidationError "Value null at 'roleName' failed to satisfy constraint:
+  // Member must not be null" (the name in lowerCamel, as AWS reports it).
   absl::StatusOr<std::string> required(std::string_view name) const;
   // The values of `name.member.1`, `name.member.2`, ... in index order, stopping at the first gap.
   std::vector<std::string> members(std::string_view name) const;
@@ -50,19 +51,23 @@ class QueryParams {
 };
 
 // "1 validation error detected: Value 'V' at 'field' failed to satisfy constraint: C".
-absl::Status validation_error(std::string_view field, std::string_view value, std::string_view constraint);
+absl::Status validation_error(std::string_view field, std::string_view value,
+                              std::string_view constraint);
 
 // Escapes &, <, >, " and ' for XML text and attribute values.
 std::string xml_escape(std::string_view text);
 // <tag>escaped text</tag>
 std::string xml_element(std::string_view tag, std::string_view text);
-// The success envelope around `result_xml` (already-built XML); an empty result gives no Result element.
-std::string query_response_xml(std::string_view action, std::string_view xmlns, std::string_view result_xml,
-                               std::string_view request_id);
+// The success envelope around `result_xml` (already-built XML); an empty result gives no Result
+// element.
+std::string query_response_xml(std::string_view action, std::string_view xmlns,
+                               std::string_view result_xml, std::string_view request_id);
 // The error envelope for `status` (not OK).
-std::string query_error_xml(const AwsErrorInfo& error, std::string_view xmlns, std::string_view request_id);
+std::string query_error_xml(const AwsErrorInfo& error, std::string_view xmlns,
+                            std::string_view request_id);
 
-// Percent-encodes a policy document the way IAM returns it in XML (botocore url-decodes then parses it).
+// Percent-encodes a policy document the way IAM returns it in XML (botocore url-decodes then parses
+// it).
 std::string url_encode_policy(std::string_view json);
 
 // "2024-01-02T03:04:05Z", the timestamp form of the Query-protocol XML.

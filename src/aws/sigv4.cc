@@ -1,11 +1,11 @@
 #include "aws/sigv4.h"
 
-#include <boost/url/parse_query.hpp>
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <boost/url/parse_query.hpp>
 #include <cctype>
 
 #include "absl/strings/ascii.h"
@@ -48,7 +48,8 @@ std::string uri_encode(std::string_view s, bool keep_slash) {
   std::string out;
   out.reserve(s.size());
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (keep_slash && c == '/')) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');
@@ -83,8 +84,11 @@ std::string normalize_path(std::string_view path) {
 
 absl::StatusOr<std::string> canonical_query(std::string_view raw_query) {
   if (raw_query.empty()) return std::string();
-  auto parsed = boost::urls::parse_query(boost::urls::string_view(raw_query.data(), raw_query.size()));
-  if (!parsed) return aws_error("IncompleteSignature", "The request query string is not valid percent-encoding.");
+  auto parsed =
+      boost::urls::parse_query(boost::urls::string_view(raw_query.data(), raw_query.size()));
+  if (!parsed)
+    return aws_error("IncompleteSignature",
+                     "The request query string is not valid percent-encoding.");
   std::vector<std::pair<std::string, std::string>> pairs;
   for (auto param : *parsed) {
     boost::urls::encoding_opts opts;
@@ -122,7 +126,8 @@ std::string canonical_header_value(std::string_view value) {
 
 absl::Status signature_mismatch(std::string_view detail = "") {
   std::string message =
-      "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+      "The request signature we calculated does not match the signature you provided. Check your "
+      "AWS Secret "
       "Access Key and signing method. Consult the service documentation for details.";
   if (!detail.empty()) message = std::string(detail);
   return aws_error("SignatureDoesNotMatch", message);
@@ -161,8 +166,8 @@ std::optional<absl::Time> parse_amz_date(std::string_view text) {
   if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
   absl::CivilSecond civil(*year, *month, *day, *hour, *minute, *second);
   // CivilSecond normalises out-of-range fields; a round trip rejects "20150231T..." and the like.
-  if (civil.year() != *year || civil.month() != *month || civil.day() != *day || civil.hour() != *hour ||
-      civil.minute() != *minute || civil.second() != *second) {
+  if (civil.year() != *year || civil.month() != *month || civil.day() != *day ||
+      civil.hour() != *hour || civil.minute() != *minute || civil.second() != *second) {
     return std::nullopt;
   }
   return absl::FromCivil(civil, absl::UTCTimeZone());
@@ -173,11 +178,13 @@ absl::StatusOr<SigV4Authorization> parse_sigv4_authorization(std::string_view va
   size_t space = value.find(' ');
   std::string_view algorithm = value.substr(0, space);
   if (algorithm != kSigV4Algorithm) {
-    return aws_error("IncompleteSignature",
-                     fmt::format("Unsupported AWS 'algorithm': '{}'. Only AWS4-HMAC-SHA256 is supported.",
-                                 algorithm));
+    return aws_error(
+        "IncompleteSignature",
+        fmt::format("Unsupported AWS 'algorithm': '{}'. Only AWS4-HMAC-SHA256 is supported.",
+                    algorithm));
   }
-  std::string_view rest = space == std::string_view::npos ? std::string_view() : value.substr(space + 1);
+  std::string_view rest =
+      space == std::string_view::npos ? std::string_view() : value.substr(space + 1);
   std::optional<std::string> credential, signed_headers, signature;
   for (absl::string_view part : absl::StrSplit(to_absl(rest), ',')) {
     std::string_view p = trim(to_std(part));
@@ -212,7 +219,8 @@ absl::StatusOr<SigV4Authorization> parse_sigv4_authorization(std::string_view va
   auth.signed_headers = absl::StrSplit(*signed_headers, ';', absl::SkipEmpty());
   auth.signature = *signature;
   if (auth.signed_headers.empty()) {
-    return aws_error("IncompleteSignature", "Authorization header requires 'SignedHeaders' parameter.");
+    return aws_error("IncompleteSignature",
+                     "Authorization header requires 'SignedHeaders' parameter.");
   }
   return auth;
 }
@@ -253,11 +261,12 @@ absl::StatusOr<std::string> sigv4_canonical_request(const SigV4Request& request,
 
 std::string sigv4_string_to_sign(std::string_view amz_date, std::string_view scope,
                                  std::string_view canonical_request) {
-  return fmt::format("{}\n{}\n{}\n{}", kSigV4Algorithm, amz_date, scope, sha256_hex(canonical_request));
+  return fmt::format("{}\n{}\n{}\n{}", kSigV4Algorithm, amz_date, scope,
+                     sha256_hex(canonical_request));
 }
 
-std::string sigv4_signing_key(std::string_view secret, std::string_view date, std::string_view region,
-                              std::string_view service) {
+std::string sigv4_signing_key(std::string_view secret, std::string_view date,
+                              std::string_view region, std::string_view service) {
   std::string k_date = hmac_sha256("AWS4" + std::string(secret), date);
   std::string k_region = hmac_sha256(k_date, region);
   std::string k_service = hmac_sha256(k_region, service);
@@ -272,7 +281,7 @@ SigV4Verifier::SigV4Verifier(std::string service, const Clock& clock, absl::Dura
     : service_(std::move(service)), clock_(clock), max_skew_(max_skew) {}
 
 absl::StatusOr<SigV4Identity> SigV4Verifier::verify(const SigV4Request& request,
-                                                   const SecretLookup& lookup) const {
+                                                    const SecretLookup& lookup) const {
   std::optional<std::string_view> header = request.header("Authorization");
   if (!header.has_value()) {
     return aws_error("MissingAuthenticationToken", "Request is missing Authentication Token");
@@ -282,8 +291,9 @@ absl::StatusOr<SigV4Identity> SigV4Verifier::verify(const SigV4Request& request,
 
   std::optional<std::string_view> amz_date = request.header("X-Amz-Date");
   if (!amz_date.has_value()) {
-    return aws_error("IncompleteSignature",
-                     "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    return aws_error(
+        "IncompleteSignature",
+        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
   }
   std::optional<absl::Time> parsed_date = parse_amz_date(*amz_date);
   if (!parsed_date.has_value()) {
@@ -293,44 +303,50 @@ absl::StatusOr<SigV4Identity> SigV4Verifier::verify(const SigV4Request& request,
   const absl::Time signed_at = *parsed_date;
   const absl::Time now = clock_.now();
   if (signed_at < now - max_skew_) {
-    return signature_mismatch(fmt::format("Signature expired: {} is now earlier than {} ({} - {} min.)",
-                                          *amz_date, format_amz_date(now - max_skew_), format_amz_date(now),
-                                          absl::ToInt64Minutes(max_skew_)));
+    return signature_mismatch(fmt::format(
+        "Signature expired: {} is now earlier than {} ({} - {} min.)", *amz_date,
+        format_amz_date(now - max_skew_), format_amz_date(now), absl::ToInt64Minutes(max_skew_)));
   }
   if (signed_at > now + max_skew_) {
-    return signature_mismatch(fmt::format("Signature not yet current: {} is still later than {} ({} + {} min.)",
-                                          *amz_date, format_amz_date(now + max_skew_), format_amz_date(now),
-                                          absl::ToInt64Minutes(max_skew_)));
+    return signature_mismatch(fmt::format(
+        "Signature not yet current: {} is still later than {} ({} + {} min.)", *amz_date,
+        format_amz_date(now + max_skew_), format_amz_date(now), absl::ToInt64Minutes(max_skew_)));
   }
   if (auth->date != amz_date->substr(0, 8)) {
-    return signature_mismatch(fmt::format(
-        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != "
-        "'{}', from '{}'.",
-        auth->date, amz_date->substr(0, 8), *amz_date));
+    return signature_mismatch(
+        fmt::format("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
+                    "date from HTTP: '{}' != "
+                    "'{}', from '{}'.",
+                    auth->date, amz_date->substr(0, 8), *amz_date));
   }
   if (auth->service != service_) {
-    return signature_mismatch(fmt::format("Credential should be scoped to correct service: '{}'. ", service_));
+    return signature_mismatch(
+        fmt::format("Credential should be scoped to correct service: '{}'. ", service_));
   }
   if (auth->terminator != "aws4_request") {
     return signature_mismatch(fmt::format(
-        "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'.", auth->terminator));
+        "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'.",
+        auth->terminator));
   }
   if (auth->region.empty()) {
     return signature_mismatch("Credential should be scoped to a valid region. ");
   }
   if (std::find(auth->signed_headers.begin(), auth->signed_headers.end(), "host") ==
       auth->signed_headers.end()) {
-    return signature_mismatch("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+    return signature_mismatch(
+        "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
 
   std::optional<SigV4Secret> secret = lookup(auth->access_key_id);
   if (!secret.has_value()) {
-    return aws_error("InvalidClientTokenId", "The security token included in the request is invalid.");
+    return aws_error("InvalidClientTokenId",
+                     "The security token included in the request is invalid.");
   }
   if (!secret->session_token.empty()) {
     std::optional<std::string_view> token = request.header("X-Amz-Security-Token");
     if (!token.has_value() || *token != secret->session_token) {
-      return aws_error("InvalidClientTokenId", "The security token included in the request is invalid.");
+      return aws_error("InvalidClientTokenId",
+                       "The security token included in the request is invalid.");
     }
   }
   if (secret->expiration.has_value() && now >= *secret->expiration) {
@@ -341,12 +357,14 @@ absl::StatusOr<SigV4Identity> SigV4Verifier::verify(const SigV4Request& request,
   std::string payload_hash = body_hash;
   if (std::optional<std::string_view> declared = request.header("X-Amz-Content-SHA256")) {
     if (*declared != kUnsignedPayload && *declared != body_hash) {
-      return aws_error("XAmzContentSHA256Mismatch",
-                       "The provided 'x-amz-content-sha256' header does not match what was computed.");
+      return aws_error(
+          "XAmzContentSHA256Mismatch",
+          "The provided 'x-amz-content-sha256' header does not match what was computed.");
     }
     payload_hash = std::string(*declared);
   }
-  absl::StatusOr<std::string> canonical = sigv4_canonical_request(request, auth->signed_headers, payload_hash);
+  absl::StatusOr<std::string> canonical =
+      sigv4_canonical_request(request, auth->signed_headers, payload_hash);
   if (!canonical.ok()) return canonical.status();
   std::string expected = sigv4_signature(
       sigv4_signing_key(secret->secret_access_key, auth->date, auth->region, auth->service),
@@ -358,8 +376,8 @@ absl::StatusOr<SigV4Identity> SigV4Verifier::verify(const SigV4Request& request,
   return SigV4Identity{auth->access_key_id, auth->region};
 }
 
-absl::Status sign_sigv4(SigV4Request& request, const SigV4Credentials& credentials, std::string_view region,
-                        std::string_view service, absl::Time now) {
+absl::Status sign_sigv4(SigV4Request& request, const SigV4Credentials& credentials,
+                        std::string_view region, std::string_view service, absl::Time now) {
   if (!request.header("Host").has_value()) {
     return absl::InvalidArgumentError("sign_sigv4: the request has no Host header");
   }
@@ -371,13 +389,16 @@ absl::Status sign_sigv4(SigV4Request& request, const SigV4Credentials& credentia
   std::vector<std::string> signed_headers;
   for (const auto& [k, v] : request.headers) {
     std::string name = lower(k);
-    if (name == "host" || name == "content-type" || name.starts_with("x-amz-")) signed_headers.push_back(name);
+    if (name == "host" || name == "content-type" || name.starts_with("x-amz-"))
+      signed_headers.push_back(name);
   }
   std::sort(signed_headers.begin(), signed_headers.end());
-  signed_headers.erase(std::unique(signed_headers.begin(), signed_headers.end()), signed_headers.end());
+  signed_headers.erase(std::unique(signed_headers.begin(), signed_headers.end()),
+                       signed_headers.end());
   std::string payload_hash(request.header("X-Amz-Content-SHA256").value_or(""));
   if (payload_hash.empty()) payload_hash = sha256_hex(request.body);
-  absl::StatusOr<std::string> canonical = sigv4_canonical_request(request, signed_headers, payload_hash);
+  absl::StatusOr<std::string> canonical =
+      sigv4_canonical_request(request, signed_headers, payload_hash);
   if (!canonical.ok()) return canonical.status();
   std::string date = amz_date.substr(0, 8);
   std::string scope = fmt::format("{}/{}/{}/aws4_request", date, region, service);
@@ -385,9 +406,9 @@ absl::Status sign_sigv4(SigV4Request& request, const SigV4Credentials& credentia
       sigv4_signature(sigv4_signing_key(credentials.secret_access_key, date, region, service),
                       sigv4_string_to_sign(amz_date, scope, *canonical));
   request.headers.emplace_back(
-      "Authorization", fmt::format("{} Credential={}/{}, SignedHeaders={}, Signature={}", kSigV4Algorithm,
-                                   credentials.access_key_id, scope, absl::StrJoin(signed_headers, ";"),
-                                   signature));
+      "Authorization",
+      fmt::format("{} Credential={}/{}, SignedHeaders={}, Signature={}", kSigV4Algorithm,
+                  credentials.access_key_id, scope, absl::StrJoin(signed_headers, ";"), signature));
   return absl::OkStatus();
 }
 

@@ -68,8 +68,9 @@ TEST(PolicyDocumentTest, PrincipalForms) {
                         Case{R"({"AWS": ["111122223333", "arn:aws:iam::1:root"]})", false},
                         Case{R"({"Service": "ec2.amazonaws.com"})", false}}) {
     SCOPED_TRACE(c.principal);
-    std::string json = std::string(R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":)") +
-                       c.principal + R"(,"Action":"sts:AssumeRole"}})";
+    std::string json =
+        std::string(R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":)") +
+        c.principal + R"(,"Action":"sts:AssumeRole"}})";
     absl::StatusOr<PolicyDocument> doc = parse_policy_document(json, PolicyKind::kTrust);
     ASSERT_TRUE(doc.ok()) << doc.status();
     EXPECT_EQ(doc->statements[0].principal->any, c.any);
@@ -87,62 +88,80 @@ TEST(PolicyDocumentTest, RejectsMalformedDocuments) {
   const Case cases[] = {
       {"bad json", "{bad", PolicyKind::kIdentity, "Syntax errors in policy"},
       {"not an object", "[]", PolicyKind::kIdentity, "Syntax errors in policy"},
-      {"unknown version", R"({"Version":"2020-01-01","Statement":[]})", PolicyKind::kIdentity, "Version"},
+      {"unknown version", R"({"Version":"2020-01-01","Statement":[]})", PolicyKind::kIdentity,
+       "Version"},
       {"version not string", R"({"Version":1,"Statement":[]})", PolicyKind::kIdentity, "Version"},
-      {"unknown top field", "{" + v + R"("Statements":[]})", PolicyKind::kIdentity, "unknown field Statements"},
+      {"unknown top field", "{" + v + R"("Statements":[]})", PolicyKind::kIdentity,
+       "unknown field Statements"},
       {"missing statement", "{" + v.substr(0, v.size() - 1) + "}", PolicyKind::kIdentity,
        "Missing required field Statement"},
-      {"empty statement", "{" + v + R"("Statement":[]})", PolicyKind::kIdentity, "must not be empty"},
-      {"statement not object", "{" + v + R"("Statement":["x"]})", PolicyKind::kIdentity, "Statement must be"},
+      {"empty statement", "{" + v + R"("Statement":[]})", PolicyKind::kIdentity,
+       "must not be empty"},
+      {"statement not object", "{" + v + R"("Statement":["x"]})", PolicyKind::kIdentity,
+       "Statement must be"},
       {"bad effect", "{" + v + R"("Statement":{"Effect":"allow","Action":"s3:*","Resource":"*"}})",
        PolicyKind::kIdentity, "Invalid effect: allow"},
-      {"missing effect", "{" + v + R"("Statement":{"Action":"s3:*","Resource":"*"}})", PolicyKind::kIdentity,
-       "Missing required field Effect"},
-      {"missing action", "{" + v + R"("Statement":{"Effect":"Allow","Resource":"*"}})", PolicyKind::kIdentity,
-       "Missing required field Action"},
+      {"missing effect", "{" + v + R"("Statement":{"Action":"s3:*","Resource":"*"}})",
+       PolicyKind::kIdentity, "Missing required field Effect"},
+      {"missing action", "{" + v + R"("Statement":{"Effect":"Allow","Resource":"*"}})",
+       PolicyKind::kIdentity, "Missing required field Action"},
       {"action and notaction",
-       "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*","NotAction":"s3:x","Resource":"*"}})",
+       "{" + v +
+           R"("Statement":{"Effect":"Allow","Action":"s3:*","NotAction":"s3:x","Resource":"*"}})",
        PolicyKind::kIdentity, "both Action and NotAction"},
-      {"action without vendor", "{" + v + R"("Statement":{"Effect":"Allow","Action":"GetObject","Resource":"*"}})",
+      {"action without vendor",
+       "{" + v + R"("Statement":{"Effect":"Allow","Action":"GetObject","Resource":"*"}})",
        PolicyKind::kIdentity, "prefaced by a vendor"},
-      {"empty action list", "{" + v + R"("Statement":{"Effect":"Allow","Action":[],"Resource":"*"}})",
+      {"empty action list",
+       "{" + v + R"("Statement":{"Effect":"Allow","Action":[],"Resource":"*"}})",
        PolicyKind::kIdentity, "Action must not be empty"},
       {"action number", "{" + v + R"("Statement":{"Effect":"Allow","Action":[1],"Resource":"*"}})",
        PolicyKind::kIdentity, "only strings"},
-      {"missing resource", "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*"}})", PolicyKind::kIdentity,
-       "must contain resources"},
-      {"resource not arn", "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"bucket"}})",
+      {"missing resource", "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*"}})",
+       PolicyKind::kIdentity, "must contain resources"},
+      {"resource not arn",
+       "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"bucket"}})",
        PolicyKind::kIdentity, "ARN format"},
-      {"wildcard service", "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s*:::b"}})",
+      {"wildcard service",
+       "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s*:::b"}})",
        PolicyKind::kIdentity, "service segment"},
       {"principal in identity policy",
-       "{" + v + R"("Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}})",
+       "{" + v +
+           R"("Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}})",
        PolicyKind::kIdentity, "should not specify a principal"},
-      {"trust without principal", "{" + v + R"("Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}})",
-       PolicyKind::kTrust, "Missing required field Principal"},
+      {"trust without principal",
+       "{" + v + R"("Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}})", PolicyKind::kTrust,
+       "Missing required field Principal"},
       {"trust with resource",
-       "{" + v + R"("Statement":{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Resource":"*"}})",
+       "{" + v +
+           R"("Statement":{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Resource":"*"}})",
        PolicyKind::kTrust, "prohibited field Resource"},
       {"bad principal type",
-       "{" + v + R"("Statement":{"Effect":"Allow","Principal":{"Bogus":"x"},"Action":"sts:AssumeRole"}})",
+       "{" + v +
+           R"("Statement":{"Effect":"Allow","Principal":{"Bogus":"x"},"Action":"sts:AssumeRole"}})",
        PolicyKind::kTrust, "unknown principal type"},
       {"principal string not star",
        "{" + v + R"("Statement":{"Effect":"Allow","Principal":"arn:x","Action":"sts:AssumeRole"}})",
        PolicyKind::kTrust, "Invalid principal"},
       {"unknown operator",
-       "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqualz":{"k":"v"}}}})",
+       "{" + v +
+           R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqualz":{"k":"v"}}}})",
        PolicyKind::kIdentity, "Invalid Condition type : StringEqualz"},
       {"null if exists",
-       "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NullIfExists":{"k":"true"}}}})",
+       "{" + v +
+           R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NullIfExists":{"k":"true"}}}})",
        PolicyKind::kIdentity, "Invalid Condition type"},
       {"condition not object",
-       "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":"v"}}})",
+       "{" + v +
+           R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":"v"}}})",
        PolicyKind::kIdentity, "must map condition keys"},
       {"condition nested object",
-       "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"k":{"a":1}}}}})",
+       "{" + v +
+           R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"k":{"a":1}}}}})",
        PolicyKind::kIdentity, "must be a string, number or boolean"},
       {"null value not bool",
-       "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Null":{"k":"yes"}}}})",
+       "{" + v +
+           R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Null":{"k":"yes"}}}})",
        PolicyKind::kIdentity, "must be true or false"},
       {"unknown statement field",
        "{" + v + R"("Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Actions":"x"}})",
@@ -150,7 +169,8 @@ TEST(PolicyDocumentTest, RejectsMalformedDocuments) {
       {"sid not alphanumeric",
        "{" + v + R"("Statement":{"Sid":"a b","Effect":"Allow","Action":"s3:*","Resource":"*"}})",
        PolicyKind::kIdentity, "alpha-numeric"},
-      {"too large", std::string(kMaxPolicyDocumentBytes + 1, ' '), PolicyKind::kIdentity, "larger than"},
+      {"too large", std::string(kMaxPolicyDocumentBytes + 1, ' '), PolicyKind::kIdentity,
+       "larger than"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -17,14 +17,15 @@ PolicyDocument parse_or_die(const std::string& json, PolicyKind kind) {
   return doc.ok() ? *doc : PolicyDocument{};
 }
 
-// A single-clause condition parsed from `op` and `values_json`, evaluated against `request` (nullopt: the
-// key is absent).
+// A single-clause condition parsed from `op` and `values_json`, evaluated against `request`
+// (nullopt: the key is absent).
 bool holds(const std::string& op, const std::string& values_json,
            std::optional<std::vector<std::string>> request) {
-  PolicyDocument doc = parse_or_die(R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*",)"
-                                    R"("Resource":"*","Condition":{")" +
-                                        op + R"(":{"Test:Key":)" + values_json + "}}}}",
-                                    PolicyKind::kIdentity);
+  PolicyDocument doc =
+      parse_or_die(R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*",)"
+                   R"("Resource":"*","Condition":{")" +
+                       op + R"(":{"Test:Key":)" + values_json + "}}}}",
+                   PolicyKind::kIdentity);
   if (doc.statements.empty() || doc.statements[0].conditions.size() != 1) {
     ADD_FAILURE() << "no clause";
     return false;
@@ -58,8 +59,10 @@ TEST(PolicyEvaluatorTest, ConditionOperators) {
       {"StringNotEqualsIgnoreCase", R"("AbC")", Values{"abc"}, false},
       {"StringNotEqualsIgnoreCase", R"("AbC")", Values{"abd"}, true},
       {"StringLike", R"("d?fault")", Values{"default"}, true},
-      {"StringLike", R"("system:serviceaccount:default:*")", Values{"system:serviceaccount:default:app"}, true},
-      {"StringLike", R"("system:serviceaccount:default:*")", Values{"system:serviceaccount:prod:app"}, false},
+      {"StringLike", R"("system:serviceaccount:default:*")",
+       Values{"system:serviceaccount:default:app"}, true},
+      {"StringLike", R"("system:serviceaccount:default:*")",
+       Values{"system:serviceaccount:prod:app"}, false},
       {"StringLike", R"("a*c")", Values{"AbC"}, false},
       {"StringLike", R"("*")", Values{""}, true},
       {"StringNotLike", R"("a*")", Values{"abc"}, false},
@@ -99,7 +102,8 @@ TEST(PolicyEvaluatorTest, ConditionOperators) {
       {"NotIpAddress", R"("203.0.113.0/24")", Values{"198.51.100.1"}, true},
       {"NotIpAddress", R"("203.0.113.0/24")", Values{"203.0.113.1"}, false},
       // ARNs: segment-wise.
-      {"ArnEquals", R"("arn:aws:iam::111122223333:role/r")", Values{"arn:aws:iam::111122223333:role/r"}, true},
+      {"ArnEquals", R"("arn:aws:iam::111122223333:role/r")",
+       Values{"arn:aws:iam::111122223333:role/r"}, true},
       {"ArnLike", R"("arn:aws:iam::*:role/*")", Values{"arn:aws:iam::111122223333:role/a/b"}, true},
       {"ArnLike", R"("arn:aws:iam::*:role/*")", Values{"arn:aws:sts::111122223333:role/a"}, false},
       {"ArnLike", R"("arn:aws:*:role/x")", Values{"arn:aws:iam::1:role/x"}, false},
@@ -168,10 +172,18 @@ TEST(PolicyEvaluatorTest, WildcardMatch) {
     bool expected;
   };
   const Case cases[] = {
-      {"*", "", false, true},          {"a*", "a", false, true},       {"a?c", "abc", false, true},
-      {"a?c", "ac", false, false},     {"*b*", "abc", false, true},    {"iam:*AccessKey*", "iam:CreateAccessKey", true, true},
-      {"a*b*c", "axxbyyc", false, true}, {"a*b*c", "axxbyy", false, false}, {"ABC", "abc", true, true},
-      {"ABC", "abc", false, false},    {"**", "x", false, true},       {"a", "ab", false, false},
+      {"*", "", false, true},
+      {"a*", "a", false, true},
+      {"a?c", "abc", false, true},
+      {"a?c", "ac", false, false},
+      {"*b*", "abc", false, true},
+      {"iam:*AccessKey*", "iam:CreateAccessKey", true, true},
+      {"a*b*c", "axxbyyc", false, true},
+      {"a*b*c", "axxbyy", false, false},
+      {"ABC", "abc", true, true},
+      {"ABC", "abc", false, false},
+      {"**", "x", false, true},
+      {"a", "ab", false, false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.pattern) + " vs " + c.text);
@@ -180,8 +192,10 @@ TEST(PolicyEvaluatorTest, WildcardMatch) {
 }
 
 std::string eks_trust(const std::string& conditions) {
-  return std::string(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":")") +
-         kProviderArn + R"("},"Action":"sts:AssumeRoleWithWebIdentity","Condition":)" + conditions + "}]}";
+  return std::string(
+             R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":")") +
+         kProviderArn + R"("},"Action":"sts:AssumeRoleWithWebIdentity","Condition":)" + conditions +
+         "}]}";
 }
 
 RequestContext web_identity(const std::string& sub, std::optional<Values> amr = std::nullopt) {
@@ -229,17 +243,16 @@ TEST(PolicyEvaluatorTest, TrustPolicyChecklist) {
        web_identity("system:serviceaccount:default:app"), EvalDecision::kImplicitDeny},
       {"ForAnyValue on present amr",
        R"({"ForAnyValue:StringEquals":{")" + iss + R"(:amr":"authenticated"}})",
-       web_identity("system:serviceaccount:default:app", Values{"unauthenticated", "authenticated"}),
+       web_identity("system:serviceaccount:default:app",
+                    Values{"unauthenticated", "authenticated"}),
        EvalDecision::kAllowed},
       {"condition keys are case-insensitive",
        R"({"StringEquals":{")" + std::string("OIDC.EKS.us-west-2.amazonaws.com/id/EXAMPLE") +
            R"(:SUB":"system:serviceaccount:default:app"}})",
        web_identity("system:serviceaccount:default:app"), EvalDecision::kAllowed},
-      {"StringNotEquals on a missing key",
-       R"({"StringNotEquals":{")" + iss + R"(:azp":"evil"}})",
+      {"StringNotEquals on a missing key", R"({"StringNotEquals":{")" + iss + R"(:azp":"evil"}})",
        web_identity("system:serviceaccount:default:app"), EvalDecision::kAllowed},
-      {"Null azp true",
-       R"({"Null":{")" + iss + R"(:azp":"true"}})",
+      {"Null azp true", R"({"Null":{")" + iss + R"(:azp":"true"}})",
        web_identity("system:serviceaccount:default:app"), EvalDecision::kAllowed},
       {"operators ANDed",
        R"({"StringLike":{")" + iss + R"(:sub":"*"},"StringEquals":{")" + iss + R"(:aud":"other"}})",
@@ -260,15 +273,18 @@ TEST(PolicyEvaluatorTest, TrustPolicyPrincipalAndAction) {
 
   RequestContext other_provider = ctx;
   other_provider.principal->id = "arn:aws:iam::111122223333:oidc-provider/other.example.com";
-  EXPECT_EQ(evaluate_policies({{"trust", &doc}}, other_provider).decision, EvalDecision::kImplicitDeny);
+  EXPECT_EQ(evaluate_policies({{"trust", &doc}}, other_provider).decision,
+            EvalDecision::kImplicitDeny);
 
   RequestContext other_action = ctx;
   other_action.action = "sts:AssumeRole";
-  EXPECT_EQ(evaluate_policies({{"trust", &doc}}, other_action).decision, EvalDecision::kImplicitDeny);
+  EXPECT_EQ(evaluate_policies({{"trust", &doc}}, other_action).decision,
+            EvalDecision::kImplicitDeny);
 
   RequestContext no_principal = ctx;
   no_principal.principal.reset();
-  EXPECT_EQ(evaluate_policies({{"trust", &doc}}, no_principal).decision, EvalDecision::kImplicitDeny);
+  EXPECT_EQ(evaluate_policies({{"trust", &doc}}, no_principal).decision,
+            EvalDecision::kImplicitDeny);
 
   PolicyDocument account = parse_or_die(
       R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}})",
@@ -281,10 +297,12 @@ TEST(PolicyEvaluatorTest, TrustPolicyPrincipalAndAction) {
   PolicyDocument not_principal = parse_or_die(
       R"({"Version":"2012-10-17","Statement":{"Effect":"Deny","NotPrincipal":{"AWS":"111122223333"},"Action":"sts:*"}})",
       PolicyKind::kTrust);
-  EXPECT_EQ(evaluate_policies({{"np", &not_principal}}, root).decision, EvalDecision::kImplicitDeny);
+  EXPECT_EQ(evaluate_policies({{"np", &not_principal}}, root).decision,
+            EvalDecision::kImplicitDeny);
   RequestContext stranger = root;
   stranger.principal->id = "arn:aws:iam::999999999999:root";
-  EXPECT_EQ(evaluate_policies({{"np", &not_principal}}, stranger).decision, EvalDecision::kExplicitDeny);
+  EXPECT_EQ(evaluate_policies({{"np", &not_principal}}, stranger).decision,
+            EvalDecision::kExplicitDeny);
 }
 
 // Spec section 7, AWS item 10: SimulatePrincipalPolicy semantics.
@@ -312,13 +330,16 @@ TEST(PolicyEvaluatorTest, SimulateChecklist) {
       {"deny wins", &both, "s3:DeleteObject", "*", EvalDecision::kExplicitDeny},
       {"allow s3:*", &both, "s3:GetObject", "*", EvalDecision::kAllowed},
       {"other service", &both, "ec2:RunInstances", "*", EvalDecision::kImplicitDeny},
-      {"action case-insensitive", &bucket_only, "s3:getobject", "arn:aws:s3:::b/x/y", EvalDecision::kAllowed},
-      {"resource star spans slash", &bucket_only, "s3:GetObject", "arn:aws:s3:::b/x/y", EvalDecision::kAllowed},
+      {"action case-insensitive", &bucket_only, "s3:getobject", "arn:aws:s3:::b/x/y",
+       EvalDecision::kAllowed},
+      {"resource star spans slash", &bucket_only, "s3:GetObject", "arn:aws:s3:::b/x/y",
+       EvalDecision::kAllowed},
       {"resource other bucket", &bucket_only, "s3:PutObject", "arn:aws:s3:::c/x",
        EvalDecision::kAllowed /* NotAction iam:* statement */},
-      {"NotAction excludes iam", &bucket_only, "iam:CreateRole", "arn:aws:s3:::c/x", EvalDecision::kImplicitDeny},
-      {"NotResource excludes", &bucket_only, "ec2:StartInstances", "arn:aws:ec2:us-east-1:1:instance/secret",
+      {"NotAction excludes iam", &bucket_only, "iam:CreateRole", "arn:aws:s3:::c/x",
        EvalDecision::kImplicitDeny},
+      {"NotResource excludes", &bucket_only, "ec2:StartInstances",
+       "arn:aws:ec2:us-east-1:1:instance/secret", EvalDecision::kImplicitDeny},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -68,7 +68,8 @@ class AwsQueryHandlerTest : public ::testing::Test {
     sig.method = "POST";
     sig.raw_path = target;
     sig.body = body;
-    sig.headers = {{"Host", "127.0.0.1:4566"}, {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+    sig.headers = {{"Host", "127.0.0.1:4566"},
+                   {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
     if (creds != nullptr) {
       EXPECT_TRUE(sign_sigv4(sig, *creds, "us-east-1", service, clock_.now()).ok());
     }
@@ -86,27 +87,33 @@ class AwsQueryHandlerTest : public ::testing::Test {
   http::Response handle(http::Request request) {
     boost::asio::io_context io;
     std::optional<http::Response> out;
-    boost::asio::co_spawn(io, handler_.handle(request), [&](std::exception_ptr e, http::Response r) {
-      if (e) std::rethrow_exception(e);
-      out = std::move(r);
-    });
+    boost::asio::co_spawn(io, handler_.handle(request),
+                          [&](std::exception_ptr e, http::Response r) {
+                            if (e) std::rethrow_exception(e);
+                            out = std::move(r);
+                          });
     io.run();
     return std::move(*out);
   }
 
-  void expect_error(const http::Response& r, int status, const std::string& code, std::string_view xmlns) {
+  void expect_error(const http::Response& r, int status, const std::string& code,
+                    std::string_view xmlns) {
     EXPECT_EQ(r.result_int(), status) << r.body();
     EXPECT_EQ(r[beast_http::field::content_type], "text/xml");
-    EXPECT_TRUE(r.body().starts_with("<ErrorResponse xmlns=\"" + std::string(xmlns) + "\"><Error><Type>Sender</Type><Code>" +
-                                     code + "</Code><Message>"))
+    EXPECT_TRUE(r.body().starts_with("<ErrorResponse xmlns=\"" + std::string(xmlns) +
+                                     "\"><Error><Type>Sender</Type><Code>" + code +
+                                     "</Code><Message>"))
         << r.body();
     EXPECT_NE(r.body().find("</Message></Error><RequestId>"), std::string::npos);
   }
 
   std::string sign_token(const std::string& sub) {
     int64_t now = absl::ToUnixSeconds(clock_.now());
-    return jose::sign_jwt(*key_, boost::json::object{{"iss", kIssuer}, {"sub", sub}, {"aud", "sts.amazonaws.com"},
-                                                     {"iat", now}, {"exp", now + 600}});
+    return jose::sign_jwt(*key_, boost::json::object{{"iss", kIssuer},
+                                                     {"sub", sub},
+                                                     {"aud", "sts.amazonaws.com"},
+                                                     {"iat", now},
+                                                     {"exp", now + 600}});
   }
 
   FakeClock clock_;
@@ -123,7 +130,8 @@ TEST_F(AwsQueryHandlerTest, IamRequiresTheAdminSignature) {
   const std::string body = form({{"Action", "ListRoles"}, {"Version", "2010-05-08"}});
   http::Response ok = handle(post(body, &admin_, "iam"));
   EXPECT_EQ(ok.result_int(), 200) << ok.body();
-  EXPECT_TRUE(ok.body().starts_with("<ListRolesResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"));
+  EXPECT_TRUE(ok.body().starts_with(
+      "<ListRolesResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"));
 
   SigV4Credentials wrong_secret{kAdminKey, "nope", ""};
   expect_error(handle(post(body, &wrong_secret, "iam")), 403, "SignatureDoesNotMatch", kIamXmlns);
@@ -133,7 +141,8 @@ TEST_F(AwsQueryHandlerTest, IamRequiresTheAdminSignature) {
   expect_error(handle(post(body, &admin_, "sts")), 403, "SignatureDoesNotMatch", kIamXmlns);
 
   http::Request tampered = post(body, &admin_, "iam");
-  tampered.message.body() = form({{"Action", "ListRoles"}, {"Version", "2010-05-08"}, {"PathPrefix", "/x/"}});
+  tampered.message.body() =
+      form({{"Action", "ListRoles"}, {"Version", "2010-05-08"}, {"PathPrefix", "/x/"}});
   expect_error(handle(std::move(tampered)), 403, "SignatureDoesNotMatch", kIamXmlns);
 
   // Mounted under a path prefix: the canonical URI is the target as sent.
@@ -141,18 +150,20 @@ TEST_F(AwsQueryHandlerTest, IamRequiresTheAdminSignature) {
 }
 
 TEST_F(AwsQueryHandlerTest, ProtocolErrors) {
-  expect_error(handle(post(form({{"Version", "2010-05-08"}}), &admin_, "iam")), 400, "MissingAction", kIamXmlns);
-  expect_error(handle(post(form({{"Action", "CreateUser"}}), &admin_, "iam")), 400, "InvalidAction", kIamXmlns);
-  http::Response malformed = handle(post(form({{"Action", "CreateRole"},
-                                               {"RoleName", "r"},
-                                               {"AssumeRolePolicyDocument", "{bad"}}),
-                                         &admin_, "iam"));
+  expect_error(handle(post(form({{"Version", "2010-05-08"}}), &admin_, "iam")), 400,
+               "MissingAction", kIamXmlns);
+  expect_error(handle(post(form({{"Action", "CreateUser"}}), &admin_, "iam")), 400, "InvalidAction",
+               kIamXmlns);
+  http::Response malformed = handle(post(
+      form({{"Action", "CreateRole"}, {"RoleName", "r"}, {"AssumeRolePolicyDocument", "{bad"}}),
+      &admin_, "iam"));
   expect_error(malformed, 400, "MalformedPolicyDocument", kIamXmlns);
-  EXPECT_NE(malformed.body().find("<Message>Syntax errors in policy.</Message>"), std::string::npos);
+  EXPECT_NE(malformed.body().find("<Message>Syntax errors in policy.</Message>"),
+            std::string::npos);
 }
 
-// The IRSA flow end to end through the handler: register the issuer, create the role, exchange a token
-// (unsigned), then GetCallerIdentity signed with the issued credentials.
+// The IRSA flow end to end through the handler: register the issuer, create the role, exchange a
+// token (unsigned), then GetCallerIdentity signed with the issued credentials.
 TEST_F(AwsQueryHandlerTest, WebIdentityFlowAndCallerIdentity) {
   ASSERT_EQ(handle(post(form({{"Action", "CreateOpenIDConnectProvider"},
                               {"Url", kIssuer},
@@ -162,48 +173,54 @@ TEST_F(AwsQueryHandlerTest, WebIdentityFlowAndCallerIdentity) {
             200);
   const std::string trust =
       R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/issuer.example.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"issuer.example.com:sub":"system:serviceaccount:kube-system:aws-node","issuer.example.com:aud":"sts.amazonaws.com"}}}]})";
-  http::Response role = handle(post(
-      form({{"Action", "CreateRole"}, {"RoleName", "AmazonEKSVPCCNIRole"}, {"AssumeRolePolicyDocument", trust}}),
-      &admin_, "iam"));
+  http::Response role = handle(post(form({{"Action", "CreateRole"},
+                                          {"RoleName", "AmazonEKSVPCCNIRole"},
+                                          {"AssumeRolePolicyDocument", trust}}),
+                                    &admin_, "iam"));
   ASSERT_EQ(role.result_int(), 200) << role.body();
 
-  http::Response denied = handle(post(form({{"Action", "AssumeRoleWithWebIdentity"},
-                                            {"Version", "2011-06-15"},
-                                            {"RoleArn", "arn:aws:iam::111122223333:role/AmazonEKSVPCCNIRole"},
-                                            {"RoleSessionName", "s1"},
-                                            {"WebIdentityToken", sign_token("system:serviceaccount:default:x")}}),
-                                      nullptr, "sts"));
+  http::Response denied =
+      handle(post(form({{"Action", "AssumeRoleWithWebIdentity"},
+                        {"Version", "2011-06-15"},
+                        {"RoleArn", "arn:aws:iam::111122223333:role/AmazonEKSVPCCNIRole"},
+                        {"RoleSessionName", "s1"},
+                        {"WebIdentityToken", sign_token("system:serviceaccount:default:x")}}),
+                  nullptr, "sts"));
   expect_error(denied, 403, "AccessDenied", kStsXmlns);
 
-  http::Response assumed = handle(post(form({{"Action", "AssumeRoleWithWebIdentity"},
-                                             {"Version", "2011-06-15"},
-                                             {"RoleArn", "arn:aws:iam::111122223333:role/AmazonEKSVPCCNIRole"},
-                                             {"RoleSessionName", "botocore-session-1"},
-                                             {"WebIdentityToken",
-                                              sign_token("system:serviceaccount:kube-system:aws-node")}}),
-                                       nullptr, "sts"));
+  http::Response assumed = handle(
+      post(form({{"Action", "AssumeRoleWithWebIdentity"},
+                 {"Version", "2011-06-15"},
+                 {"RoleArn", "arn:aws:iam::111122223333:role/AmazonEKSVPCCNIRole"},
+                 {"RoleSessionName", "botocore-session-1"},
+                 {"WebIdentityToken", sign_token("system:serviceaccount:kube-system:aws-node")}}),
+           nullptr, "sts"));
   ASSERT_EQ(assumed.result_int(), 200) << assumed.body();
-  SigV4Credentials temp{element(assumed.body(), "AccessKeyId"), element(assumed.body(), "SecretAccessKey"),
+  SigV4Credentials temp{element(assumed.body(), "AccessKeyId"),
+                        element(assumed.body(), "SecretAccessKey"),
                         element(assumed.body(), "SessionToken")};
 
   const std::string who_body = form({{"Action", "GetCallerIdentity"}, {"Version", "2011-06-15"}});
   http::Response who = handle(post(who_body, &temp, "sts"));
   ASSERT_EQ(who.result_int(), 200) << who.body();
-  EXPECT_TRUE(who.body().starts_with("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-                                     "<GetCallerIdentityResult><Arn>arn:aws:sts::111122223333:assumed-role/"
-                                     "AmazonEKSVPCCNIRole/botocore-session-1</Arn>"))
+  EXPECT_TRUE(who.body().starts_with(
+      "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+      "<GetCallerIdentityResult><Arn>arn:aws:sts::111122223333:assumed-role/"
+      "AmazonEKSVPCCNIRole/botocore-session-1</Arn>"))
       << who.body();
   EXPECT_EQ(element(who.body(), "Account"), kAccount);
 
   // Temporary credentials are not admin credentials for IAM.
-  expect_error(handle(post(form({{"Action", "ListRoles"}}), &temp, "iam")), 403, "InvalidClientTokenId", kIamXmlns);
+  expect_error(handle(post(form({{"Action", "ListRoles"}}), &temp, "iam")), 403,
+               "InvalidClientTokenId", kIamXmlns);
 
   SigV4Credentials tampered = temp;
   tampered.secret_access_key += "x";
   expect_error(handle(post(who_body, &tampered, "sts")), 403, "SignatureDoesNotMatch", kStsXmlns);
   SigV4Credentials forged_token = temp;
   forged_token.session_token = "forged";
-  expect_error(handle(post(who_body, &forged_token, "sts")), 403, "InvalidClientTokenId", kStsXmlns);
+  expect_error(handle(post(who_body, &forged_token, "sts")), 403, "InvalidClientTokenId",
+               kStsXmlns);
 
   clock_.advance(absl::Seconds(3601));
   expect_error(handle(post(who_body, &temp, "sts")), 400, "ExpiredToken", kStsXmlns);

@@ -5,7 +5,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
-
 #include <functional>
 
 #include "aws/aws_error.h"
@@ -63,21 +62,33 @@ class StsServiceTest : public ::testing::Test {
     jwks.add(*jwk);
     verifier_.set_jwks(kIssuer, jwks);
 
-    ASSERT_TRUE(iam_.call("CreateOpenIDConnectProvider",
-                          params({{"Url", kIssuer}, {"ClientIDList.member.1", "sts.amazonaws.com"}}), "r")
-                    .ok());
-    const std::string trust = std::string(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":")") +
-                              kProviderArn + R"("},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{")" +
-                              kIssuerHost + R"(:sub":"system:serviceaccount:default:app",")" + kIssuerHost +
-                              R"(:aud":"sts.amazonaws.com"}}}]})";
+    ASSERT_TRUE(
+        iam_.call("CreateOpenIDConnectProvider",
+                  params({{"Url", kIssuer}, {"ClientIDList.member.1", "sts.amazonaws.com"}}), "r")
+            .ok());
+    const std::string trust =
+        std::string(
+            R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":")") +
+        kProviderArn +
+        R"("},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{")" +
+        kIssuerHost + R"(:sub":"system:serviceaccount:default:app",")" + kIssuerHost +
+        R"(:aud":"sts.amazonaws.com"}}}]})";
     absl::StatusOr<std::string> role = iam_.call(
-        "CreateRole", params({{"RoleName", "app-role"}, {"Path", "/team/"}, {"AssumeRolePolicyDocument", trust}}), "r");
+        "CreateRole",
+        params({{"RoleName", "app-role"}, {"Path", "/team/"}, {"AssumeRolePolicyDocument", trust}}),
+        "r");
     ASSERT_TRUE(role.ok()) << role.status();
     role_id_ = element(*role, "RoleId");
-    const std::string like = std::string(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":")") +
-                             kProviderArn + R"("},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{")" +
-                             kIssuerHost + R"(:sub":"system:serviceaccount:default:*"}}}]})";
-    ASSERT_TRUE(iam_.call("CreateRole", params({{"RoleName", "like-role"}, {"AssumeRolePolicyDocument", like}}), "r").ok());
+    const std::string like =
+        std::string(
+            R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":")") +
+        kProviderArn +
+        R"("},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{")" +
+        kIssuerHost + R"(:sub":"system:serviceaccount:default:*"}}}]})";
+    ASSERT_TRUE(iam_.call("CreateRole",
+                          params({{"RoleName", "like-role"}, {"AssumeRolePolicyDocument", like}}),
+                          "r")
+                    .ok());
   }
 
   boost::json::object claims() {
@@ -118,10 +129,11 @@ class StsServiceTest : public ::testing::Test {
 TEST_F(StsServiceTest, AssumeRoleWithWebIdentitySucceeds) {
   absl::StatusOr<std::string> xml = call(assume(token(claims())));
   ASSERT_TRUE(xml.ok()) << xml.status();
-  EXPECT_TRUE(xml->starts_with("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-                               "<AssumeRoleWithWebIdentityResult><SubjectFromWebIdentityToken>"
-                               "system:serviceaccount:default:app</SubjectFromWebIdentityToken>"
-                               "<Audience>sts.amazonaws.com</Audience>"));
+  EXPECT_TRUE(xml->starts_with(
+      "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+      "<AssumeRoleWithWebIdentityResult><SubjectFromWebIdentityToken>"
+      "system:serviceaccount:default:app</SubjectFromWebIdentityToken>"
+      "<Audience>sts.amazonaws.com</Audience>"));
   EXPECT_EQ(element(*xml, "Arn"), "arn:aws:sts::111122223333:assumed-role/app-role/s1");
   EXPECT_EQ(element(*xml, "AssumedRoleId"), role_id_ + ":s1");
   EXPECT_TRUE(element(*xml, "AccessKeyId").starts_with("ASIA"));
@@ -130,15 +142,18 @@ TEST_F(StsServiceTest, AssumeRoleWithWebIdentitySucceeds) {
   EXPECT_FALSE(element(*xml, "SessionToken").empty());
   EXPECT_EQ(element(*xml, "Expiration"), "2023-11-14T23:13:20Z");  // now + 3600
   EXPECT_EQ(element(*xml, "Provider"), kProviderArn);
-  EXPECT_NE(xml->find("<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>"), std::string::npos);
+  EXPECT_NE(xml->find("<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>"),
+            std::string::npos);
 
-  // The issued credentials are known to the verifier with their expiry, and identify the assumed role.
+  // The issued credentials are known to the verifier with their expiry, and identify the assumed
+  // role.
   std::optional<SigV4Secret> secret = sts_.signing_secret(element(*xml, "AccessKeyId"));
   ASSERT_TRUE(secret.has_value());
   EXPECT_EQ(secret->secret_access_key, element(*xml, "SecretAccessKey"));
   EXPECT_EQ(secret->session_token, element(*xml, "SessionToken"));
   EXPECT_EQ(secret->expiration, clock_.now() + absl::Hours(1));
-  absl::StatusOr<std::string> who = sts_.get_caller_identity({element(*xml, "AccessKeyId"), "us-east-1"}, "", "r2");
+  absl::StatusOr<std::string> who =
+      sts_.get_caller_identity({element(*xml, "AccessKeyId"), "us-east-1"}, "", "r2");
   ASSERT_TRUE(who.ok());
   EXPECT_EQ(element(*who, "Arn"), "arn:aws:sts::111122223333:assumed-role/app-role/s1");
   EXPECT_EQ(element(*who, "UserId"), role_id_ + ":s1");
@@ -172,42 +187,57 @@ TEST_F(StsServiceTest, Errors) {
       // Item 2.
       {"duration 899", [&] { return set_param(assume(token(claims())), "DurationSeconds", "899"); },
        "ValidationError", 400, "greater than or equal to 900"},
-      {"duration 43201", [&] { return set_param(assume(token(claims())), "DurationSeconds", "43201"); },
+      {"duration 43201",
+       [&] { return set_param(assume(token(claims())), "DurationSeconds", "43201"); },
        "ValidationError", 400, "less than or equal to 43200"},
-      {"duration above role max", [&] { return set_param(assume(token(claims())), "DurationSeconds", "7200"); },
-       "ValidationError", 400, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."},
-      {"duration not a number", [&] { return set_param(assume(token(claims())), "DurationSeconds", "1h"); },
+      {"duration above role max",
+       [&] { return set_param(assume(token(claims())), "DurationSeconds", "7200"); },
+       "ValidationError", 400,
+       "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."},
+      {"duration not a number",
+       [&] { return set_param(assume(token(claims())), "DurationSeconds", "1h"); },
        "ValidationError", 400, "integer"},
       // Item 3.
-      {"session name with space", [&] { return assume(token(claims()), kRoleArn, "a b"); }, "ValidationError", 400,
-       "Value 'a b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression "
+      {"session name with space", [&] { return assume(token(claims()), kRoleArn, "a b"); },
+       "ValidationError", 400,
+       "Value 'a b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular "
+       "expression "
        "pattern: [\\w+=,.@-]*"},
-      {"session name too short", [&] { return assume(token(claims()), kRoleArn, "a"); }, "ValidationError", 400,
-       "greater than or equal to 2"},
-      {"session name too long", [&] { return assume(token(claims()), kRoleArn, std::string(65, 'a')); },
-       "ValidationError", 400, "less than or equal to 64"},
+      {"session name too short", [&] { return assume(token(claims()), kRoleArn, "a"); },
+       "ValidationError", 400, "greater than or equal to 2"},
+      {"session name too long",
+       [&] { return assume(token(claims()), kRoleArn, std::string(65, 'a')); }, "ValidationError",
+       400, "less than or equal to 64"},
       {"missing role arn",
        [&] {
          return params({{"RoleSessionName", "s"}, {"WebIdentityToken", token(claims())}});
        },
        "ValidationError", 400, "Value null at 'roleArn'"},
-      {"missing token", [&] { return params({{"RoleArn", kRoleArn}, {"RoleSessionName", "s1"}}); }, "ValidationError",
-       400, "Value null at 'webIdentityToken'"},
+      {"missing token",
+       [&] {
+         return params({{"RoleArn", kRoleArn}, {"RoleSessionName", "s1"}});
+       },
+       "ValidationError", 400, "Value null at 'webIdentityToken'"},
       // Item 4.
-      {"wrong audience", [&] { return assume(with([](auto& c) { c["aud"] = "foo"; })); }, "InvalidIdentityToken",
-       400, "Incorrect token audience"},
+      {"wrong audience", [&] { return assume(with([](auto& c) { c["aud"] = "foo"; })); },
+       "InvalidIdentityToken", 400, "Incorrect token audience"},
       // Item 5.
-      {"unregistered issuer", [&] { return assume(with([](auto& c) { c["iss"] = "https://evil.example.com"; })); },
-       "InvalidIdentityToken", 400, "No OpenIDConnect provider found in your account for https://evil.example.com"},
+      {"unregistered issuer",
+       [&] { return assume(with([](auto& c) { c["iss"] = "https://evil.example.com"; })); },
+       "InvalidIdentityToken", 400,
+       "No OpenIDConnect provider found in your account for https://evil.example.com"},
       // Item 6.
       {"expired token",
        [&] {
          return assume(with([&](auto& c) { c["exp"] = absl::ToUnixSeconds(clock_.now()) - 10; }));
        },
-       "ExpiredTokenException", 400, "Token expired: current date/time 1700000000 must be before the expiration date/time 1699999990"},
+       "ExpiredTokenException", 400,
+       "Token expired: current date/time 1700000000 must be before the expiration date/time "
+       "1699999990"},
       {"signed by another key", [&] { return assume(with([](auto&) {}, /*other_key=*/true)); },
        "InvalidIdentityToken", 400, "verification key"},
-      {"not a jwt", [&] { return assume("not.a.jwt"); }, "InvalidIdentityToken", 400, "not a valid JWT"},
+      {"not a jwt", [&] { return assume("not.a.jwt"); }, "InvalidIdentityToken", 400,
+       "not a valid JWT"},
       {"tampered payload",
        [&] {
          std::string t = token(claims());
@@ -224,13 +254,18 @@ TEST_F(StsServiceTest, Errors) {
        },
        "AccessDenied", 403, "Not authorized to perform sts:AssumeRoleWithWebIdentity"},
       {"sub mismatch (StringEquals)",
-       [&] { return assume(with([](auto& c) { c["sub"] = "system:serviceaccount:default:other"; })); },
+       [&] {
+         return assume(with([](auto& c) { c["sub"] = "system:serviceaccount:default:other"; }));
+       },
        "AccessDenied", 403, "Not authorized to perform sts:AssumeRoleWithWebIdentity"},
-      {"unknown role", [&] { return assume(token(claims()), "arn:aws:iam::111122223333:role/nope"); },
+      {"unknown role",
+       [&] { return assume(token(claims()), "arn:aws:iam::111122223333:role/nope"); },
        "AccessDenied", 403, "Not authorized"},
-      {"role in another account", [&] { return assume(token(claims()), "arn:aws:iam::999999999999:role/team/app-role"); },
+      {"role in another account",
+       [&] { return assume(token(claims()), "arn:aws:iam::999999999999:role/team/app-role"); },
        "AccessDenied", 403, "Not authorized"},
-      {"role path mismatch", [&] { return assume(token(claims()), "arn:aws:iam::111122223333:role/app-role"); },
+      {"role path mismatch",
+       [&] { return assume(token(claims()), "arn:aws:iam::111122223333:role/app-role"); },
        "AccessDenied", 403, "Not authorized"},
       // Item 9.
       {"bad session policy", [&] { return set_param(assume(token(claims())), "Policy", "{bad"); },
@@ -252,7 +287,8 @@ TEST_F(StsServiceTest, UnknownSessionIsNotAnIdentity) {
   absl::StatusOr<std::string> who = sts_.get_caller_identity({"ASIANOPE", "us-east-1"}, "", "r");
   ASSERT_FALSE(who.ok());
   EXPECT_EQ(aws_error_info(who.status()).code, "InvalidClientTokenId");
-  absl::StatusOr<std::string> admin = sts_.get_caller_identity({"AKIAADMIN", "us-east-1"}, "AKIAADMIN", "r");
+  absl::StatusOr<std::string> admin =
+      sts_.get_caller_identity({"AKIAADMIN", "us-east-1"}, "AKIAADMIN", "r");
   ASSERT_TRUE(admin.ok());
   EXPECT_EQ(element(*admin, "Arn"), "arn:aws:iam::111122223333:root");
 }
