@@ -1,13 +1,12 @@
 #include "cloud/google_sts_handler.h"
 
 #include <algorithm>
-#include <optional>
-#include <vector>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/params_encoded_view.hpp>
 #include <boost/url/parse_query.hpp>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -31,8 +30,8 @@ constexpr char kServiceAccountSubjectPrefix[] = "system:serviceaccount:";
 constexpr char kKubernetesClaim[] = "kubernetes.io";
 constexpr char kJsonContentType[] = "application/json; charset=utf-8";
 
-// The STS error vocabulary, carried in absl::Status codes so that one function (sts_error) maps them to
-// the wire:
+// The STS error vocabulary, carried in absl::Status codes so that one function (sts_error) maps
+// them to the wire:
 //   InvalidArgument    400 invalid_request
 //   Unauthenticated    400 invalid_grant
 //   PermissionDenied   400 unauthorized_client
@@ -45,7 +44,8 @@ absl::Status invalid_grant(std::string_view message) {
 }
 
 http::Response json_response(bhttp::status status, const boost::json::value& body) {
-  http::Response response = http::make_response(status, kJsonContentType, boost::json::serialize(body));
+  http::Response response =
+      http::make_response(status, kJsonContentType, boost::json::serialize(body));
   // RFC 6749 section 5.1: token responses must not be cached.
   response.set(bhttp::field::cache_control, "no-store");
   response.set(bhttp::field::pragma, "no-cache");
@@ -65,16 +65,16 @@ http::Response sts_error(const absl::Status& status) {
       return json_response(bhttp::status::bad_request,
                            {{"error", "unauthorized_client"}, {"error_description", description}});
     case absl::StatusCode::kResourceExhausted:
-      // Only the message of the real 429 is observed (google-github-actions/auth#427); its JSON body is
-      // not. Quota errors of Google front ends are google.rpc.Status JSON, so that is the shape used here;
-      // clients (google-auth) only look at the status code and print the body.
-      return json_response(bhttp::status::too_many_requests,
-                           {{"error", {{"code", 429},
-                                       {"message", description},
-                                       {"status", "RESOURCE_EXHAUSTED"}}}});
+      // Only the message of the real 429 is observed (google-github-actions/auth#427); its JSON
+      // body is not. Quota errors of Google front ends are google.rpc.Status JSON, so that is the
+      // shape used here; clients (google-auth) only look at the status code and print the body.
+      return json_response(
+          bhttp::status::too_many_requests,
+          {{"error", {{"code", 429}, {"message", description}, {"status", "RESOURCE_EXHAUSTED"}}}});
     case absl::StatusCode::kNotFound:
-      return json_response(bhttp::status::not_found,
-                           {{"error", {{"code", 404}, {"message", description}, {"status", "NOT_FOUND"}}}});
+      return json_response(
+          bhttp::status::not_found,
+          {{"error", {{"code", 404}, {"message", description}, {"status", "NOT_FOUND"}}}});
     default:
       return json_response(bhttp::status::internal_server_error,
                            {{"error", "server_error"}, {"error_description", description}});
@@ -87,7 +87,8 @@ using Params = std::map<std::string, std::string>;
 absl::StatusOr<Params> parse_form(const std::string& body) {
   Params params;
   auto query = boost::urls::parse_query(boost::urls::string_view(body.data(), body.size()));
-  if (!query) return invalid_request("The request body is not valid application/x-www-form-urlencoded.");
+  if (!query)
+    return invalid_request("The request body is not valid application/x-www-form-urlencoded.");
   boost::urls::encoding_opts opts;
   opts.space_as_plus = true;
   for (const boost::urls::param_pct_view& p : *query) {
@@ -101,10 +102,12 @@ absl::StatusOr<Params> parse_form(const std::string& body) {
   return params;
 }
 
-// The REST API also takes a JSON body (proto3 JSON: camelCase names, the original snake_case accepted).
+// The REST API also takes a JSON body (proto3 JSON: camelCase names, the original snake_case
+// accepted).
 absl::StatusOr<Params> parse_json(const std::string& body) {
   boost::system::error_code ec;
-  boost::json::value doc = boost::json::parse(boost::json::string_view(body.data(), body.size()), ec);
+  boost::json::value doc =
+      boost::json::parse(boost::json::string_view(body.data(), body.size()), ec);
   if (ec || !doc.is_object()) return invalid_request("The request body is not a JSON object.");
   static const std::pair<const char*, const char*> kNames[] = {
       {"grantType", "grant_type"},
@@ -122,7 +125,8 @@ absl::StatusOr<Params> parse_json(const std::string& body) {
       if (key == camel) key = snake;
     }
     if (!value.is_string()) {
-      return invalid_request(absl::StrCat("Invalid JSON payload: \"", std::string(member), "\" must be a string."));
+      return invalid_request(
+          absl::StrCat("Invalid JSON payload: \"", std::string(member), "\" must be a string."));
     }
     if (!params.emplace(key, std::string(value.get_string())).second) {
       return invalid_request(absl::StrCat("Duplicate parameter \"", key, "\"."));
@@ -156,9 +160,9 @@ absl::StatusOr<Audience> parse_audience(std::string_view audience, const config:
     }
     return Audience{{pool}};
   }
-  std::string provider = absl::StrCat(kProviderPrefix, "projects/", world.project.number,
-                                      "/locations/global/workloadIdentityPools/", pool, "/providers/",
-                                      provider_id);
+  std::string provider =
+      absl::StrCat(kProviderPrefix, "projects/", world.project.number,
+                   "/locations/global/workloadIdentityPools/", pool, "/providers/", provider_id);
   if (audience != provider) return invalid_request(GoogleStsHandler::kInvalidAudienceMessage);
   return Audience{{provider, absl::StrCat("https:", provider)}};
 }
@@ -186,8 +190,8 @@ absl::Status check_times(const boost::json::object& claims, absl::Time now) {
   if (!exp.ok()) return invalid_grant("The subject token must contain an integer \"exp\" claim.");
   int64_t now_s = absl::ToUnixSeconds(now);
   if (absl::FromUnixSeconds(*exp) <= now) {
-    return invalid_grant(absl::StrCat("The subject token has expired: exp ", *exp, " is not after the current time ",
-                                      now_s, "."));
+    return invalid_grant(absl::StrCat("The subject token has expired: exp ", *exp,
+                                      " is not after the current time ", now_s, "."));
   }
   if (absl::FromUnixSeconds(*iat) > now + GoogleStsHandler::kClockSkew) {
     return invalid_grant(absl::StrCat("The subject token was issued in the future: iat ", *iat,
@@ -195,14 +199,15 @@ absl::Status check_times(const boost::json::object& claims, absl::Time now) {
   }
   if (absl::StatusOr<int64_t> nbf = jose::int64_claim(claims, "nbf");
       nbf.ok() && absl::FromUnixSeconds(*nbf) > now + GoogleStsHandler::kClockSkew) {
-    return invalid_grant(absl::StrCat("The subject token is not valid yet: nbf ", *nbf, " is after the current time ",
-                                      now_s, "."));
+    return invalid_grant(absl::StrCat("The subject token is not valid yet: nbf ", *nbf,
+                                      " is after the current time ", now_s, "."));
   }
   // Google's rule is "under 48 hours", so a token of exactly 48 h is rejected as well.
   int64_t max_lifetime = absl::ToInt64Seconds(GoogleStsHandler::kMaxSubjectLifetime);
   if (*exp - *iat >= max_lifetime) {
-    return invalid_grant(absl::StrCat("The subject token's lifetime is too long: exp - iat is ", *exp - *iat,
-                                      " seconds; it must be less than ", max_lifetime, " seconds (48 hours)."));
+    return invalid_grant(absl::StrCat("The subject token's lifetime is too long: exp - iat is ",
+                                      *exp - *iat, " seconds; it must be less than ", max_lifetime,
+                                      " seconds (48 hours)."));
   }
   return absl::OkStatus();
 }
@@ -212,13 +217,17 @@ absl::Status check_times(const boost::json::object& claims, absl::Time now) {
 GoogleStsHandler::GoogleStsHandler(GoogleStsHandlerOptions options, WorldProvider world,
                                    const IssuerKeySource& keys, const AccessTokenCodec& codec,
                                    const Clock& clock)
-    : options_(std::move(options)), world_(std::move(world)), keys_(keys), codec_(codec), clock_(clock) {}
+    : options_(std::move(options)),
+      world_(std::move(world)),
+      keys_(keys),
+      codec_(codec),
+      clock_(clock) {}
 
 bool GoogleStsHandler::acquire_quota(int64_t project_number, int limit, absl::Time now) {
   std::lock_guard<std::mutex> lock(quota_mu_);
   QuotaWindow& window = quota_[project_number];
-  // A fixed window that opens with the first exchange after the previous one closed. A clock that went
-  // backwards also opens a new window.
+  // A fixed window that opens with the first exchange after the previous one closed. A clock that
+  // went backwards also opens a new window.
   if (now >= window.start + absl::Minutes(1) || now < window.start) {
     window.start = now;
     window.count = 0;
@@ -231,15 +240,17 @@ bool GoogleStsHandler::acquire_quota(int64_t project_number, int limit, absl::Ti
 boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& request) {
   request.route = kRoute;
   if (request.path != kPath) {
-    co_return sts_error(absl::NotFoundError(absl::StrCat("The requested URL ", request.path, " was not found.")));
+    co_return sts_error(
+        absl::NotFoundError(absl::StrCat("The requested URL ", request.path, " was not found.")));
   }
   if (request.method() != bhttp::verb::post) {
     http::Response response = json_response(
         bhttp::status::method_not_allowed,
-        {{"error", {{"code", 405},
-                    {"message", absl::StrCat("Method ", std::string(request.message.method_string()),
-                                             " is not allowed on ", kPath, "; use POST.")},
-                    {"status", "INVALID_ARGUMENT"}}}});
+        {{"error",
+          {{"code", 405},
+           {"message", absl::StrCat("Method ", std::string(request.message.method_string()),
+                                    " is not allowed on ", kPath, "; use POST.")},
+           {"status", "INVALID_ARGUMENT"}}}});
     response.set(bhttp::field::allow, "POST");
     co_return response;
   }
@@ -262,11 +273,13 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
     if (absl::StartsWithIgnoreCase(to_absl(content_type), "application/json")) {
       parsed = parse_json(request.message.body());
     } else if (content_type.empty() ||
-               absl::StartsWithIgnoreCase(to_absl(content_type), "application/x-www-form-urlencoded")) {
+               absl::StartsWithIgnoreCase(to_absl(content_type),
+                                          "application/x-www-form-urlencoded")) {
       parsed = parse_form(request.message.body());
     } else {
-      return invalid_request(absl::StrCat("Unsupported Content-Type \"", std::string(content_type),
-                                          "\": use application/x-www-form-urlencoded or application/json."));
+      return invalid_request(
+          absl::StrCat("Unsupported Content-Type \"", std::string(content_type),
+                       "\": use application/x-www-form-urlencoded or application/json."));
     }
     WIMS_RETURN_IF_ERROR(parsed.status());
     const Params& params = *parsed;
@@ -275,27 +288,33 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
     if (grant_type.empty()) return invalid_request("Missing required parameter \"grant_type\".");
     if (grant_type != kTokenExchangeGrant) {
       return invalid_request(absl::StrCat("Invalid value for \"grant_type\": \"", grant_type,
-                                          "\". The only supported value is ", kTokenExchangeGrant, "."));
+                                          "\". The only supported value is ", kTokenExchangeGrant,
+                                          "."));
     }
     std::string requested = param(params, "requested_token_type");
-    if (requested.empty()) return invalid_request("Missing required parameter \"requested_token_type\".");
+    if (requested.empty())
+      return invalid_request("Missing required parameter \"requested_token_type\".");
     if (requested != kAccessTokenType) {
-      return invalid_request(absl::StrCat("Invalid value for \"requested_token_type\": \"", requested,
-                                          "\". The only supported value is ", kAccessTokenType, "."));
+      return invalid_request(absl::StrCat("Invalid value for \"requested_token_type\": \"",
+                                          requested, "\". The only supported value is ",
+                                          kAccessTokenType, "."));
     }
     std::string subject_type = param(params, "subject_token_type");
-    if (subject_type.empty()) return invalid_request("Missing required parameter \"subject_token_type\".");
+    if (subject_type.empty())
+      return invalid_request("Missing required parameter \"subject_token_type\".");
     if (subject_type != kJwtTokenType && subject_type != kIdTokenType) {
-      return invalid_request(absl::StrCat("Invalid value for \"subject_token_type\": \"", subject_type,
-                                          "\". An OIDC identity provider accepts only ", kJwtTokenType, " or ",
-                                          kIdTokenType, "."));
+      return invalid_request(absl::StrCat(
+          "Invalid value for \"subject_token_type\": \"", subject_type,
+          "\". An OIDC identity provider accepts only ", kJwtTokenType, " or ", kIdTokenType, "."));
     }
     std::string subject_token = param(params, "subject_token");
-    if (subject_token.empty()) return invalid_request("Missing required parameter \"subject_token\".");
+    if (subject_token.empty())
+      return invalid_request("Missing required parameter \"subject_token\".");
 
-    WIMS_ASSIGN_OR_RETURN(Audience audience,
-                          parse_audience(param(params, "audience"), *world,
-                                         options_.provider_id.empty() ? world->cluster.name : options_.provider_id));
+    WIMS_ASSIGN_OR_RETURN(
+        Audience audience,
+        parse_audience(param(params, "audience"), *world,
+                       options_.provider_id.empty() ? world->cluster.name : options_.provider_id));
 
     std::vector<std::string> scopes =
         absl::StrSplit(param(params, "scope"), absl::ByAnyChar(" \t"), absl::SkipEmpty());
@@ -311,7 +330,8 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
         if (pct) doc = boost::json::parse(pct->decode(), ec);
       }
       if (ec || !doc.is_object()) {
-        return invalid_request("Invalid value for \"options\": it must be a URL-encoded JSON object.");
+        return invalid_request(
+            "Invalid value for \"options\": it must be a URL-encoded JSON object.");
       }
     }
 
@@ -322,12 +342,13 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
 
     absl::StatusOr<jose::DecodedJwt> jwt = jose::decode_jwt(subject_token);
     if (!jwt.ok()) {
-      return invalid_grant(absl::StrCat("The subject token is not a valid JWT: ", jwt.status().message()));
+      return invalid_grant(
+          absl::StrCat("The subject token is not a valid JWT: ", jwt.status().message()));
     }
     std::string alg = string_member(jwt->header, "alg");
     if (alg != "RS256" && alg != "ES256") {
-      return invalid_grant(
-          absl::StrCat("The subject token is signed with unsupported algorithm \"", alg, "\"; use RS256 or ES256."));
+      return invalid_grant(absl::StrCat("The subject token is signed with unsupported algorithm \"",
+                                        alg, "\"; use RS256 or ES256."));
     }
     std::string kid = string_member(jwt->header, "kid");
     if (kid.empty()) return invalid_grant("The subject token header must contain a \"kid\".");
@@ -336,9 +357,11 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
     std::string issuer = string_member(jwt->claims, "iss");
     if (issuer != expected_issuer) {
       return invalid_grant(absl::StrCat("The issuer in the subject token \"", issuer,
-                                        "\" does not match the expected issuer \"", expected_issuer, "\"."));
+                                        "\" does not match the expected issuer \"", expected_issuer,
+                                        "\"."));
     }
-    return Validated{*std::move(jwt), std::move(audience), std::move(scopes), std::move(issuer), std::move(kid)};
+    return Validated{*std::move(jwt), std::move(audience), std::move(scopes), std::move(issuer),
+                     std::move(kid)};
   };
   absl::StatusOr<Validated> v = validate();
   if (!v.ok()) co_return sts_error(v.status());
@@ -347,12 +370,13 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
 
   auto exchange = [&]() -> absl::StatusOr<http::Response> {
     if (!jwks.ok()) {
-      return invalid_grant(absl::StrCat("Unable to get the keys of issuer \"", v->issuer, "\": ",
-                                        jwks.status().message()));
+      return invalid_grant(absl::StrCat("Unable to get the keys of issuer \"", v->issuer,
+                                        "\": ", jwks.status().message()));
     }
     if (jwks->find(v->kid) == nullptr) {
-      return invalid_grant(absl::StrCat("The subject token is signed by an unknown key: kid \"", v->kid,
-                                        "\" is not among the keys published by ", v->issuer, "."));
+      return invalid_grant(absl::StrCat("The subject token is signed by an unknown key: kid \"",
+                                        v->kid, "\" is not among the keys published by ", v->issuer,
+                                        "."));
     }
     if (absl::Status status = jose::verify_jwt(v->jwt, *jwks); !status.ok()) {
       return invalid_grant("The subject token signature is invalid.");
@@ -375,7 +399,8 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
     std::string sub = string_member(claims, "sub");
     if (sub.size() > kMaxSubjectLength) {
       return invalid_grant(absl::StrCat("The mapped google.subject is ", sub.size(),
-                                        " characters long; it must be at most ", kMaxSubjectLength, "."));
+                                        " characters long; it must be at most ", kMaxSubjectLength,
+                                        "."));
     }
     std::vector<std::string> parts;
     if (absl::StartsWith(sub, kServiceAccountSubjectPrefix)) {
@@ -394,11 +419,15 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
     identity.namespace_name = ns;
     identity.service_account = ksa;
     identity.cluster_url = world->cluster_resource_url();
-    if (const boost::json::object* kube = object_member(claims, kKubernetesClaim); kube != nullptr) {
-      if (std::string claimed_ns = string_member(*kube, "namespace"); !claimed_ns.empty() && claimed_ns != ns) {
-        return invalid_grant("The subject token's kubernetes.io namespace does not match its \"sub\".");
+    if (const boost::json::object* kube = object_member(claims, kKubernetesClaim);
+        kube != nullptr) {
+      if (std::string claimed_ns = string_member(*kube, "namespace");
+          !claimed_ns.empty() && claimed_ns != ns) {
+        return invalid_grant(
+            "The subject token's kubernetes.io namespace does not match its \"sub\".");
       }
-      if (const boost::json::object* sa_ref = object_member(*kube, "serviceaccount"); sa_ref != nullptr) {
+      if (const boost::json::object* sa_ref = object_member(*kube, "serviceaccount");
+          sa_ref != nullptr) {
         identity.service_account_uid = string_member(*sa_ref, "uid");
       }
       if (const boost::json::object* pod_ref = object_member(*kube, "pod"); pod_ref != nullptr) {
@@ -406,8 +435,9 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
         identity.pod_uid = string_member(*pod_ref, "uid");
       }
     }
-    // The KSA must still exist (with the same uid when the token names one). The real STS knows nothing
-    // of the cluster; this is where a provider's attribute condition would reject the credential.
+    // The KSA must still exist (with the same uid when the token names one). The real STS knows
+    // nothing of the cluster; this is where a provider's attribute condition would reject the
+    // credential.
     const config::ServiceAccount* account = world->find_service_account(ns, ksa);
     if (account == nullptr ||
         (!identity.service_account_uid.empty() && identity.service_account_uid != account->uid)) {

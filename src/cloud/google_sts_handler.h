@@ -1,13 +1,15 @@
-// GoogleStsHandler: the embedded cloud's Google Security Token Service, `POST /v1/token` (RFC 8693 token
-// exchange, as sts.googleapis.com): a Kubernetes service-account token of the cluster is exchanged for a
-// federated access token (1 h) minted by the AccessTokenCodec.
+// GoogleStsHandler: the embedded cloud's Google Security Token Service, `POST /v1/token` (RFC 8693
+// token exchange, as sts.googleapis.com): a Kubernetes service-account token of the cluster is
+// exchanged for a federated access token (1 h) minted by the AccessTokenCodec.
 //
-//   POST /v1/token  Content-Type: application/x-www-form-urlencoded (or application/json, camelCase or
+//   POST /v1/token  Content-Type: application/x-www-form-urlencoded (or application/json, camelCase
+//   or
 //                   snake_case names), no Authorization header
 //     grant_type=urn:ietf:params:oauth:grant-type:token-exchange
 //     requested_token_type=urn:ietf:params:oauth:token-type:access_token
 //     subject_token_type=urn:ietf:params:oauth:token-type:jwt (or :id_token)
-//     subject_token=<JWT>   scope=<space separated; default cloud-platform>   options=<URL-encoded JSON>
+//     subject_token=<JWT>   scope=<space separated; default cloud-platform>   options=<URL-encoded
+//     JSON>
 //     audience=identitynamespace:PROJECT.svc.id.goog:https://container.googleapis.com/v1/projects/P/
 //                  locations/L/clusters/C                                        (GKE form)
 //            | //iam.googleapis.com/projects/NUM/locations/global/workloadIdentityPools/
@@ -15,31 +17,31 @@
 //   200 {"access_token","issued_token_type":"urn:ietf:params:oauth:token-type:access_token",
 //        "token_type":"Bearer","expires_in":3599}
 //
-// The embedded cloud has one pool (World::workload_identity_pool()) with one provider, named after the
-// cluster by default, trusting the cluster's issuer. The subject JWT must be signed (RS256/ES256, by kid)
-// by a key the issuer publishes (IssuerKeySource), with iss = the cluster issuer, aud containing the pool
-// (GKE form) or the provider's resource name (provider form, "//..." or "https://..."), iat in the past,
-// exp in the future, exp - iat under 48 h, sub "system:serviceaccount:NS:KSA" (at most 127 characters) of
-// a KSA that exists in the World (with the token's uid when it carries one).
+// The embedded cloud has one pool (World::workload_identity_pool()) with one provider, named after
+// the cluster by default, trusting the cluster's issuer. The subject JWT must be signed
+// (RS256/ES256, by kid) by a key the issuer publishes (IssuerKeySource), with iss = the cluster
+// issuer, aud containing the pool (GKE form) or the provider's resource name (provider form,
+// "//..." or "https://..."), iat in the past, exp in the future, exp - iat under 48 h, sub
+// "system:serviceaccount:NS:KSA" (at most 127 characters) of a KSA that exists in the World (with
+// the token's uid when it carries one).
 //
-// Errors are RFC 6749 JSON {"error","error_description"} with status 400: invalid_request (parameters,
-// including the documented "Invalid value for \"audience\"..." text), invalid_grant (the subject token:
-// malformed, signature, kid, issuer, audience, time), unauthorized_client (the documented "rejected by the
-// attribute condition", e.g. a KSA that no longer exists). Over the per-project quota
-// (World google.sts_exchanges_per_minute per one-minute window) the answer is 429 (see the .cc for the
-// body). Other paths 404, other methods 405.
+// Errors are RFC 6749 JSON {"error","error_description"} with status 400: invalid_request
+// (parameters, including the documented "Invalid value for \"audience\"..." text), invalid_grant
+// (the subject token: malformed, signature, kid, issuer, audience, time), unauthorized_client (the
+// documented "rejected by the attribute condition", e.g. a KSA that no longer exists). Over the
+// per-project quota (World google.sts_exchanges_per_minute per one-minute window) the answer is 429
+// (see the .cc for the body). Other paths 404, other methods 405.
 //
-// Owned by the cloud wiring; `keys`, `codec` and `clock` must outlive it. Thread-safe: handle() runs on
-// every worker at once; the only shared mutable state is the quota counter, under a mutex never held
-// across co_await.
+// Owned by the cloud wiring; `keys`, `codec` and `clock` must outlive it. Thread-safe: handle()
+// runs on every worker at once; the only shared mutable state is the quota counter, under a mutex
+// never held across co_await.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
@@ -52,8 +54,8 @@
 namespace wims::cloud {
 
 struct GoogleStsHandlerOptions {
-  // The cluster issuer URL the subject token's `iss` must equal when World cluster.issuer_url is empty
-  // (the embedded issuer, "http://127.0.0.1:PORT/oidc/CLUSTER").
+  // The cluster issuer URL the subject token's `iss` must equal when World cluster.issuer_url is
+  // empty (the embedded issuer, "http://127.0.0.1:PORT/oidc/CLUSTER").
   std::string issuer_url;
   // The provider id of the provider form; empty: the cluster name.
   std::string provider_id;
@@ -71,22 +73,24 @@ class GoogleStsHandler final : public http::Handler {
   static constexpr char kCloudPlatformScope[] = "https://www.googleapis.com/auth/cloud-platform";
   static constexpr char kInvalidAudienceMessage[] =
       "Invalid value for \"audience\". This value should be the full resource name of the Identity "
-      "Provider. See https://cloud.google.com/iam/docs/reference/sts/rest/v1/TopLevel/token for the list "
+      "Provider. See https://cloud.google.com/iam/docs/reference/sts/rest/v1/TopLevel/token for "
+      "the list "
       "of possible formats.";
   static constexpr char kAttributeConditionMessage[] =
       "The given credential is rejected by the attribute condition.";
   static constexpr char kThrottledMessage[] =
-      "[Security Token Service] The request was throttled due to rate limit. Please retry after a few "
+      "[Security Token Service] The request was throttled due to rate limit. Please retry after a "
+      "few "
       "seconds.";
-  // The longest accepted exp - iat of a subject token (exclusive), and the tolerated clock skew for iat
-  // and nbf in the future.
+  // The longest accepted exp - iat of a subject token (exclusive), and the tolerated clock skew for
+  // iat and nbf in the future.
   static constexpr absl::Duration kMaxSubjectLifetime = absl::Hours(48);
   static constexpr absl::Duration kClockSkew = absl::Seconds(30);
   // google.subject (the token's sub) limit.
   static constexpr size_t kMaxSubjectLength = 127;
 
-  GoogleStsHandler(GoogleStsHandlerOptions options, WorldProvider world, const IssuerKeySource& keys,
-                   const AccessTokenCodec& codec, const Clock& clock);
+  GoogleStsHandler(GoogleStsHandlerOptions options, WorldProvider world,
+                   const IssuerKeySource& keys, const AccessTokenCodec& codec, const Clock& clock);
 
   boost::asio::awaitable<http::Response> handle(http::Request& request) override;
 

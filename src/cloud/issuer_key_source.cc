@@ -4,9 +4,8 @@
 
 namespace wims::cloud {
 
-boost::asio::awaitable<absl::StatusOr<jose::JwkSet>> LocalIssuerKeySource::keys(std::string issuer,
-                                                                                 std::string /*kid*/,
-                                                                                 absl::Time now) const {
+boost::asio::awaitable<absl::StatusOr<jose::JwkSet>> LocalIssuerKeySource::keys(
+    std::string issuer, std::string /*kid*/, absl::Time now) const {
   if (issuer != issuer_url_) {
     co_return absl::NotFoundError(absl::StrCat("unknown issuer \"", issuer, "\""));
   }

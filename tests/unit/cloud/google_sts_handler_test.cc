@@ -18,11 +18,14 @@ namespace bhttp = boost::beast::http;
 
 constexpr char kIssuer[] = "http://127.0.0.1:8080/oidc/c";
 constexpr char kPool[] = "p.svc.id.goog";
-constexpr char kClusterUrl[] = "https://container.googleapis.com/v1/projects/p/locations/us-central1/clusters/c";
+constexpr char kClusterUrl[] =
+    "https://container.googleapis.com/v1/projects/p/locations/us-central1/clusters/c";
 constexpr char kProvider[] =
-    "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/p.svc.id.goog/providers/c";
+    "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/p.svc.id.goog/"
+    "providers/c";
 constexpr char kPrincipal[] =
-    "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/p.svc.id.goog/"
+    "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
+    "p.svc.id.goog/"
     "subject/ns/default/sa/demo";
 
 std::string gke_audience() { return absl::StrCat("identitynamespace:", kPool, ":", kClusterUrl); }
@@ -61,12 +64,15 @@ class GoogleStsHandlerTest : public ::testing::Test {
  public:
   GoogleStsHandlerTest()
       : store_(*store::StateStore::open_in_memory()),
-        ring_(*SigningKeyRing::open(*store_, clock_.now(), {jose::Algorithm::kES256, absl::Hours(48)})),
+        ring_(*SigningKeyRing::open(*store_, clock_.now(),
+                                    {jose::Algorithm::kES256, absl::Hours(48)})),
         world_(std::make_shared<const config::World>(test_world())),
-        issuer_({kIssuer}, *ring_, [this] { return world_; }, clock_),
+        issuer_(
+            {kIssuer}, *ring_, [this] { return world_; }, clock_),
         keys_(kIssuer, *ring_),
         codec_("0123456789abcdef0123456789abcdef"),
-        handler_({kIssuer}, [this] { return world_; }, keys_, codec_, clock_) {}
+        handler_(
+            {kIssuer}, [this] { return world_; }, keys_, codec_, clock_) {}
 
   http::Response call(bhttp::verb method, std::string path, std::string body,
                       std::string content_type = "application/x-www-form-urlencoded") {
@@ -79,10 +85,11 @@ class GoogleStsHandlerTest : public ::testing::Test {
     request.path = std::move(path);
     boost::asio::io_context io;
     std::optional<http::Response> response;
-    boost::asio::co_spawn(io, handler_.handle(request), [&](std::exception_ptr e, http::Response r) {
-      ASSERT_FALSE(e) << "handler threw";
-      response = std::move(r);
-    });
+    boost::asio::co_spawn(io, handler_.handle(request),
+                          [&](std::exception_ptr e, http::Response r) {
+                            ASSERT_FALSE(e) << "handler threw";
+                            response = std::move(r);
+                          });
     io.run();
     EXPECT_TRUE(response.has_value());
     EXPECT_EQ(request.route, "google.sts.token");
@@ -91,7 +98,8 @@ class GoogleStsHandlerTest : public ::testing::Test {
 
   // A kubectl-create-token style token from the cluster issuer, bound to pod default/app.
   std::string kube_token(std::vector<std::string> audiences = {kPool}, std::string sa = "demo") {
-    TokenRequestSpec spec{.namespace_name = "default", .service_account = std::move(sa),
+    TokenRequestSpec spec{.namespace_name = "default",
+                          .service_account = std::move(sa),
                           .audiences = std::move(audiences)};
     spec.bound_object_ref = BoundObjectRef{"Pod", "v1", "app", "pod-uid"};
     absl::StatusOr<IssuedToken> token = issuer_.issue(spec);
@@ -106,8 +114,8 @@ class GoogleStsHandlerTest : public ::testing::Test {
             {"exp", iat + lifetime},
             {"iat", iat},
             {"iss", kIssuer},
-            {"kubernetes.io", {{"namespace", "default"},
-                               {"serviceaccount", {{"name", "demo"}, {"uid", "sa-uid"}}}}},
+            {"kubernetes.io",
+             {{"namespace", "default"}, {"serviceaccount", {{"name", "demo"}, {"uid", "sa-uid"}}}}},
             {"nbf", iat},
             {"sub", "system:serviceaccount:default:demo"}};
   }
@@ -121,7 +129,9 @@ class GoogleStsHandlerTest : public ::testing::Test {
             {"audience", std::move(audience)},
             {"scope", GoogleStsHandler::kCloudPlatformScope}};
   }
-  http::Response exchange(const Form& f) { return call(bhttp::verb::post, "/v1/token", encode_form(f)); }
+  http::Response exchange(const Form& f) {
+    return call(bhttp::verb::post, "/v1/token", encode_form(f));
+  }
 
   static boost::json::object json(const http::Response& r) {
     boost::system::error_code ec;
@@ -188,7 +198,8 @@ TEST_F(GoogleStsHandlerTest, ExchangesProviderAudienceInBothTokenAudienceForms) 
     ASSERT_TRUE(claims.ok()) << claims.status();
     EXPECT_EQ(claims->subject, kPrincipal);
     EXPECT_EQ(claims->scopes,
-              (std::vector<std::string>{"https://www.googleapis.com/auth/devstorage.read_only", "openid"}));
+              (std::vector<std::string>{"https://www.googleapis.com/auth/devstorage.read_only",
+                                        "openid"}));
   }
 }
 
@@ -200,7 +211,8 @@ TEST_F(GoogleStsHandlerTest, AcceptsJsonBodyAndGoogleAuthOptionsEncoding) {
                            {"subjectToken", kube_token()},
                            {"audience", gke_audience()},
                            {"options", R"({"userProject":"p"})"}};
-  http::Response r = call(bhttp::verb::post, "/v1/token", boost::json::serialize(body), "application/json");
+  http::Response r =
+      call(bhttp::verb::post, "/v1/token", boost::json::serialize(body), "application/json");
   expect_success(r);
   absl::StatusOr<AccessTokenClaims> claims =
       codec_.verify(std::string(json(r).at("access_token").get_string()), clock_.now());
@@ -255,65 +267,78 @@ Form without(Form f, const std::string& key) {
 TEST_F(GoogleStsHandlerErrorTest, RejectsInvalidRequests) {
   const std::string kAud = GoogleStsHandler::kInvalidAudienceMessage;
   check({
-      {"bad grant_type", [](auto& t) { return with(t.form(t.kube_token()), "grant_type", "client_credentials"); },
+      {"bad grant_type",
+       [](auto& t) { return with(t.form(t.kube_token()), "grant_type", "client_credentials"); },
        "invalid_request", "Invalid value for \"grant_type\""},
       {"missing grant_type", [](auto& t) { return without(t.form(t.kube_token()), "grant_type"); },
        "invalid_request", "Missing required parameter \"grant_type\""},
       {"requested id_token",
        [](auto& t) {
-         return with(t.form(t.kube_token()), "requested_token_type", GoogleStsHandler::kIdTokenType);
+         return with(t.form(t.kube_token()), "requested_token_type",
+                     GoogleStsHandler::kIdTokenType);
        },
        "invalid_request", "requested_token_type"},
       {"missing requested_token_type",
-       [](auto& t) { return without(t.form(t.kube_token()), "requested_token_type"); }, "invalid_request",
-       "requested_token_type"},
+       [](auto& t) { return without(t.form(t.kube_token()), "requested_token_type"); },
+       "invalid_request", "requested_token_type"},
       {"saml2 subject",
        [](auto& t) {
-         return with(t.form(t.kube_token()), "subject_token_type", "urn:ietf:params:oauth:token-type:saml2");
+         return with(t.form(t.kube_token()), "subject_token_type",
+                     "urn:ietf:params:oauth:token-type:saml2");
        },
        "invalid_request", "An OIDC identity provider accepts only"},
       {"aws4_request subject",
        [](auto& t) {
-         return with(t.form(t.kube_token()), "subject_token_type", "urn:ietf:params:aws:token-type:aws4_request");
+         return with(t.form(t.kube_token()), "subject_token_type",
+                     "urn:ietf:params:aws:token-type:aws4_request");
        },
        "invalid_request", "subject_token_type"},
-      {"missing subject_token", [](auto& t) { return without(t.form(t.kube_token()), "subject_token"); },
-       "invalid_request", "subject_token"},
+      {"missing subject_token",
+       [](auto& t) { return without(t.form(t.kube_token()), "subject_token"); }, "invalid_request",
+       "subject_token"},
       {"pool as audience",
        [](auto& t) {
          return t.form(t.kube_token(),
-                       "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/p.svc.id.goog");
+                       "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
+                       "p.svc.id.goog");
        },
        "invalid_request", kAud},
       {"unknown provider",
        [](auto& t) {
-         return t.form(t.kube_token(), "//iam.googleapis.com/projects/123/locations/global/"
-                                       "workloadIdentityPools/p.svc.id.goog/providers/other");
+         return t.form(t.kube_token(),
+                       "//iam.googleapis.com/projects/123/locations/global/"
+                       "workloadIdentityPools/p.svc.id.goog/providers/other");
        },
        "invalid_request", kAud},
       {"unknown pool",
        [](auto& t) {
-         return t.form(t.kube_token(), "//iam.googleapis.com/projects/123/locations/global/"
-                                       "workloadIdentityPools/other/providers/c");
+         return t.form(t.kube_token(),
+                       "//iam.googleapis.com/projects/123/locations/global/"
+                       "workloadIdentityPools/other/providers/c");
        },
        "invalid_request", kAud},
       {"other project number",
        [](auto& t) {
-         return t.form(t.kube_token(), "//iam.googleapis.com/projects/124/locations/global/"
-                                       "workloadIdentityPools/p.svc.id.goog/providers/c");
+         return t.form(t.kube_token(),
+                       "//iam.googleapis.com/projects/124/locations/global/"
+                       "workloadIdentityPools/p.svc.id.goog/providers/c");
        },
        "invalid_request", kAud},
       {"identitynamespace of another pool",
-       [](auto& t) { return t.form(t.kube_token(), absl::StrCat("identitynamespace:q.svc.id.goog:", kClusterUrl)); },
+       [](auto& t) {
+         return t.form(t.kube_token(),
+                       absl::StrCat("identitynamespace:q.svc.id.goog:", kClusterUrl));
+       },
        "invalid_request", kAud},
       {"identitynamespace of another cluster",
        [](auto& t) {
-         return t.form(t.kube_token(), "identitynamespace:p.svc.id.goog:https://container.googleapis.com/v1/"
-                                       "projects/p/locations/us-central1/clusters/other");
+         return t.form(t.kube_token(),
+                       "identitynamespace:p.svc.id.goog:https://container.googleapis.com/v1/"
+                       "projects/p/locations/us-central1/clusters/other");
        },
        "invalid_request", kAud},
-      {"missing audience", [](auto& t) { return without(t.form(t.kube_token()), "audience"); }, "invalid_request",
-       "audience"},
+      {"missing audience", [](auto& t) { return without(t.form(t.kube_token()), "audience"); },
+       "invalid_request", "audience"},
       {"options not JSON",
        [](auto& t) {
          Form f = t.form(t.kube_token());
@@ -333,13 +358,14 @@ TEST_F(GoogleStsHandlerErrorTest, RejectsInvalidRequests) {
 
 TEST_F(GoogleStsHandlerErrorTest, RejectsInvalidSubjectTokens) {
   check({
-      {"lifetime 49 h", [](auto& t) { return t.form(t.sign(t.claims(0, 49 * 3600))); }, "invalid_grant",
-       "lifetime is too long"},
-      {"lifetime exactly 48 h", [](auto& t) { return t.form(t.sign(t.claims(0, 48 * 3600))); }, "invalid_grant",
-       "lifetime is too long"},
-      {"expired", [](auto& t) { return t.form(t.sign(t.claims(-7200, 3600))); }, "invalid_grant", "has expired"},
-      {"iat in the future", [](auto& t) { return t.form(t.sign(t.claims(600, 3600))); }, "invalid_grant",
-       "issued in the future"},
+      {"lifetime 49 h", [](auto& t) { return t.form(t.sign(t.claims(0, 49 * 3600))); },
+       "invalid_grant", "lifetime is too long"},
+      {"lifetime exactly 48 h", [](auto& t) { return t.form(t.sign(t.claims(0, 48 * 3600))); },
+       "invalid_grant", "lifetime is too long"},
+      {"expired", [](auto& t) { return t.form(t.sign(t.claims(-7200, 3600))); }, "invalid_grant",
+       "has expired"},
+      {"iat in the future", [](auto& t) { return t.form(t.sign(t.claims(600, 3600))); },
+       "invalid_grant", "issued in the future"},
       {"nbf in the future",
        [](auto& t) {
          boost::json::object c = t.claims();
@@ -361,10 +387,11 @@ TEST_F(GoogleStsHandlerErrorTest, RejectsInvalidSubjectTokens) {
          return t.form(t.sign(c));
        },
        "invalid_grant", "does not match the expected issuer"},
-      {"wrong aud", [](auto& t) { return t.form(t.kube_token({"sts.amazonaws.com"})); }, "invalid_grant",
-       "does not match the expected audience p.svc.id.goog"},
-      {"provider audience in a GKE-form exchange", [](auto& t) { return t.form(t.kube_token({kProvider})); },
-       "invalid_grant", "does not match the expected audience"},
+      {"wrong aud", [](auto& t) { return t.form(t.kube_token({"sts.amazonaws.com"})); },
+       "invalid_grant", "does not match the expected audience p.svc.id.goog"},
+      {"provider audience in a GKE-form exchange",
+       [](auto& t) { return t.form(t.kube_token({kProvider})); }, "invalid_grant",
+       "does not match the expected audience"},
       {"pool audience in a provider-form exchange",
        [](auto& t) { return t.form(t.kube_token({kPool}), kProvider); }, "invalid_grant",
        "does not match the expected audience"},
@@ -381,7 +408,8 @@ TEST_F(GoogleStsHandlerErrorTest, RejectsInvalidSubjectTokens) {
          std::string token = t.kube_token();
          std::string forged = t.sign(t.claims(0, 7200));
          // The forged payload with the genuine token's signature.
-         std::string payload = forged.substr(forged.find('.'), forged.rfind('.') - forged.find('.'));
+         std::string payload =
+             forged.substr(forged.find('.'), forged.rfind('.') - forged.find('.'));
          std::string header = token.substr(0, token.find('.'));
          return t.form(header + payload + token.substr(token.rfind('.')));
        },
@@ -392,7 +420,8 @@ TEST_F(GoogleStsHandlerErrorTest, RejectsInvalidSubjectTokens) {
          return t.form(jose::sign_jwt(*other, t.claims()));
        },
        "invalid_grant", "signed by an unknown key"},
-      {"not a JWT", [](auto& t) { return t.form("not-a-jwt"); }, "invalid_grant", "not a valid JWT"},
+      {"not a JWT", [](auto& t) { return t.form("not-a-jwt"); }, "invalid_grant",
+       "not a valid JWT"},
       {"alg none",
        [](auto& t) {
          std::string token = t.kube_token();
@@ -432,7 +461,8 @@ TEST_F(GoogleStsHandlerErrorTest, RejectsUnknownServiceAccountsByAttributeCondit
        [](auto& t) {
          boost::json::object c = t.claims();
          c["sub"] = "system:serviceaccount:default:ghost";
-         c["kubernetes.io"].as_object()["serviceaccount"] = {{"name", "ghost"}, {"uid", "ghost-uid"}};
+         c["kubernetes.io"].as_object()["serviceaccount"] = {{"name", "ghost"},
+                                                             {"uid", "ghost-uid"}};
          return t.form(t.sign(c));
        },
        "unauthorized_client", kRejected},
@@ -475,9 +505,10 @@ TEST_F(GoogleStsHandlerTest, QuotaTripsAtLimitPlusOneAndRecoversAfterTheWindow) 
   http::Response r = exchange(form(token));
   ASSERT_EQ(r.result(), bhttp::status::too_many_requests) << r.body();
   EXPECT_EQ(r[bhttp::field::content_type], "application/json; charset=utf-8");
-  EXPECT_EQ(r.body(),
-            R"({"error":{"code":429,"message":"[Security Token Service] The request was throttled due to rate )"
-            R"(limit. Please retry after a few seconds.","status":"RESOURCE_EXHAUSTED"}})");
+  EXPECT_EQ(
+      r.body(),
+      R"({"error":{"code":429,"message":"[Security Token Service] The request was throttled due to rate )"
+      R"(limit. Please retry after a few seconds.","status":"RESOURCE_EXHAUSTED"}})");
   clock_.advance(absl::Seconds(1));
   expect_success(exchange(form(token)));
 }
@@ -498,7 +529,8 @@ TEST_F(GoogleStsHandlerTest, OnlyPostOnTheTokenPath) {
   EXPECT_EQ(r[bhttp::field::allow], "POST");
   EXPECT_EQ(call(bhttp::verb::post, "/v1/tokens", encode_form(form(kube_token()))).result(),
             bhttp::status::not_found);
-  http::Response text = call(bhttp::verb::post, "/v1/token", encode_form(form(kube_token())), "text/plain");
+  http::Response text =
+      call(bhttp::verb::post, "/v1/token", encode_form(form(kube_token())), "text/plain");
   EXPECT_EQ(text.result(), bhttp::status::bad_request);
   EXPECT_EQ(json(text)["error"], "invalid_request");
 }
