@@ -1,0 +1,294 @@
+// `wims up`: the node metadata server, the embedded local cloud and the admin endpoints in one process, on
+// the built-in default world or a YAML world (--config). This file is the wiring: it is the one place that
+// knows the concrete types of every module.
+//
+// Start order: state store -> cloud listener (bound first, since the issuer URL contains its address) ->
+// cloud handlers -> broker (which talks to the cloud over HTTP, exactly as it would to the real clouds) ->
+// metadata listener -> admin listener -> ready file. Stop order is the reverse, on SIGINT/SIGTERM.
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "broker/google_broker.h"
+#include "broker/http_client_transport.h"
+#include "broker/ksa_token_source.h"
+#include "cli/commands.h"
+#include "cli/defaults.h"
+#include "cli/exit_codes.h"
+#include "cli/ready_file.h"
+#include "cloud/access_token_codec.h"
+#include "cloud/caller_auth.h"
+#include "cloud/google_apis_handler.h"
+#include "cloud/google_policy_store.h"
+#include "cloud/google_sts_handler.h"
+#include "cloud/iam_credentials_handler.h"
+#include "cloud/iam_policy_handler.h"
+#include "cloud/issuer_key_source.h"
+#include "cloud/oidc_handler.h"
+#include "cloud/storage_handler.h"
+#include "cloud/token_info_handler.h"
+#include "cloud/service_account_token_issuer.h"
+#include "cloud/signing_key_ring.h"
+#include "common/clock.h"
+#include "common/logging.h"
+#include "common/random.h"
+#include "common/status_macros.h"
+#include "config/default_world.h"
+#include "config/world_loader.h"
+#include "http/admin_handler.h"
+#include "http/client.h"
+#include "http/endpoint.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "http/worker_pool.h"
+#include "metadata/caller_resolver.h"
+#include "metadata/gce_handler.h"
+#include "store/state_store.h"
+#include <spdlog/spdlog.h>
+
+namespace wims::cli {
+namespace {
+
+struct UpOptions {
+  std::string config;
+  std::string metadata_addr = kDefaultMetadataAddr;
+  std::string cloud_addr = kDefaultCloudAddr;
+  std::string admin_addr = kDefaultAdminAddr;
+  std::string ready_file;
+  std::string state_dir;
+  std::string log_level = "info";
+  size_t workers = 0;
+  bool access_log = true;
+};
+
+// The URL host:port for a bound endpoint: an unspecified address (0.0.0.0, ::) is reached on loopback.
+std::string reachable(const boost::asio::ip::tcp::endpoint& bound) {
+  boost::asio::ip::tcp::endpoint e = bound;
+  if (e.address().is_unspecified()) {
+    e.address(e.address().is_v4() ? boost::asio::ip::address(boost::asio::ip::address_v4::loopback())
+                                   : boost::asio::ip::address(boost::asio::ip::address_v6::loopback()));
+  }
+  return http::format_endpoint(e);
+}
+
+// The admin token of the local cloud: created once, kept in the state store, mirrored to a 0600 file so
+// that `wims token` and scripts can read it.
+absl::StatusOr<std::string> load_admin_token(store::StateStore& store, const std::string& file) {
+  WIMS_ASSIGN_OR_RETURN(std::optional<std::string> token, store.get("admin", "token"));
+  if (!token) {
+    token = random_token(32);
+    WIMS_RETURN_IF_ERROR(store.put("admin", "token", *token));
+  }
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", file, ": ", std::strerror(errno)));
+  std::string line = *token + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", file));
+  return *token;
+}
+
+void describe_metrics(http::Metrics& metrics) {
+  metrics.describe_counter("wims_upstream_requests_total", "Upstream calls by service and HTTP status");
+  metrics.describe_counter("wims_token_cache_total", "Credential cache lookups by cache and result");
+}
+
+int run_up(const UpOptions& o) {
+  if (auto s = init_logging(o.log_level); !s.ok()) {
+    std::cerr << "wims up: " << s.message() << "\n";
+    return kExitUsage;
+  }
+  // The world.
+  absl::StatusOr<config::World> loaded =
+      o.config.empty() ? absl::StatusOr<config::World>(config::default_world()) : config::load_world_file(o.config);
+  if (!loaded.ok()) {
+    std::cerr << "wims up: invalid configuration:\n" << loaded.status().message() << "\n";
+    return kExitFailure;
+  }
+  const std::string state_dir = o.state_dir.empty() ? default_state_dir() : o.state_dir;
+  auto store = store::StateStore::open(state_dir);
+  if (!store.ok()) {
+    std::cerr << "wims up: state directory " << state_dir << ": " << store.status().message() << "\n";
+    return kExitFailure;
+  }
+  const std::string admin_token_file = state_dir + "/" + kAdminTokenFileName;
+  auto admin_token = load_admin_token(**store, admin_token_file);
+  if (!admin_token.ok()) {
+    std::cerr << "wims up: " << admin_token.status().message() << "\n";
+    return kExitFailure;
+  }
+
+  Clock& clock = SystemClock::instance();
+  http::Metrics metrics;
+  describe_metrics(metrics);
+  http::WorkerPool workers(o.workers);
+  boost::asio::thread_pool blocking(2);
+  workers.start();
+
+  // The cloud listener first: the issuer URL contains its bound address.
+  http::Router cloud_router;
+  http::Server cloud_server({.name = "cloud", .listen = o.cloud_addr, .access_log = o.access_log}, cloud_router,
+                            workers, metrics);
+  if (auto s = cloud_server.start(); !s.ok()) {
+    std::cerr << "wims up: cloud listener " << o.cloud_addr << ": " << s.message() << "\n";
+    return kExitFailure;
+  }
+  const std::string cloud_hostport = reachable(cloud_server.local_endpoint());
+  const std::string cloud_url = "http://" + cloud_hostport;
+  config::World world_value = std::move(*loaded);
+  if (world_value.cluster.issuer_url.empty()) {
+    world_value.cluster.issuer_url = cloud_url + "/oidc/" + world_value.cluster.name;
+  }
+  auto world = std::make_shared<const config::World>(std::move(world_value));
+  const std::string issuer_url = world->cluster.issuer_url;
+
+  auto ring = cloud::SigningKeyRing::open(**store, clock.now());
+  if (!ring.ok()) {
+    std::cerr << "wims up: signing keys: " << ring.status().message() << "\n";
+    return kExitFailure;
+  }
+  cloud::ServiceAccountTokenIssuer issuer({.issuer_url = issuer_url}, **ring, [world] { return world; }, clock);
+  cloud::OidcHandler oidc({.issuer_url = issuer_url, .admin_token = *admin_token}, **ring, issuer, clock,
+                          blocking.get_executor());
+  cloud_router.add("/oidc/", oidc);
+  cloud_router.add("/api/", oidc);
+  cloud_router.add("/apis/", oidc);
+  cloud_router.add("/wims/", oidc);
+
+  // Google side: STS, IAM Credentials, IAM policies, Cloud Storage, token info.
+  auto codec = cloud::AccessTokenCodec::open(**store);
+  auto policies = cloud::GooglePolicyStore::open(**store, world);
+  if (!codec.ok() || !policies.ok()) {
+    std::cerr << "wims up: local cloud state: "
+              << (codec.ok() ? policies.status().message() : codec.status().message()) << "\n";
+    return kExitFailure;
+  }
+  cloud::LocalIssuerKeySource issuer_keys(issuer_url, **ring);
+  cloud::GoogleStsHandler sts({.issuer_url = issuer_url}, [world] { return world; }, issuer_keys, **codec,
+                              clock);
+  cloud::CallerAuth caller_auth(*admin_token, **codec, clock);
+  cloud::IamCredentialsHandler iam_credentials(**policies, caller_auth, **ring, clock);
+  cloud::IamPolicyHandler iam_policies(**policies, caller_auth, clock, blocking.get_executor());
+  cloud::StorageHandler storage(**policies, caller_auth, clock);
+  cloud::TokenInfoHandler token_info(**codec, **ring, clock);
+  cloud::GoogleApisHandler google_apis(iam_credentials, iam_policies, storage, token_info);
+  cloud_router.add(cloud::GoogleStsHandler::kPath, sts);
+  for (const char* prefix : cloud::GoogleApisHandler::kPrefixes) cloud_router.add(prefix, google_apis);
+
+  // The broker reaches the cloud over HTTP, as it would reach the real clouds.
+  http::Client client;
+  broker::HttpClientTransport transport(client);
+  broker::UpstreamMetrics upstream_metrics = [&metrics](std::string_view service, int status) {
+    std::string code = std::to_string(status);
+    metrics.increment("wims_upstream_requests_total", {{"service", service}, {"status", code}});
+  };
+  const std::string bearer = *admin_token;
+  broker::TokenRequestKsaTokenSource ksa_tokens({.api_url = cloud_url}, transport,
+                                                [bearer]() -> absl::StatusOr<std::string> { return bearer; },
+                                                clock, upstream_metrics);
+  broker::GoogleBroker google({.sts_url = cloud_url,
+                               .iam_credentials_url = cloud_url,
+                               .project_number = world->project.number,
+                               .pool = world->workload_identity_pool(),
+                               .cluster_url = world->cluster_resource_url()},
+                              ksa_tokens, transport, clock, upstream_metrics);
+
+  auto resolver = metadata::WorldCallerResolver::create(*world);
+  if (!resolver.ok()) {
+    std::cerr << "wims up: " << resolver.status().message() << "\n";
+    return kExitFailure;
+  }
+  metadata::GceMetadataHandler gce(world, **resolver, google, clock,
+                                   {.unknown_caller = world->metadata.unknown_caller,
+                                    .node_service_account = world->metadata.node_service_account});
+  http::Router metadata_router;
+  metadata_router.set_fallback(gce);
+  http::Server metadata_server({.name = "metadata", .listen = o.metadata_addr, .access_log = o.access_log},
+                               metadata_router, workers, metrics);
+  if (auto s = metadata_server.start(); !s.ok()) {
+    std::cerr << "wims up: metadata listener " << o.metadata_addr << ": " << s.message() << "\n";
+    cloud_server.stop();
+    return kExitFailure;
+  }
+
+  std::atomic<bool> ready{false};
+  http::AdminHandler admin(metrics, [&ready] { return ready.load(); });
+  http::Server admin_server({.name = "admin", .listen = o.admin_addr, .access_log = false}, admin, workers,
+                            metrics);
+  if (auto s = admin_server.start(); !s.ok()) {
+    std::cerr << "wims up: admin listener " << o.admin_addr << ": " << s.message() << "\n";
+    metadata_server.stop();
+    cloud_server.stop();
+    return kExitFailure;
+  }
+
+  ReadyInfo info{.addresses = {.metadata = reachable(metadata_server.local_endpoint()),
+                               .cloud = cloud_hostport,
+                               .admin = reachable(admin_server.local_endpoint())},
+                 .issuer_url = issuer_url,
+                 .admin_token = *admin_token,
+                 .admin_token_file = admin_token_file,
+                 .state_dir = state_dir};
+  ready = true;
+  if (!o.ready_file.empty()) {
+    if (auto s = write_ready_file(o.ready_file, ready_json(info)); !s.ok()) {
+      spdlog::error("{}", std::string(s.message()));
+    }
+  }
+  std::cout << endpoints_banner(info) << std::flush;
+  spdlog::info("wims up: metadata={} cloud={} admin={} workers={}", info.addresses.metadata, cloud_hostport,
+               info.addresses.admin, workers.size());
+
+  // Wait for SIGINT/SIGTERM on this thread, then stop in reverse order.
+  boost::asio::io_context signals_context;
+  boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+  int received = 0;
+  signals.async_wait([&](const boost::system::error_code&, int signo) { received = signo; });
+  signals_context.run();
+  spdlog::info("wims up: signal {}, shutting down", received);
+  ready = false;
+  gce.stop();
+  metadata_server.stop();
+  admin_server.stop();
+  cloud_server.stop();
+  workers.stop();
+  blocking.join();
+  if (!o.ready_file.empty()) std::remove(o.ready_file.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_up_command(CLI::App& app, CommandRegistry& registry) {
+  auto opts = std::make_shared<UpOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "up", "Run the node metadata server with the embedded local cloud (default world unless --config)");
+  cmd->add_option("--config", opts->config, "World YAML file (see docs/configuration.md)")->check(CLI::ExistingFile);
+  cmd->add_option("--metadata-addr", opts->metadata_addr, "Metadata server listen HOST:PORT (port 0: any)")
+      ->capture_default_str();
+  cmd->add_option("--cloud-addr", opts->cloud_addr, "Local cloud listen HOST:PORT")->capture_default_str();
+  cmd->add_option("--admin-addr", opts->admin_addr, "Admin (/healthz /readyz /metrics) HOST:PORT")
+      ->capture_default_str();
+  cmd->add_option("--ready-file", opts->ready_file,
+                  "Once every listener is bound, write the bound addresses and endpoints here as JSON");
+  cmd->add_option("--state-dir", opts->state_dir,
+                  "Directory of the local cloud's SQLite state (default $XDG_STATE_HOME/wims)");
+  cmd->add_option("--log-level", opts->log_level, "trace|debug|info|warn|error|off")->capture_default_str();
+  cmd->add_option("--workers", opts->workers, "I/O worker threads (0: one per core)")->capture_default_str();
+  cmd->add_flag("--access-log,!--no-access-log", opts->access_log, "One JSON line per request (default on)");
+  registry.add(cmd, [opts] { return run_up(*opts); });
+}
+
+}  // namespace wims::cli
