@@ -69,7 +69,9 @@ std::string ImdsSessionTokens::issue(std::string_view binding, absl::Time expiry
 absl::Status ImdsSessionTokens::verify(std::string_view token, std::string_view binding, absl::Time now) const {
   if (token.size() != kTokenChars) return absl::UnauthenticatedError("the IMDSv2 session token is malformed");
   absl::StatusOr<std::string> raw = base64url_decode(token);
-  if (!raw.ok() || raw->size() != kExpiryBytes + kMacBytes) {
+  // The last base64url character carries 4 unused bits; only the canonical spelling is the token, so a
+  // token has exactly one accepted form.
+  if (!raw.ok() || raw->size() != kExpiryBytes + kMacBytes || base64url_encode(*raw) != token) {
     return absl::UnauthenticatedError("the IMDSv2 session token is malformed");
   }
   std::string_view expiry_part = std::string_view(*raw).substr(0, kExpiryBytes);
