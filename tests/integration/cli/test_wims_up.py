@@ -119,11 +119,15 @@ class UpTest(unittest.TestCase):
         m = self.wims.metadata
         for path in ("/computeMetadata/v1/../v1/project/project-id", "/computeMetadata//v1/project/project-id",
                      "/computeMetadata/v1/project/%2e%2e/project/project-id",
-                     "/computeMetadata/v1/project\\project-id", "/computeMetadata/v1/project/project%2Did"):
+                     "/computeMetadata/v1/project\\project-id", "/computeMetadata/v1/project%2Fproject-id",
+                     "/computeMetadata/v1/project/project-id%00"):
             with self.subTest(path=path):
                 resp, body = get(m, path, FLAVOR)
                 self.assertIn(resp.status, (400, 404), body)
                 self.assertNotEqual(body, b"wims-local")
+        # Percent-encoded unreserved characters are the same URI (RFC 3986 6.2.2.2), so they are served.
+        resp, body = get(m, "/computeMetadata/v1/project/project%2Did", FLAVOR)
+        self.assertEqual((resp.status, body), (200, b"wims-local"))
 
     def test_unknown_caller_is_refused(self):
         # 127.0.0.2 is no pod of the default world: never the demo pod's identity.
