@@ -87,7 +87,7 @@ absl::StatusOr<boost::json::object> compute_engine_claims(const boost::json::obj
       if (ok) {
         for (const boost::json::value& id : v.get_array()) ok = ok && id.is_string();
       }
-      if (!ok) status = invalid("must be an array of strings");
+      if (!ok) return invalid("must be an array of strings");
       if (!licenses) continue;
     } else {
       status = absl::InvalidArgumentError(fmt::format(
