@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "aws/managed_policies.h"
+#include "aws/oidc_issuer_url.h"
 #include "aws/policy_document.h"
 #include "aws/policy_evaluator.h"
 #include "common/random.h"
@@ -95,13 +96,6 @@ std::string role_member_xml(const RoleRecord& role) {
   return "<member>" + xml.substr(6, xml.size() - 6 - 7) + "</member>";
 }
 
-std::string provider_url_of(std::string_view url) {
-  std::string_view u = url;
-  if (u.starts_with("https://")) u.remove_prefix(8);
-  while (!u.empty() && u.back() == '/') u.remove_suffix(1);
-  return std::string(u);
-}
-
 std::string members_xml(const std::vector<std::string>& values) {
   std::string xml;
   for (const std::string& v : values) xml += xml_element("member", v);
@@ -152,7 +146,8 @@ absl::StatusOr<std::string> IamService::dispatch(std::string_view action,
 
 absl::StatusOr<std::string> IamService::create_oidc_provider(const QueryParams& params) {
   WIMS_ASSIGN_OR_RETURN(std::string url, params.required("Url"));
-  if (url.size() > 255 || !url.starts_with("https://") || url.size() <= 8) {
+  std::optional<std::string> provider_url = oidc_provider_url(url);
+  if (url.size() > 255 || !provider_url.has_value() || provider_url->empty()) {
     return validation_error("url", url, "Member must be an https:// URL of at most 255 characters");
   }
   std::vector<std::string> client_ids = params.members("ClientIDList");
@@ -178,7 +173,7 @@ absl::StatusOr<std::string> IamService::create_oidc_provider(const QueryParams& 
     }
   }
   OidcProviderRecord record;
-  record.url = provider_url_of(url);
+  record.url = *std::move(provider_url);
   record.arn = fmt::format("arn:aws:iam::{}:oidc-provider/{}", account_id_, record.url);
   record.client_ids = std::move(client_ids);
   record.thumbprints = std::move(thumbprints);

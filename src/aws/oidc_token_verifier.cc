@@ -4,6 +4,18 @@
 
 namespace wims::aws {
 
+absl::Status verify_with_jwks(const jose::DecodedJwt& jwt, const jose::JwkSet& jwks) {
+  absl::Status verified = jose::verify_jwt(jwt, jwks);
+  if (verified.ok()) return verified;
+  // Unknown kid and a bad signature read the same to the caller, as on AWS.
+  return aws_error(
+      "InvalidIdentityToken",
+      verified.message().find("kid") != absl::string_view::npos
+          ? "Couldn't retrieve verification key from your identity provider,  please reference "
+            "AssumeRoleWithWebIdentity documentation for requirements"
+          : "The web identity token signature could not be verified.");
+}
+
 void StaticJwksTokenVerifier::set_jwks(const std::string& issuer_url, jose::JwkSet jwks) {
   std::lock_guard lock(mu_);
   jwks_[issuer_url] = std::make_shared<const jose::JwkSet>(std::move(jwks));
@@ -23,17 +35,7 @@ boost::asio::awaitable<absl::Status> StaticJwksTokenVerifier::verify_signature(
         "Couldn't retrieve verification key from your identity provider,  please reference "
         "AssumeRoleWithWebIdentity documentation for requirements");
   }
-  absl::Status verified = jose::verify_jwt(jwt, *jwks);
-  if (!verified.ok()) {
-    // Unknown kid and a bad signature read the same to the caller, as on AWS.
-    co_return aws_error(
-        "InvalidIdentityToken",
-        verified.message().find("kid") != absl::string_view::npos
-            ? "Couldn't retrieve verification key from your identity provider,  please reference "
-              "AssumeRoleWithWebIdentity documentation for requirements"
-            : "The web identity token signature could not be verified.");
-  }
-  co_return absl::OkStatus();
+  co_return verify_with_jwks(jwt, *jwks);
 }
 
 }  // namespace wims::aws

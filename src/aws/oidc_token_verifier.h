@@ -3,8 +3,9 @@
 // by kid). StsService owns the policy (issuer registered, audience, expiry); the verifier only
 // answers "is this signature made by a current key of this issuer".
 //
-// StaticJwksTokenVerifier holds fixed JWKS per issuer (tests, and the in-process wiring where wims
-// itself is the issuer); an HTTP-fetching implementation lives with the wiring. Implementations are
+// StaticJwksTokenVerifier holds fixed JWKS per issuer (tests). For `wims up`: KeySourceTokenVerifier
+// (aws/key_source_token_verifier.h, wims's own issuer) falling back to HttpJwksTokenVerifier
+// (aws/http_jwks_token_verifier.h, any other issuer, over OIDC discovery). Implementations are
 // thread-safe and run on the caller's executor; they may co_await network I/O.
 #pragma once
 
@@ -30,6 +31,11 @@ class OidcTokenVerifier {
   virtual boost::asio::awaitable<absl::Status> verify_signature(jose::DecodedJwt jwt,
                                                                 std::string issuer_url) = 0;
 };
+
+// Verifies `jwt` against `jwks` with the AWS error shape every verifier uses: an unknown kid is
+// InvalidIdentityToken "Couldn't retrieve verification key ...", a bad signature (or a disallowed
+// alg) InvalidIdentityToken "The web identity token signature could not be verified.".
+absl::Status verify_with_jwks(const jose::DecodedJwt& jwt, const jose::JwkSet& jwks);
 
 class StaticJwksTokenVerifier final : public OidcTokenVerifier {
  public:

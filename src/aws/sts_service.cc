@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "absl/strings/numbers.h"
+#include "aws/oidc_issuer_url.h"
 #include "aws/policy_document.h"
 #include "aws/policy_evaluator.h"
 #include "common/random.h"
@@ -18,6 +19,11 @@ namespace {
 constexpr int64_t kMinDuration = 900;
 constexpr int64_t kMaxDuration = 43200;
 constexpr int64_t kDefaultDuration = 3600;
+
+std::string issuer_without_trailing_slash(std::string issuer) {
+  while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
+  return issuer;
+}
 
 absl::Status access_denied() {
   return aws_error("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
@@ -129,24 +135,23 @@ boost::asio::awaitable<absl::StatusOr<std::string>> StsService::assume_role_with
   absl::StatusOr<std::string> issuer = jose::string_claim(decoded->claims, "iss");
   if (!issuer.ok())
     co_return aws_error("InvalidIdentityToken", "The ID Token is missing the iss claim.");
-  std::string provider_url = *issuer;
-  if (provider_url.starts_with("https://")) provider_url.erase(0, 8);
-  while (!provider_url.empty() && provider_url.back() == '/') provider_url.pop_back();
+  // https issuers, and http ones on loopback (wims's embedded issuer): aws/oidc_issuer_url.h.
+  std::optional<std::string> provider_url = oidc_provider_url(*issuer);
   std::optional<OidcProviderRecord> provider;
-  {
+  if (provider_url.has_value()) {
     WIMS_CO_ASSIGN_OR_RETURN(auto providers, repository_.list_oidc_providers());
     for (OidcProviderRecord& p : providers) {
-      if (p.url == provider_url) provider = std::move(p);
+      if (p.url == *provider_url) provider = std::move(p);
     }
   }
-  if (!provider.has_value() || !issuer->starts_with("https://")) {
+  if (!provider.has_value()) {
     co_return aws_error(
         "InvalidIdentityToken",
         fmt::format("No OpenIDConnect provider found in your account for {}", *issuer));
   }
   jose::DecodedJwt jwt = *decoded;
   absl::Status signature =
-      co_await verifier_.verify_signature(std::move(jwt), "https://" + provider->url);
+      co_await verifier_.verify_signature(std::move(jwt), issuer_without_trailing_slash(*issuer));
   if (!signature.ok()) {
     AwsErrorInfo info = aws_error_info(signature);
     if (info.code == "InternalFailure" || info.code == "ValidationError") {
