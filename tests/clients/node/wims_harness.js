@@ -28,6 +28,10 @@ async function startWims(extraArgs = []) {
   const ready = JSON.parse(fs.readFileSync(readyFile, 'utf8'));
   return {
     ready,
+    // wims's log so far (stdout and stderr), for failure messages.
+    logs() {
+      return fs.readFileSync(logPath, 'utf8');
+    },
     async stop() {
       if (!exited) {
         const done = new Promise((r) => proc.on('exit', r));
