@@ -31,7 +31,10 @@ class GoogleApisHandler final : public http::Handler {
 
   GoogleApisHandler(IamCredentialsHandler& credentials, IamPolicyHandler& policies,
                     StorageHandler& storage, TokenInfoHandler& token_info)
-      : credentials_(credentials), policies_(policies), storage_(storage), token_info_(token_info) {}
+      : credentials_(credentials),
+        policies_(policies),
+        storage_(storage),
+        token_info_(token_info) {}
 
   boost::asio::awaitable<http::Response> handle(http::Request& request) override;
 

@@ -11,8 +11,9 @@ namespace {
 namespace bhttp = boost::beast::http;
 
 http::Response json_error(int code, boost::json::object error) {
-  return http::make_response(static_cast<bhttp::status>(code), "application/json; charset=UTF-8",
-                             boost::json::serialize(boost::json::object{{"error", std::move(error)}}));
+  return http::make_response(
+      static_cast<bhttp::status>(code), "application/json; charset=UTF-8",
+      boost::json::serialize(boost::json::object{{"error", std::move(error)}}));
 }
 
 }  // namespace
@@ -49,22 +50,38 @@ int google_http_code(absl::StatusCode code) {
 
 std::string_view google_status_name(absl::StatusCode code) {
   switch (code) {
-    case absl::StatusCode::kOk: return "OK";
-    case absl::StatusCode::kCancelled: return "CANCELLED";
-    case absl::StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case absl::StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
-    case absl::StatusCode::kNotFound: return "NOT_FOUND";
-    case absl::StatusCode::kAlreadyExists: return "ALREADY_EXISTS";
-    case absl::StatusCode::kPermissionDenied: return "PERMISSION_DENIED";
-    case absl::StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
-    case absl::StatusCode::kFailedPrecondition: return "FAILED_PRECONDITION";
-    case absl::StatusCode::kAborted: return "ABORTED";
-    case absl::StatusCode::kOutOfRange: return "OUT_OF_RANGE";
-    case absl::StatusCode::kUnimplemented: return "UNIMPLEMENTED";
-    case absl::StatusCode::kUnavailable: return "UNAVAILABLE";
-    case absl::StatusCode::kDataLoss: return "DATA_LOSS";
-    case absl::StatusCode::kUnauthenticated: return "UNAUTHENTICATED";
-    default: return "INTERNAL";
+    case absl::StatusCode::kOk:
+      return "OK";
+    case absl::StatusCode::kCancelled:
+      return "CANCELLED";
+    case absl::StatusCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "DEADLINE_EXCEEDED";
+    case absl::StatusCode::kNotFound:
+      return "NOT_FOUND";
+    case absl::StatusCode::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case absl::StatusCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case absl::StatusCode::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
+    case absl::StatusCode::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case absl::StatusCode::kAborted:
+      return "ABORTED";
+    case absl::StatusCode::kOutOfRange:
+      return "OUT_OF_RANGE";
+    case absl::StatusCode::kUnimplemented:
+      return "UNIMPLEMENTED";
+    case absl::StatusCode::kUnavailable:
+      return "UNAVAILABLE";
+    case absl::StatusCode::kDataLoss:
+      return "DATA_LOSS";
+    case absl::StatusCode::kUnauthenticated:
+      return "UNAUTHENTICATED";
+    default:
+      return "INTERNAL";
   }
 }
 
@@ -84,13 +101,13 @@ http::Response unauthenticated_error() {
 }
 
 http::Response iam_permission_denied(std::string_view permission, std::string_view domain) {
-  std::string message = "Permission '" + std::string(permission) +
-                        "' denied on resource (or it may not exist).";
-  boost::json::array details{boost::json::object{
-      {"@type", "type.googleapis.com/google.rpc.ErrorInfo"},
-      {"reason", "IAM_PERMISSION_DENIED"},
-      {"domain", domain},
-      {"metadata", boost::json::object{{"permission", permission}}}}};
+  std::string message =
+      "Permission '" + std::string(permission) + "' denied on resource (or it may not exist).";
+  boost::json::array details{
+      boost::json::object{{"@type", "type.googleapis.com/google.rpc.ErrorInfo"},
+                          {"reason", "IAM_PERMISSION_DENIED"},
+                          {"domain", domain},
+                          {"metadata", boost::json::object{{"permission", permission}}}}};
   return google_error(absl::PermissionDeniedError(message), std::move(details));
 }
 
@@ -101,10 +118,10 @@ http::Response storage_error(int code, std::string_view message, std::string_vie
     item["locationType"] = "header";
     item["location"] = "Authorization";
   }
-  http::Response response = json_error(
-      code, boost::json::object{{"code", code},
-                                {"message", message},
-                                {"errors", boost::json::array{std::move(item)}}});
+  http::Response response =
+      json_error(code, boost::json::object{{"code", code},
+                                           {"message", message},
+                                           {"errors", boost::json::array{std::move(item)}}});
   if (code == 401) {
     response.set(bhttp::field::www_authenticate, "Bearer realm=\"https://accounts.google.com/\"");
   }

@@ -8,9 +8,8 @@
 // Free functions; stateless and thread-safe.
 #pragma once
 
-#include <string_view>
-
 #include <boost/json/array.hpp>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "http/request.h"

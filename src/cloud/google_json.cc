@@ -1,11 +1,10 @@
 #include "cloud/google_json.h"
 
-#include <charconv>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/params_view.hpp>
 #include <boost/url/parse_query.hpp>
+#include <charconv>
 
 #include "fmt/format.h"
 
@@ -46,8 +45,8 @@ absl::StatusOr<std::optional<std::string>> optional_string_field(const boost::js
   auto it = object.find(name);
   if (it == object.end() || it->value().is_null()) return std::nullopt;
   if (!it->value().is_string()) {
-    return absl::InvalidArgumentError(fmt::format(
-        "Invalid value at '{}' (TYPE_STRING), {}", name, boost::json::serialize(it->value())));
+    return absl::InvalidArgumentError(fmt::format("Invalid value at '{}' (TYPE_STRING), {}", name,
+                                                  boost::json::serialize(it->value())));
   }
   return std::string(it->value().get_string());
 }
@@ -57,8 +56,8 @@ absl::StatusOr<std::optional<bool>> optional_bool_field(const boost::json::objec
   auto it = object.find(name);
   if (it == object.end() || it->value().is_null()) return std::nullopt;
   if (!it->value().is_bool()) {
-    return absl::InvalidArgumentError(fmt::format(
-        "Invalid value at '{}' (TYPE_BOOL), {}", name, boost::json::serialize(it->value())));
+    return absl::InvalidArgumentError(fmt::format("Invalid value at '{}' (TYPE_BOOL), {}", name,
+                                                  boost::json::serialize(it->value())));
   }
   return it->value().get_bool();
 }
@@ -72,7 +71,8 @@ absl::StatusOr<std::optional<int64_t>> optional_int_field(const boost::json::obj
   if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
     return static_cast<int64_t>(v.get_uint64());
   }
-  if (v.is_double() && v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()))) {
+  if (v.is_double() &&
+      v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()))) {
     return static_cast<int64_t>(v.get_double());
   }
   if (v.is_string()) {
@@ -91,8 +91,8 @@ absl::StatusOr<std::vector<std::string>> string_list_field(const boost::json::ob
   auto it = object.find(name);
   if (it == object.end() || it->value().is_null()) return out;
   if (!it->value().is_array()) {
-    return absl::InvalidArgumentError(fmt::format(
-        "Invalid value at '{}' (TYPE_STRING), {}", name, boost::json::serialize(it->value())));
+    return absl::InvalidArgumentError(fmt::format("Invalid value at '{}' (TYPE_STRING), {}", name,
+                                                  boost::json::serialize(it->value())));
   }
   const boost::json::array& array = it->value().get_array();
   for (size_t i = 0; i < array.size(); ++i) {
@@ -107,8 +107,8 @@ absl::StatusOr<std::vector<std::string>> string_list_field(const boost::json::ob
 
 absl::StatusOr<absl::Duration> parse_proto_duration(std::string_view text) {
   auto invalid = [&] {
-    return absl::InvalidArgumentError(
-        fmt::format("Invalid value \"{}\": a duration must be decimal seconds ending in 's'", text));
+    return absl::InvalidArgumentError(fmt::format(
+        "Invalid value \"{}\": a duration must be decimal seconds ending in 's'", text));
   };
   if (text.size() < 2 || text.back() != 's') return invalid();
   std::string_view number = text.substr(0, text.size() - 1);

@@ -4,13 +4,12 @@
 // Free functions; stateless and thread-safe.
 #pragma once
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

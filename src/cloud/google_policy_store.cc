@@ -168,7 +168,8 @@ std::optional<iam::ResourceRef> GooglePolicyStore::object_ref(std::string_view b
 std::optional<iam::ResourceRef> GooglePolicyStore::resource_ref(std::string_view resource) const {
   if (resource == project_resource()) return project_ref();
   std::string sa_prefix = fmt::format("projects/{}/serviceAccounts/", world_->project.id);
-  if (resource.starts_with(sa_prefix)) return service_account_ref(resource.substr(sa_prefix.size()));
+  if (resource.starts_with(sa_prefix))
+    return service_account_ref(resource.substr(sa_prefix.size()));
   constexpr std::string_view kBucketPrefix = "projects/_/buckets/";
   if (resource.starts_with(kBucketPrefix)) return bucket_ref(resource.substr(kBucketPrefix.size()));
   return std::nullopt;

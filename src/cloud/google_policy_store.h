@@ -26,10 +26,10 @@
 // and bucket and object resources carry the bucket's tags (World Bucket::tags) for matchTag.
 //
 // Persistence: policies live in the StateStore, namespace "iam_policies", key = resource name,
-// value = the policy's REST JSON (version 3). open() seeds a resource from the World's bindings only
-// when the store holds no policy for it, so policies set through the API survive restarts and a
-// World edit never overwrites them. Stored policies of resources the World no longer has are kept in
-// the store but not served.
+// value = the policy's REST JSON (version 3). open() seeds a resource from the World's bindings
+// only when the store holds no policy for it, so policies set through the API survive restarts and
+// a World edit never overwrites them. Stored policies of resources the World no longer has are kept
+// in the store but not served.
 //
 // Thread-safety: readers (policy, *_ref, exists) read an immutable Snapshot swapped atomically and
 // may run on any worker. open() and set_policy() do blocking SQLite I/O: run them on a blocking

@@ -123,8 +123,9 @@ IamCredentialsHandler::IamCredentialsHandler(const GooglePolicyStore& policies,
 
 bool IamCredentialsHandler::is_credentials_path(std::string_view path) {
   std::optional<ParsedPath> parsed = parse_path(path);
-  return parsed && (parsed->method == "generateAccessToken" || parsed->method == "generateIdToken" ||
-                    parsed->method == "signBlob" || parsed->method == "signJwt");
+  return parsed &&
+         (parsed->method == "generateAccessToken" || parsed->method == "generateIdToken" ||
+          parsed->method == "signBlob" || parsed->method == "signJwt");
 }
 
 boost::asio::awaitable<http::Response> IamCredentialsHandler::handle(http::Request& request) {
@@ -150,10 +151,10 @@ boost::asio::awaitable<http::Response> IamCredentialsHandler::handle(http::Reque
   absl::StatusOr<iam::Caller> caller = auth_.authenticate(request);
   if (!caller.ok()) co_return unauthenticated_error();
   if (path->project != "-") {
-    co_return google_error(absl::InvalidArgumentError(fmt::format(
-        "The project in the resource name must be the wildcard \"-\", got \"{}\": "
-        "projects/-/serviceAccounts/{}",
-        path->project, path->email)));
+    co_return google_error(absl::InvalidArgumentError(
+        fmt::format("The project in the resource name must be the wildcard \"-\", got \"{}\": "
+                    "projects/-/serviceAccounts/{}",
+                    path->project, path->email)));
   }
   const config::GoogleServiceAccount* gsa = policies_.find_service_account(path->email);
   if (gsa == nullptr) co_return unknown_service_account(path->email);
@@ -202,7 +203,8 @@ http::Response IamCredentialsHandler::generate_access_token(
   if (!delegates.ok()) return google_error(delegates.status());
   absl::StatusOr<std::vector<std::string>> scopes = string_list_field(*body, "scope");
   if (!scopes.ok()) return google_error(scopes.status());
-  absl::StatusOr<std::optional<std::string>> lifetime_text = optional_string_field(*body, "lifetime");
+  absl::StatusOr<std::optional<std::string>> lifetime_text =
+      optional_string_field(*body, "lifetime");
   if (!lifetime_text.ok()) return google_error(lifetime_text.status());
   if (scopes->empty()) return google_error(absl::InvalidArgumentError("Scope required."));
   absl::Duration lifetime = kDefaultLifetime;
@@ -234,7 +236,7 @@ http::Response IamCredentialsHandler::generate_access_token(
   claims.expires_at = now + lifetime;
   std::string token = auth_.codec().mint(claims);
   return json_response(boost::json::object{{"accessToken", token},
-                                            {"expireTime", format_rfc3339(claims.expires_at)}});
+                                           {"expireTime", format_rfc3339(claims.expires_at)}});
 }
 
 http::Response IamCredentialsHandler::generate_id_token(

@@ -20,7 +20,8 @@
 // the service account's email, the requested scopes). ID tokens are JWTs signed by the cloud's
 // SigningKeyRing (published at GET /oauth2/v3/certs by cloud/token_info_handler.h) with claims
 //   iss "https://accounts.google.com", aud = audience, azp = sub = the service account's unique id
-//   (service_account_unique_id), iat, exp = iat + 1 h, and email + email_verified when includeEmail.
+//   (service_account_unique_id), iat, exp = iat + 1 h, and email + email_verified when
+//   includeEmail.
 //
 // wims extension (honoured only by the embedded cloud; the real API rejects unknown fields): the
 // node metadata server's `identity?format=full` needs the GCE claims, so generateIdToken also
@@ -37,10 +38,9 @@
 // handle() may run on every worker at once; pure computation (signing), no blocking I/O.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "cloud/caller_auth.h"
 #include "cloud/google_policy_store.h"

@@ -21,8 +21,8 @@ constexpr std::string_view kStoragePrefix = "/storage/v1/b/";
 constexpr char kCallerDenied[] = "The caller does not have permission";
 
 http::Response method_not_allowed(std::string_view allow) {
-  http::Response response = google_error(absl::InvalidArgumentError(
-      fmt::format("HTTP method not allowed here; use {}.", allow)));
+  http::Response response = google_error(
+      absl::InvalidArgumentError(fmt::format("HTTP method not allowed here; use {}.", allow)));
   response.result(bhttp::status::method_not_allowed);
   response.set(bhttp::field::allow, allow);
   return response;
@@ -30,7 +30,8 @@ http::Response method_not_allowed(std::string_view allow) {
 
 absl::StatusOr<int> requested_version(std::optional<int64_t> version) {
   if (!version) return 1;
-  if (*version == 0 || *version == 1 || *version == 3) return static_cast<int>(*version == 0 ? 1 : *version);
+  if (*version == 0 || *version == 1 || *version == 3)
+    return static_cast<int>(*version == 0 ? 1 : *version);
   return absl::InvalidArgumentError(
       fmt::format("Invalid requested policy version {}; valid values are 0, 1 and 3.", *version));
 }
@@ -41,7 +42,8 @@ absl::StatusOr<int> rest_requested_version(const http::Request& request,
   auto options = body.find("options");
   if (options != body.end() && !options->value().is_null()) {
     if (!options->value().is_object()) {
-      return absl::InvalidArgumentError("Invalid value at 'options' (type.googleapis.com/google.iam.v1.GetPolicyOptions)");
+      return absl::InvalidArgumentError(
+          "Invalid value at 'options' (type.googleapis.com/google.iam.v1.GetPolicyOptions)");
     }
     absl::StatusOr<std::optional<int64_t>> v =
         optional_int_field(options->value().get_object(), "requestedPolicyVersion");
@@ -180,8 +182,8 @@ boost::asio::awaitable<http::Response> IamPolicyHandler::handle_rest(http::Reque
   std::string_view method = colon == std::string_view::npos ? "" : rest.substr(colon + 1);
   std::vector<absl::string_view> parts = absl::StrSplit(to_absl(name), '/');
   bool project_path = parts.size() == 1 && !parts[0].empty();
-  bool sa_path = parts.size() == 3 && !parts[0].empty() && parts[1] == "serviceAccounts" &&
-                 !parts[2].empty();
+  bool sa_path =
+      parts.size() == 3 && !parts[0].empty() && parts[1] == "serviceAccounts" && !parts[2].empty();
   bool known_method =
       method == "getIamPolicy" || method == "setIamPolicy" || method == "testIamPermissions";
   if (colon == std::string_view::npos || !known_method || (!project_path && !sa_path)) {
@@ -207,8 +209,8 @@ boost::asio::awaitable<http::Response> IamPolicyHandler::handle_rest(http::Reque
     std::optional<std::string> resource =
         policies_.resolve_service_account(to_std(parts[0]), to_std(parts[2]));
     if (!resource) {
-      co_return google_error(absl::NotFoundError(
-          fmt::format("Unknown service account: {}", to_std(parts[2]))));
+      co_return google_error(
+          absl::NotFoundError(fmt::format("Unknown service account: {}", to_std(parts[2]))));
     }
     target.resource = *resource;
   }
@@ -269,7 +271,7 @@ boost::asio::awaitable<http::Response> IamPolicyHandler::handle_storage(http::Re
   bool test = parts.size() == 3;
   bool get = request.method() == bhttp::verb::get;
   bool put = request.method() == bhttp::verb::put;
-  request.route = test ? "storage.buckets.testIamPermissions"
+  request.route = test  ? "storage.buckets.testIamPermissions"
                   : put ? "storage.buckets.setIamPolicy"
                         : "storage.buckets.getIamPolicy";
   if (test && !get) co_return method_not_allowed("GET");
@@ -292,7 +294,8 @@ boost::asio::awaitable<http::Response> IamPolicyHandler::handle_storage(http::Re
     }
     absl::Status names = check_permission_names(permissions);
     if (!names.ok()) co_return error(target, names);
-    std::vector<std::string> granted = authorizer_.test_permissions(*caller, permissions, target.ref);
+    std::vector<std::string> granted =
+        authorizer_.test_permissions(*caller, permissions, target.ref);
     boost::json::object out{{"kind", "storage#testIamPermissionsResponse"}};
     if (!granted.empty()) out["permissions"] = to_array(granted);
     co_return json_response(out);
@@ -302,7 +305,8 @@ boost::asio::awaitable<http::Response> IamPolicyHandler::handle_storage(http::Re
     absl::StatusOr<int> version = 1;
     if (std::optional<std::string> q = request.query_param("optionsRequestedPolicyVersion")) {
       boost::json::object o{{"optionsRequestedPolicyVersion", *q}};
-      absl::StatusOr<std::optional<int64_t>> v = optional_int_field(o, "optionsRequestedPolicyVersion");
+      absl::StatusOr<std::optional<int64_t>> v =
+          optional_int_field(o, "optionsRequestedPolicyVersion");
       version = v.ok() ? requested_version(*v) : absl::StatusOr<int>(v.status());
     }
     if (!version.ok()) co_return error(target, version.status());

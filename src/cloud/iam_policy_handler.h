@@ -1,11 +1,14 @@
 // IamPolicyHandler: getIamPolicy / setIamPolicy / testIamPermissions of the embedded cloud's Google
 // resources, in the REST shapes of the three real APIs:
 //
-//   Resource Manager  POST /v1/projects/PROJECT:getIamPolicy        body {"options":{"requestedPolicyVersion":3}}
-//                     POST /v1/projects/PROJECT:setIamPolicy        body {"policy":{...},"updateMask":"..."}
-//                     POST /v1/projects/PROJECT:testIamPermissions  body {"permissions":[...]}
+//   Resource Manager  POST /v1/projects/PROJECT:getIamPolicy        body
+//   {"options":{"requestedPolicyVersion":3}}
+//                     POST /v1/projects/PROJECT:setIamPolicy        body
+//                     {"policy":{...},"updateMask":"..."} POST
+//                     /v1/projects/PROJECT:testIamPermissions  body {"permissions":[...]}
 //   IAM               the same three on /v1/projects/PROJECT/serviceAccounts/EMAIL:METHOD
-//                     (PROJECT may be "-"; getIamPolicy also takes ?options.requestedPolicyVersion=3)
+//                     (PROJECT may be "-"; getIamPolicy also takes
+//                     ?options.requestedPolicyVersion=3)
 //   Cloud Storage     GET  /storage/v1/b/BUCKET/iam[?optionsRequestedPolicyVersion=3]
 //                     PUT  /storage/v1/b/BUCKET/iam                 body: the policy
 //                     GET  /storage/v1/b/BUCKET/iam/testPermissions?permissions=a&permissions=b
@@ -31,10 +34,9 @@
 // write runs on `blocking_executor` and the response resumes on the caller's worker.
 #pragma once
 
-#include <string_view>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <string_view>
 
 #include "cloud/caller_auth.h"
 #include "cloud/google_policy_store.h"

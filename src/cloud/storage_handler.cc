@@ -201,8 +201,7 @@ http::Response StorageHandler::get_object(const http::Request& request, const ia
   return json_response(object_resource(request, bucket, *object));
 }
 
-http::Response StorageHandler::list_objects(const http::Request& request,
-                                            const iam::Caller& caller,
+http::Response StorageHandler::list_objects(const http::Request& request, const iam::Caller& caller,
                                             const config::Bucket& bucket) const {
   std::optional<iam::ResourceRef> ref = policies_.bucket_ref(bucket.name);
   if (!ref || !authorizer_.check(caller, kObjectsList, *ref).allowed) {
@@ -216,7 +215,8 @@ http::Response StorageHandler::list_objects(const http::Request& request,
   std::sort(objects.begin(), objects.end(),
             [](const auto* a, const auto* b) { return a->name < b->name; });
   boost::json::array items;
-  for (const config::BucketObject* o : objects) items.push_back(object_resource(request, bucket, *o));
+  for (const config::BucketObject* o : objects)
+    items.push_back(object_resource(request, bucket, *o));
   boost::json::object out{{"kind", "storage#objects"}};
   if (!items.empty()) out["items"] = std::move(items);
   return json_response(out);

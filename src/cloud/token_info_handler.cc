@@ -48,8 +48,8 @@ boost::asio::awaitable<http::Response> TokenInfoHandler::handle(http::Request& r
       r.set(bhttp::field::allow, "GET, HEAD");
       co_return r;
     }
-    http::Response response = http::make_response(bhttp::status::ok, "application/json; charset=UTF-8",
-                                                   ring_.jwks_json(clock_.now()));
+    http::Response response = http::make_response(
+        bhttp::status::ok, "application/json; charset=UTF-8", ring_.jwks_json(clock_.now()));
     // Google's certs endpoint is cacheable; keys rotate with the ring's overlap window.
     response.set(bhttp::field::cache_control, "public, max-age=300");
     co_return response;
@@ -78,7 +78,8 @@ boost::asio::awaitable<http::Response> TokenInfoHandler::handle(http::Request& r
   }
   if (!access.empty()) co_return access_token_info(access.front());
   if (!id.empty()) co_return id_token_info(id.front());
-  co_return oauth_error("invalid_request", "Either access_token, id_token, or token_handle required");
+  co_return oauth_error("invalid_request",
+                        "Either access_token, id_token, or token_handle required");
 }
 
 http::Response TokenInfoHandler::access_token_info(std::string_view token) const {

@@ -1,7 +1,8 @@
 // TokenInfoHandler: the embedded cloud's Google OAuth2 v3 endpoints under /oauth2/v3/:
 //
 //   GET|POST /oauth2/v3/tokeninfo?access_token=T   (POST: also a form body access_token=T)
-//     -> {"azp","aud","sub","scope","exp","expires_in","email","email_verified","access_type":"online"}
+//     ->
+//     {"azp","aud","sub","scope","exp","expires_in","email","email_verified","access_type":"online"}
 //        for a valid access token of the local cloud (cloud/access_token_codec.h). As Google, the
 //        numbers and booleans are JSON strings. Service-account tokens: azp = aud = sub = the
 //        account's unique id (service_account_unique_id), email = its email. Federated tokens:

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "unit/cloud/google_cloud_env.h"
 #include "cloud/google_error.h"
+#include "unit/cloud/google_cloud_env.h"
 
 namespace wims::cloud {
 namespace {
@@ -93,8 +93,7 @@ TEST(CallerAuthTest, UnauthenticatedErrorHasGooglesShape) {
   EXPECT_EQ(response.result_int(), 401);
   EXPECT_EQ(json_of(response),
             boost::json::parse(std::string(R"({"error":{"code":401,"message":")") +
-                               kInvalidCredentialsMessage +
-                               R"(","status":"UNAUTHENTICATED"}})"));
+                               kInvalidCredentialsMessage + R"(","status":"UNAUTHENTICATED"}})"));
   EXPECT_EQ(response[bhttp::field::www_authenticate],
             "Bearer realm=\"https://accounts.google.com/\"");
 }

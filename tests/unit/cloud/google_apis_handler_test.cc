@@ -49,11 +49,13 @@ TEST(GoogleApisHandlerTest, RoutesSharedPrefixes) {
   http::Response minted = run(apis, mint);
   ASSERT_EQ(minted.result_int(), 200) << minted.body();
   std::string token(json_of(minted).at("accessToken").as_string());
-  http::Request read = make_request(bhttp::verb::get, "/storage/v1/b/b/o/hello.txt?alt=media", "", token);
+  http::Request read =
+      make_request(bhttp::verb::get, "/storage/v1/b/b/o/hello.txt?alt=media", "", token);
   http::Response content = run(apis, read);
   EXPECT_EQ(content.result_int(), 200);
   EXPECT_EQ(content.body(), "hello");
-  http::Request secret = make_request(bhttp::verb::get, "/storage/v1/b/secret/o/s?alt=media", "", token);
+  http::Request secret =
+      make_request(bhttp::verb::get, "/storage/v1/b/secret/o/s?alt=media", "", token);
   EXPECT_EQ(run(apis, secret).result_int(), 403);
   http::Request info = make_request(bhttp::verb::get, "/oauth2/v3/tokeninfo?access_token=" + token);
   http::Response tokeninfo = run(apis, info);

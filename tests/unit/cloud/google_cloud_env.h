@@ -5,19 +5,18 @@
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
-
 #include <memory>
 #include <string>
 
 #include "cloud/access_token_codec.h"
 #include "cloud/caller_auth.h"
-#include "unit/cloud/google_cloud_fixture.h"
 #include "cloud/google_policy_store.h"
 #include "cloud/signing_key_ring.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "iam/principal.h"
 #include "store/state_store.h"
+#include "unit/cloud/google_cloud_fixture.h"
 
 namespace wims::cloud::testing {
 

@@ -4,16 +4,15 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
-
-#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <unistd.h>
 
 #include "config/world.h"
 #include "http/handler.h"

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "unit/cloud/google_cloud_fixture.h"
 #include "common/clock.h"
 #include "iam/authorizer.h"
+#include "unit/cloud/google_cloud_fixture.h"
 
 namespace wims::cloud {
 namespace {
@@ -95,7 +95,8 @@ TEST(GooglePolicyStoreTest, BuildsChainsWithResourceAttributes) {
   EXPECT_EQ(gsa->attributes.type, "iam.googleapis.com/ServiceAccount");
   EXPECT_EQ(gsa->attributes.service, "iam.googleapis.com");
   ASSERT_EQ(gsa->chain.size(), 2u);
-  EXPECT_EQ(gsa->chain[0].resource_name, "projects/p/serviceAccounts/app@p.iam.gserviceaccount.com");
+  EXPECT_EQ(gsa->chain[0].resource_name,
+            "projects/p/serviceAccounts/app@p.iam.gserviceaccount.com");
   EXPECT_EQ(gsa->chain[1].resource_name, "projects/p");
   EXPECT_FALSE(policies->service_account_ref("x@p.iam.gserviceaccount.com").has_value());
 
@@ -104,8 +105,7 @@ TEST(GooglePolicyStoreTest, BuildsChainsWithResourceAttributes) {
   EXPECT_EQ(project->attributes.type, "cloudresourcemanager.googleapis.com/Project");
   ASSERT_EQ(project->chain.size(), 1u);
   EXPECT_TRUE(policies->resource_ref("projects/_/buckets/secret").has_value());
-  EXPECT_TRUE(
-      policies->resource_ref("projects/p/serviceAccounts/other@p.iam.gserviceaccount.com"));
+  EXPECT_TRUE(policies->resource_ref("projects/p/serviceAccounts/other@p.iam.gserviceaccount.com"));
   EXPECT_FALSE(policies->resource_ref("projects/q").has_value());
 }
 
@@ -116,11 +116,13 @@ TEST(GooglePolicyStoreTest, ChainsGrantThroughTheAuthorizer) {
   iam::Authorizer authorizer(clock);
   auto app = iam::Caller::service_account(kAppGsa);
   auto other = iam::Caller::service_account(kOtherGsa);
-  EXPECT_TRUE(authorizer.check(app, "storage.objects.get", *policies->object_ref("b", "o")).allowed);
+  EXPECT_TRUE(
+      authorizer.check(app, "storage.objects.get", *policies->object_ref("b", "o")).allowed);
   EXPECT_FALSE(
       authorizer.check(app, "storage.objects.get", *policies->object_ref("secret", "s")).allowed);
   // roles/viewer on the project is inherited by every bucket (and grants no object data).
-  EXPECT_TRUE(authorizer.check(other, "storage.buckets.get", *policies->bucket_ref("secret")).allowed);
+  EXPECT_TRUE(
+      authorizer.check(other, "storage.buckets.get", *policies->bucket_ref("secret")).allowed);
   EXPECT_FALSE(
       authorizer.check(other, "storage.objects.get", *policies->object_ref("secret", "s")).allowed);
   EXPECT_TRUE(authorizer
@@ -141,8 +143,9 @@ TEST(GooglePolicyStoreTest, SetPolicyChecksTheEtagAndPublishes) {
   auto before = policies->policy(resource);
   auto ref_before = policies->object_ref("secret", "s");
 
-  std::string json = R"({"bindings":[{"role":"roles/storage.objectViewer","members":["serviceAccount:)" +
-                     std::string(kOtherGsa) + R"("]}],"etag":"ACAB"})";
+  std::string json =
+      R"({"bindings":[{"role":"roles/storage.objectViewer","members":["serviceAccount:)" +
+      std::string(kOtherGsa) + R"("]}],"etag":"ACAB"})";
   auto stored = policies->set_policy(resource, parse(json));
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_NE((*stored)->etag(), "ACAB");
@@ -204,8 +207,9 @@ TEST(GooglePolicyStoreTest, PoliciesSurviveAReopenedStoreAndAreSeededOnlyOnce) {
 
 TEST(GooglePolicyStoreTest, RejectsACorruptStoredPolicyWithItsResourceName) {
   auto store = *store::StateStore::open_in_memory();
-  ASSERT_TRUE(store->put(GooglePolicyStore::kStoreNamespace, "projects/_/buckets/b",
-                         R"({"bindings":[{"role":"roles/nope","members":["allUsers"]}]})")
+  ASSERT_TRUE(store
+                  ->put(GooglePolicyStore::kStoreNamespace, "projects/_/buckets/b",
+                        R"({"bindings":[{"role":"roles/nope","members":["allUsers"]}]})")
                   .ok());
   auto policies = GooglePolicyStore::open(*store, world());
   EXPECT_EQ(policies.status().code(), absl::StatusCode::kDataLoss);

@@ -4,8 +4,8 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "unit/cloud/google_cloud_env.h"
 #include "jose/jwt.h"
+#include "unit/cloud/google_cloud_env.h"
 
 namespace wims::cloud {
 namespace {
@@ -23,8 +23,8 @@ class IamCredentialsHandlerTest : public ::testing::Test {
   IamCredentialsHandlerTest() : handler_(*env_.policies, env_.auth, *env_.ring, env_.clock) {}
 
   http::Response post(std::string path, std::string body, std::optional<std::string> token) {
-    http::Request request = make_request(bhttp::verb::post, std::move(path), std::move(body),
-                                         std::move(token));
+    http::Request request =
+        make_request(bhttp::verb::post, std::move(path), std::move(body), std::move(token));
     return run(handler_, request);
   }
   std::string api_token() { return env_.federated_token(workload("prod", "api")); }
@@ -57,7 +57,10 @@ TEST_F(IamCredentialsHandlerTest, DeniedWithTheDocumentedError) {
   http::Response response = post(kAccessPath, kScopeBody, env_.federated_token(workload("dev")));
   EXPECT_EQ(response.result_int(), 403);
   // cloud-kubernetes-semantics.md section 2, verbatim.
-  EXPECT_EQ(json_of(response), boost::json::parse(R"({"error":{"code":403,"message":"Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"IAM_PERMISSION_DENIED","domain":"iam.googleapis.com","metadata":{"permission":"iam.serviceAccounts.getAccessToken"}}]}})"));
+  EXPECT_EQ(
+      json_of(response),
+      boost::json::parse(
+          R"({"error":{"code":403,"message":"Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"IAM_PERMISSION_DENIED","domain":"iam.googleapis.com","metadata":{"permission":"iam.serviceAccounts.getAccessToken"}}]}})"));
 }
 
 TEST_F(IamCredentialsHandlerTest, RequestChecklist) {
@@ -71,8 +74,8 @@ TEST_F(IamCredentialsHandlerTest, RequestChecklist) {
     std::string status;  // google status name, "" for 200
   } cases[] = {
       {"default lifetime", kAccessPath, kScopeBody, token, 200, ""},
-      {"lifetime 1800s", kAccessPath,
-       R"({"scope":["s"],"lifetime":"1800s","delegates":[]})", token, 200, ""},
+      {"lifetime 1800s", kAccessPath, R"({"scope":["s"],"lifetime":"1800s","delegates":[]})", token,
+       200, ""},
       {"lifetime 3600s", kAccessPath, R"({"scope":["s"],"lifetime":"3600s"})", token, 200, ""},
       {"lifetime 7200s", kAccessPath, R"({"scope":["s"],"lifetime":"7200s"})", token, 400,
        "INVALID_ARGUMENT"},
@@ -162,7 +165,8 @@ TEST_F(IamCredentialsHandlerTest, DelegationNeedsEveryLinkOfTheChain) {
 TEST_F(IamCredentialsHandlerTest, ConditionOnRequestTimeFollowsTheClock) {
   env_.set_policy("projects/p/serviceAccounts/app@p.iam.gserviceaccount.com",
                   std::string(R"({"version":3,"bindings":[{"role":"roles/iam.workloadIdentityUser",
-                      "members":[")") + kApiPrincipal + R"j("],
+                      "members":[")") +
+                      kApiPrincipal + R"j("],
                       "condition":{"title":"until noon",
                         "expression":"request.time < timestamp('2024-01-01T12:00:00Z')"}}]})j");
   EXPECT_EQ(post(kAccessPath, kScopeBody, api_token()).result_int(), 200);
@@ -259,8 +263,8 @@ TEST_F(ComputeEngineExtensionTest, AddsTheGceClaims) {
   // license_id only with wimsLicenses.
   EXPECT_FALSE(ce.as_object().contains("license_id"));
 
-  http::Response licensed = id_token(std::string(R"({"audience":"a","wimsLicenses":true,)") +
-                                     kComputeEngine + "}");
+  http::Response licensed =
+      id_token(std::string(R"({"audience":"a","wimsLicenses":true,)") + kComputeEngine + "}");
   ASSERT_EQ(licensed.result_int(), 200) << licensed.body();
   auto jwt2 = jose::decode_jwt(std::string(json_of(licensed).at("token").as_string()));
   ASSERT_TRUE(jwt2.ok());

@@ -52,9 +52,9 @@ TEST_F(IamPolicyHandlerTest, GetIamPolicyOfEachResource) {
   http::Response sa = post(std::string(kAppSa) + ":getIamPolicy");
   ASSERT_EQ(sa.result_int(), 200) << sa.body();
   EXPECT_EQ(json_of(sa).at("bindings").at(0).at("members").at(0), kApiPrincipal);
-  EXPECT_EQ(post("/v1/projects/p/serviceAccounts/app@p.iam.gserviceaccount.com:getIamPolicy")
-                .body(),
-            sa.body());
+  EXPECT_EQ(
+      post("/v1/projects/p/serviceAccounts/app@p.iam.gserviceaccount.com:getIamPolicy").body(),
+      sa.body());
 
   http::Response bucket = call(bhttp::verb::get, "/storage/v1/b/b/iam");
   ASSERT_EQ(bucket.result_int(), 200) << bucket.body();
@@ -65,7 +65,8 @@ TEST_F(IamPolicyHandlerTest, GetIamPolicyOfEachResource) {
   EXPECT_TRUE(b.as_object().contains("etag"));
 
   // A resource without bindings: Google's empty policy.
-  http::Response empty = post("/v1/projects/-/serviceAccounts/other@p.iam.gserviceaccount.com:getIamPolicy");
+  http::Response empty =
+      post("/v1/projects/-/serviceAccounts/other@p.iam.gserviceaccount.com:getIamPolicy");
   ASSERT_EQ(empty.result_int(), 200);
   EXPECT_EQ(json_of(empty).at("etag"), "ACAB");
 }
@@ -86,8 +87,8 @@ TEST_F(IamPolicyHandlerTest, PermissionTable) {
       {"project get, viewer", bhttp::verb::post, "/v1/projects/p:getIamPolicy", "", other, 200, ""},
       {"project get, no role", bhttp::verb::post, "/v1/projects/p:getIamPolicy", "", app, 403,
        "PERMISSION_DENIED"},
-      {"project set, viewer", bhttp::verb::post, "/v1/projects/p:setIamPolicy",
-       R"({"policy":{}})", other, 403, "PERMISSION_DENIED"},
+      {"project set, viewer", bhttp::verb::post, "/v1/projects/p:setIamPolicy", R"({"policy":{}})",
+       other, 403, "PERMISSION_DENIED"},
       {"unknown project", bhttp::verb::post, "/v1/projects/q:getIamPolicy", "", kAdminToken, 403,
        "PERMISSION_DENIED"},
       {"sa get, viewer (inherited)", bhttp::verb::post, std::string(kAppSa) + ":getIamPolicy", "",
@@ -127,33 +128,42 @@ TEST_F(IamPolicyHandlerTest, PermissionTable) {
 }
 
 TEST_F(IamPolicyHandlerTest, DenialShapes) {
-  http::Response sa = post(std::string(kAppSa) + ":setIamPolicy", R"({"policy":{}})",
-                           env_.gsa_token(kOtherGsa));
-  EXPECT_EQ(json_of(sa), boost::json::parse(R"({"error":{"code":403,"message":"Permission 'iam.serviceAccounts.setIamPolicy' denied on resource (or it may not exist).","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"IAM_PERMISSION_DENIED","domain":"iam.googleapis.com","metadata":{"permission":"iam.serviceAccounts.setIamPolicy"}}]}})"));
-  http::Response project =
-      post("/v1/projects/p:getIamPolicy", "", env_.gsa_token(kAppGsa));
-  EXPECT_EQ(json_of(project), boost::json::parse(R"({"error":{"code":403,"message":"The caller does not have permission","status":"PERMISSION_DENIED"}})"));
+  http::Response sa =
+      post(std::string(kAppSa) + ":setIamPolicy", R"({"policy":{}})", env_.gsa_token(kOtherGsa));
+  EXPECT_EQ(
+      json_of(sa),
+      boost::json::parse(
+          R"({"error":{"code":403,"message":"Permission 'iam.serviceAccounts.setIamPolicy' denied on resource (or it may not exist).","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"IAM_PERMISSION_DENIED","domain":"iam.googleapis.com","metadata":{"permission":"iam.serviceAccounts.setIamPolicy"}}]}})"));
+  http::Response project = post("/v1/projects/p:getIamPolicy", "", env_.gsa_token(kAppGsa));
+  EXPECT_EQ(
+      json_of(project),
+      boost::json::parse(
+          R"({"error":{"code":403,"message":"The caller does not have permission","status":"PERMISSION_DENIED"}})"));
   http::Response bucket =
       call(bhttp::verb::get, "/storage/v1/b/b/iam", "", env_.gsa_token(kAppGsa));
-  EXPECT_EQ(json_of(bucket), boost::json::parse(R"({"error":{"code":403,"message":"app@p.iam.gserviceaccount.com does not have storage.buckets.getIamPolicy access to the Google Cloud Storage bucket. Permission 'storage.buckets.getIamPolicy' denied on resource (or it may not exist).","errors":[{"message":"app@p.iam.gserviceaccount.com does not have storage.buckets.getIamPolicy access to the Google Cloud Storage bucket. Permission 'storage.buckets.getIamPolicy' denied on resource (or it may not exist).","domain":"global","reason":"forbidden"}]}})"));
+  EXPECT_EQ(
+      json_of(bucket),
+      boost::json::parse(
+          R"({"error":{"code":403,"message":"app@p.iam.gserviceaccount.com does not have storage.buckets.getIamPolicy access to the Google Cloud Storage bucket. Permission 'storage.buckets.getIamPolicy' denied on resource (or it may not exist).","errors":[{"message":"app@p.iam.gserviceaccount.com does not have storage.buckets.getIamPolicy access to the Google Cloud Storage bucket. Permission 'storage.buckets.getIamPolicy' denied on resource (or it may not exist).","domain":"global","reason":"forbidden"}]}})"));
 }
 
 TEST_F(IamPolicyHandlerTest, SetIamPolicyRoundTripWithEtagConflict) {
   const std::string resource = "/v1/projects/-/serviceAccounts/other@p.iam.gserviceaccount.com";
   std::string etag(json_of(post(resource + ":getIamPolicy")).at("etag").as_string());
   EXPECT_EQ(etag, "ACAB");
-  const std::string binding = std::string(R"({"role":"roles/iam.workloadIdentityUser","members":[")") +
-                              kApiPrincipal + R"("]})";
-  http::Response set = post(resource + ":setIamPolicy",
-                            R"({"policy":{"bindings":[)" + binding + R"(],"etag":")" + etag + R"("}})");
+  const std::string binding =
+      std::string(R"({"role":"roles/iam.workloadIdentityUser","members":[")") + kApiPrincipal +
+      R"("]})";
+  http::Response set = post(resource + ":setIamPolicy", R"({"policy":{"bindings":[)" + binding +
+                                                            R"(],"etag":")" + etag + R"("}})");
   ASSERT_EQ(set.result_int(), 200) << set.body();
   std::string new_etag(json_of(set).at("etag").as_string());
   EXPECT_NE(new_etag, etag);
   EXPECT_EQ(json_of(set).at("bindings").at(0).at("role"), "roles/iam.workloadIdentityUser");
 
   // A second writer with the old etag loses.
-  http::Response stale = post(resource + ":setIamPolicy",
-                              R"({"policy":{"bindings":[],"etag":")" + etag + R"("}})");
+  http::Response stale =
+      post(resource + ":setIamPolicy", R"({"policy":{"bindings":[],"etag":")" + etag + R"("}})");
   EXPECT_EQ(stale.result_int(), 409) << stale.body();
   EXPECT_EQ(status_of(stale), "ABORTED");
   EXPECT_EQ(json_of(stale).at("error").at("message"), GooglePolicyStore::kEtagMismatchMessage);
@@ -167,10 +177,12 @@ TEST_F(IamPolicyHandlerTest, SetIamPolicyRoundTripWithEtagConflict) {
                                  "iam.serviceAccounts.setIamPolicy"]})",
                              env_.federated_token(workload()));
   ASSERT_EQ(test.result_int(), 200) << test.body();
-  EXPECT_EQ(json_of(test), boost::json::parse(R"({"permissions":["iam.serviceAccounts.getAccessToken"]})"));
+  EXPECT_EQ(json_of(test),
+            boost::json::parse(R"({"permissions":["iam.serviceAccounts.getAccessToken"]})"));
 
   // Without an etag the write is unconditional.
-  http::Response blind = post(resource + ":setIamPolicy", R"({"policy":{"bindings":[]},"updateMask":"bindings"})");
+  http::Response blind =
+      post(resource + ":setIamPolicy", R"({"policy":{"bindings":[]},"updateMask":"bindings"})");
   ASSERT_EQ(blind.result_int(), 200) << blind.body();
   EXPECT_EQ(json_of(blind).at("etag"), "ACAB");
 }
@@ -240,14 +252,17 @@ TEST_F(IamPolicyHandlerTest, TestIamPermissions) {
                                     "iam.serviceAccounts.getAccessToken"]})",
                                 api);
   ASSERT_EQ(granted.result_int(), 200) << granted.body();
-  EXPECT_EQ(json_of(granted), boost::json::parse(R"({"permissions":["iam.serviceAccounts.getAccessToken","iam.serviceAccounts.getOpenIdToken"]})"));
+  EXPECT_EQ(
+      json_of(granted),
+      boost::json::parse(
+          R"({"permissions":["iam.serviceAccounts.getAccessToken","iam.serviceAccounts.getOpenIdToken"]})"));
   http::Response none = post("/v1/projects/p:testIamPermissions",
                              R"({"permissions":["resourcemanager.projects.setIamPolicy"]})", api);
   ASSERT_EQ(none.result_int(), 200);
   EXPECT_EQ(none.body(), "{}");
-  EXPECT_EQ(post("/v1/projects/p:testIamPermissions", R"({"permissions":["storage.*"]})")
-                .result_int(),
-            400);
+  EXPECT_EQ(
+      post("/v1/projects/p:testIamPermissions", R"({"permissions":["storage.*"]})").result_int(),
+      400);
   EXPECT_EQ(post("/v1/projects/p:testIamPermissions", R"({"permissions":["nope"]})").result_int(),
             400);
   std::string many = R"({"permissions":[)";
@@ -260,7 +275,10 @@ TEST_F(IamPolicyHandlerTest, TestIamPermissions) {
            "permissions=storage.objects.delete&permissions=storage.buckets.get",
            "", env_.gsa_token(kAppGsa));
   ASSERT_EQ(storage.result_int(), 200) << storage.body();
-  EXPECT_EQ(json_of(storage), boost::json::parse(R"({"kind":"storage#testIamPermissionsResponse","permissions":["storage.objects.get"]})"));
+  EXPECT_EQ(
+      json_of(storage),
+      boost::json::parse(
+          R"({"kind":"storage#testIamPermissionsResponse","permissions":["storage.objects.get"]})"));
   EXPECT_EQ(call(bhttp::verb::get, "/storage/v1/b/b/iam/testPermissions").result_int(), 400);
 }
 
@@ -269,7 +287,8 @@ TEST_F(IamPolicyHandlerTest, StoragePutWithReadModifyWrite) {
   std::string etag(policy.at("etag").as_string());
   // Echo the whole resource back (kind and resourceId included), as clients do.
   policy.as_object()["bindings"] = boost::json::parse(std::string("[") + kViewerBinding + "]");
-  http::Response put = call(bhttp::verb::put, "/storage/v1/b/secret/iam", boost::json::serialize(policy));
+  http::Response put =
+      call(bhttp::verb::put, "/storage/v1/b/secret/iam", boost::json::serialize(policy));
   ASSERT_EQ(put.result_int(), 200) << put.body();
   EXPECT_EQ(json_of(put).at("kind"), "storage#policy");
   EXPECT_NE(json_of(put).at("etag"), etag.c_str());
@@ -292,14 +311,16 @@ TEST_F(IamPolicyHandlerTest, StoragePutWithReadModifyWrite) {
 TEST(IamPolicyHandlerPersistenceTest, PoliciesSetThroughTheApiSurviveARestart) {
   TempDir dir;
   const std::string resource = "/v1/projects/-/serviceAccounts/other@p.iam.gserviceaccount.com";
-  const std::string body = std::string(R"({"policy":{"bindings":[{"role":"roles/iam.workloadIdentityUser","members":[")") +
-                           kApiPrincipal + R"("]}]}})";
+  const std::string body =
+      std::string(
+          R"({"policy":{"bindings":[{"role":"roles/iam.workloadIdentityUser","members":[")") +
+      kApiPrincipal + R"("]}]}})";
   std::string etag;
   {
     GoogleCloudEnv env(google_world(), dir.path());
     IamPolicyHandler handler(*env.policies, env.auth, env.clock, env.blocking());
-    http::Request request = make_request(bhttp::verb::post, resource + ":setIamPolicy", body,
-                                         std::string(kAdminToken));
+    http::Request request =
+        make_request(bhttp::verb::post, resource + ":setIamPolicy", body, std::string(kAdminToken));
     http::Response set = run(handler, request);
     ASSERT_EQ(set.result_int(), 200) << set.body();
     etag = std::string(json_of(set).at("etag").as_string());

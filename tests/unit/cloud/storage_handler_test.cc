@@ -24,8 +24,8 @@ class StorageHandlerTest : public ::testing::Test {
 };
 
 TEST_F(StorageHandlerTest, WhoMayReadWhat) {
-  const std::string app = env_.gsa_token(kAppGsa);          // objectViewer on b
-  const std::string other = env_.gsa_token(kOtherGsa);      // roles/viewer on the project
+  const std::string app = env_.gsa_token(kAppGsa);           // objectViewer on b
+  const std::string other = env_.gsa_token(kOtherGsa);       // roles/viewer on the project
   const std::string api = env_.federated_token(workload());  // nothing on storage
   struct Case {
     std::string name;
@@ -108,10 +108,9 @@ TEST_F(StorageHandlerTest, DenialMessagesNameTheCaller) {
   const char* message =
       "app@p.iam.gserviceaccount.com does not have storage.objects.get access to the Google Cloud "
       "Storage object. Permission 'storage.objects.get' denied on resource (or it may not exist).";
-  EXPECT_EQ(json_of(denied),
-            boost::json::parse(std::string(R"({"error":{"code":403,"message":")") + message +
-                               R"(","errors":[{"message":")" + message +
-                               R"(","domain":"global","reason":"forbidden"}]}})"));
+  EXPECT_EQ(json_of(denied), boost::json::parse(std::string(R"({"error":{"code":403,"message":")") +
+                                                message + R"(","errors":[{"message":")" + message +
+                                                R"(","domain":"global","reason":"forbidden"}]}})"));
   http::Response workload_denied =
       get("/storage/v1/b/secret/o/s?alt=media", env_.federated_token(workload()));
   EXPECT_EQ(json_of(workload_denied).at("error").at("message"),

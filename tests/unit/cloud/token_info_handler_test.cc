@@ -23,10 +23,10 @@ class TokenInfoHandlerTest : public ::testing::Test {
     return run(handler_, request);
   }
   std::string id_token(std::string body) {
-    http::Request request = make_request(
-        bhttp::verb::post,
-        "/v1/projects/-/serviceAccounts/app@p.iam.gserviceaccount.com:generateIdToken",
-        std::move(body), std::string(kAdminToken));
+    http::Request request =
+        make_request(bhttp::verb::post,
+                     "/v1/projects/-/serviceAccounts/app@p.iam.gserviceaccount.com:generateIdToken",
+                     std::move(body), std::string(kAdminToken));
     http::Response response = run(credentials_, request);
     EXPECT_EQ(response.result_int(), 200) << response.body();
     return std::string(json_of(response).at("token").as_string());
@@ -82,8 +82,8 @@ TEST_F(TokenInfoHandlerTest, BadTokens) {
   } cases[] = {
       {"expired", "/oauth2/v3/tokeninfo?access_token=" + expired, "invalid_token"},
       {"garbage", "/oauth2/v3/tokeninfo?access_token=ya29.garbage", "invalid_token"},
-      {"admin token is no access token", std::string("/oauth2/v3/tokeninfo?access_token=") + kAdminToken,
-       "invalid_token"},
+      {"admin token is no access token",
+       std::string("/oauth2/v3/tokeninfo?access_token=") + kAdminToken, "invalid_token"},
       {"forged id token", "/oauth2/v3/tokeninfo?id_token=" + forged_id, "invalid_token"},
       {"id token not a JWT", "/oauth2/v3/tokeninfo?id_token=abc", "invalid_token"},
       {"no token", "/oauth2/v3/tokeninfo", "invalid_request"},
@@ -95,8 +95,9 @@ TEST_F(TokenInfoHandlerTest, BadTokens) {
     EXPECT_EQ(response.result_int(), 400);
     EXPECT_EQ(json_of(response).at("error"), c.error.c_str());
     if (c.error == "invalid_token") {
-      EXPECT_EQ(json_of(response),
-                boost::json::parse(R"({"error":"invalid_token","error_description":"Invalid Value"})"));
+      EXPECT_EQ(
+          json_of(response),
+          boost::json::parse(R"({"error":"invalid_token","error_description":"Invalid Value"})"));
     }
   }
 }
