@@ -29,10 +29,11 @@ boost::json::object ready_json(const ReadyInfo& info) {
       {"google_resource_manager", cloud + "/v1/projects/{project}:getIamPolicy"},
       {"google_storage", cloud + "/storage/v1/b/{bucket}/o/{object}"},
       {"google_tokeninfo", cloud + "/oauth2/v3/tokeninfo"},
-      {"aws_sts", cloud + "/aws/sts/"},
-      {"aws_iam", cloud + "/aws/iam/"},
+      {"aws_sts", cloud + "/aws/"},
+      {"aws_iam", cloud + "/aws/"},
       {"gce_metadata", metadata + "/computeMetadata/v1/"},
       {"aws_imds", metadata + "/latest/"},
+      {"aws_container_credentials", metadata + "/v1/credentials"},
       {"admin_metrics", "http://" + info.addresses.admin + "/metrics"},
   };
   boost::json::object out{{"metadata", info.addresses.metadata},
@@ -75,7 +76,7 @@ std::string endpoints_banner(const ReadyInfo& info) {
                   "    Google STS           ", cloud, "/v1/token\n",
                   "    IAM Credentials      ", cloud, "/v1/projects/-/serviceAccounts/EMAIL:generateAccessToken\n",
                   "    Cloud Storage        ", cloud, "/storage/v1/b/BUCKET/o/OBJECT\n",
-                  "    AWS STS / IAM        ", cloud, "/aws/sts/  ", cloud, "/aws/iam/\n",
+                  "    AWS STS / IAM        ", cloud, "/aws/  (aws --endpoint-url; admin key in the ready file)\n",
                   "  admin                  http://", info.addresses.admin, "  (/healthz /readyz /metrics)\n",
                   "  state                  ", info.state_dir, "  (admin token: ", info.admin_token_file, ")\n\n");
   absl::StrAppend(&s, "Point an SDK at it:\n",

@@ -20,9 +20,11 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "broker/aws_broker.h"
 #include "broker/google_broker.h"
 #include "broker/http_client_transport.h"
 #include "broker/ksa_token_source.h"
+#include "cli/aws_stack.h"
 #include "cli/commands.h"
 #include "cli/defaults.h"
 #include "cli/exit_codes.h"
@@ -53,7 +55,9 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "http/worker_pool.h"
+#include "metadata/aws_imds_handler.h"
 #include "metadata/caller_resolver.h"
+#include "metadata/container_credentials_handler.h"
 #include "metadata/gce_handler.h"
 #include "store/state_store.h"
 #include <spdlog/spdlog.h>
@@ -187,6 +191,14 @@ int run_up(const UpOptions& o) {
   cloud_router.add(cloud::GoogleStsHandler::kPath, sts);
   for (const char* prefix : cloud::GoogleApisHandler::kPrefixes) cloud_router.add(prefix, google_apis);
 
+  // AWS side: IAM and STS over the Query protocol at /aws/ (both `aws iam` and `aws sts`).
+  auto aws_stack = open_aws_stack(**store, *world, **ring, clock);
+  if (!aws_stack.ok()) {
+    std::cerr << "wims up: local AWS: " << aws_stack.status().message() << "\n";
+    return kExitFailure;
+  }
+  cloud_router.add("/aws/", *(*aws_stack)->handler);
+
   // The broker reaches the cloud over HTTP, as it would reach the real clouds.
   http::Client client;
   broker::HttpClientTransport transport(client);
@@ -205,6 +217,8 @@ int run_up(const UpOptions& o) {
                                .cluster_url = world->cluster_resource_url()},
                               ksa_tokens, transport, clock, upstream_metrics);
 
+  broker::AwsBroker aws({.sts_url = cloud_url + "/aws/"}, ksa_tokens, transport, clock, upstream_metrics);
+
   auto resolver = metadata::WorldCallerResolver::create(*world);
   if (!resolver.ok()) {
     std::cerr << "wims up: " << resolver.status().message() << "\n";
@@ -213,7 +227,12 @@ int run_up(const UpOptions& o) {
   metadata::GceMetadataHandler gce(world, **resolver, google, clock,
                                    {.unknown_caller = world->metadata.unknown_caller,
                                     .node_service_account = world->metadata.node_service_account});
+  metadata::AwsImdsHandler imds(world, **resolver, aws, clock, metadata::AwsImdsOptions::from_world(*world));
+  IssuerTokenReviewer reviewer(issuer);
+  metadata::ContainerCredentialsHandler container_credentials(**resolver, aws, &reviewer);
   http::Router metadata_router;
+  metadata_router.add("/latest", imds);
+  metadata_router.add("/v1/credentials", container_credentials);
   metadata_router.set_fallback(gce);
   http::Server metadata_server({.name = "metadata", .listen = o.metadata_addr, .access_log = o.access_log},
                                metadata_router, workers, metrics);
@@ -240,7 +259,9 @@ int run_up(const UpOptions& o) {
                  .issuer_url = issuer_url,
                  .admin_token = *admin_token,
                  .admin_token_file = admin_token_file,
-                 .state_dir = state_dir};
+                 .state_dir = state_dir,
+                 .aws_admin_access_key_id = (*aws_stack)->admin_access_key_id,
+                 .aws_admin_secret_access_key = (*aws_stack)->admin_secret_access_key};
   ready = true;
   if (!o.ready_file.empty()) {
     if (auto s = write_ready_file(o.ready_file, ready_json(info)); !s.ok()) {
@@ -264,6 +285,7 @@ int run_up(const UpOptions& o) {
   admin_server.stop();
   cloud_server.stop();
   workers.stop();
+  (*aws_stack)->stop();
   blocking.join();
   if (!o.ready_file.empty()) std::remove(o.ready_file.c_str());
   return kExitOk;

@@ -1,0 +1,54 @@
+// AwsStack: the AWS side of `wims up` — the local IAM and STS (Query protocol, persisted in the state
+// store), their admin key pair, and the seed that makes the world's role ARNs usable at once: an OIDC
+// provider for the embedded issuer (client id sts.amazonaws.com and the EKS Pod Identity audience) and,
+// for every role ARN a service account or pod names that does not exist yet, a role whose trust policy
+// admits exactly those service accounts. Also an in-process ServiceAccountTokenReviewer for the
+// container-credentials endpoint. Built once at start (blocking); the handler is thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "aws/iam_service.h"
+#include "aws/key_source_token_verifier.h"
+#include "aws/persistent_aws_state_repository.h"
+#include "aws/query_handler.h"
+#include "aws/sts_service.h"
+#include "cloud/service_account_token_issuer.h"
+#include "cloud/signing_key_ring.h"
+#include "common/clock.h"
+#include "config/world.h"
+#include "metadata/service_account_token_reviewer.h"
+#include "store/state_store.h"
+
+namespace wims::cli {
+
+struct AwsStack {
+  std::string admin_access_key_id;
+  std::string admin_secret_access_key;
+  std::unique_ptr<aws::PersistentAwsStateRepository> repository;
+  std::unique_ptr<aws::KeySourceTokenVerifier> verifier;
+  std::unique_ptr<aws::IamService> iam;
+  std::unique_ptr<aws::StsService> sts;
+  std::unique_ptr<aws::AwsQueryHandler> handler;
+
+  // Flushes pending state writes.
+  void stop();
+};
+
+absl::StatusOr<std::unique_ptr<AwsStack>> open_aws_stack(store::StateStore& store, const config::World& world,
+                                                          const cloud::SigningKeyRing& ring, const Clock& clock);
+
+// TokenReview through the in-process issuer.
+class IssuerTokenReviewer final : public metadata::ServiceAccountTokenReviewer {
+ public:
+  explicit IssuerTokenReviewer(const cloud::ServiceAccountTokenIssuer& issuer) : issuer_(issuer) {}
+  boost::asio::awaitable<absl::StatusOr<metadata::ReviewedServiceAccountToken>> review(
+      std::string token, std::vector<std::string> audiences) override;
+
+ private:
+  const cloud::ServiceAccountTokenIssuer& issuer_;
+};
+
+}  // namespace wims::cli
