@@ -209,7 +209,8 @@ class WatchStreamImpl final : public WatchStream {
       parser_.get().body().data = chunk;
       parser_.get().body().size = sizeof(chunk);
       beast::get_lowest_layer(stream_).expires_after(chrono(idle_));
-      auto [ec, n] = co_await http::beast_http::async_read(stream_, buffer_, parser_, kNoThrow);
+      // read_some: returns as soon as some body arrived (read() would wait for a full buffer).
+      auto [ec, n] = co_await http::beast_http::async_read_some(stream_, buffer_, parser_, kNoThrow);
       pending_.append(chunk, sizeof(chunk) - parser_.get().body().size);
       if (ec == http::beast_http::error::need_buffer) ec = {};
       if (ec == http::beast_http::error::end_of_stream || (!ec && parser_.is_done())) {

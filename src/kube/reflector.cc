@@ -145,7 +145,13 @@ asio::awaitable<absl::Status> Reflector::fetch_unknown_service_accounts() {
 asio::awaitable<std::string> Reflector::relist(bool pods) {
   Backoff backoff(options_.backoff, options_.random);
   while (true) {
-    absl::StatusOr<std::string> resource_version = pods ? co_await list_pods() : co_await list_service_accounts();
+    // Not `pods ? co_await a() : co_await b()`: GCC 12 miscompiles co_await inside ?: (frees garbage).
+    absl::StatusOr<std::string> resource_version;
+    if (pods) {
+      resource_version = co_await list_pods();
+    } else {
+      resource_version = co_await list_service_accounts();
+    }
     absl::Status status = resource_version.status();
     if (status.ok()) status = co_await fetch_unknown_service_accounts();
     if (status.ok()) {
@@ -216,7 +222,11 @@ asio::awaitable<void> Reflector::watch_pods(std::string resource_version) {
           break;
         }
         if (!e.resource_version.empty()) resource_version = e.resource_version;
-        if (e.type == WatchEventType::kBookmark) continue;
+        if (e.type == WatchEventType::kBookmark) {
+          absl::MutexLock lock(&mu_);
+          ++stats_.bookmarks;
+          continue;
+        }
         absl::StatusOr<PodInfo> pod = parse_pod(e.object);
         if (!pod.ok()) {
           spdlog::warn("kube reflector: skipping a pod event: {}", message(pod.status()));
@@ -275,7 +285,11 @@ asio::awaitable<void> Reflector::watch_service_accounts(std::string resource_ver
           break;
         }
         if (!e.resource_version.empty()) resource_version = e.resource_version;
-        if (e.type == WatchEventType::kBookmark) continue;
+        if (e.type == WatchEventType::kBookmark) {
+          absl::MutexLock lock(&mu_);
+          ++stats_.bookmarks;
+          continue;
+        }
         absl::StatusOr<config::ServiceAccount> account = parse_service_account(e.object);
         if (!account.ok() || !index_.references(account->namespace_name, account->name)) continue;
         if (e.type == WatchEventType::kDeleted) {

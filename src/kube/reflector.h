@@ -57,6 +57,7 @@ struct ReflectorStats {
   uint64_t relists_after_expiry = 0;  // 410 Expired / Gone
   uint64_t reconnects_after_error = 0;
   uint64_t events_applied = 0;
+  uint64_t bookmarks = 0;
   std::string last_error = {};
 };
 
