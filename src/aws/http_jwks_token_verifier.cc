@@ -16,15 +16,17 @@ std::string without_trailing_slash(std::string url) {
 }
 
 absl::Status idp_error(std::string_view issuer_url, std::string_view detail) {
-  return aws_error("IDPCommunicationError",
-                   fmt::format("Couldn't retrieve verification key from your identity provider {}: {}",
-                               issuer_url, detail));
+  return aws_error(
+      "IDPCommunicationError",
+      fmt::format("Couldn't retrieve verification key from your identity provider {}: {}",
+                  issuer_url, detail));
 }
 
 bool is_http_url(std::string_view url) {
   auto parsed = boost::urls::parse_absolute_uri(boost::urls::string_view(url.data(), url.size()));
-  return parsed && (parsed->scheme_id() == boost::urls::scheme::https ||
-                    parsed->scheme_id() == boost::urls::scheme::http) &&
+  return parsed &&
+         (parsed->scheme_id() == boost::urls::scheme::https ||
+          parsed->scheme_id() == boost::urls::scheme::http) &&
          !parsed->encoded_host().empty();
 }
 
@@ -86,7 +88,7 @@ void HttpJwksTokenVerifier::store(const std::string& issuer_url, CachedJwks entr
 }
 
 boost::asio::awaitable<absl::StatusOr<std::string>> HttpJwksTokenVerifier::get(std::string url,
-                                                                              std::string what) {
+                                                                               std::string what) {
   http::ClientRequest request{.method = http::beast_http::verb::get,
                               .url = url,
                               .headers = {{"Accept", "application/json"}},

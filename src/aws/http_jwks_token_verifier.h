@@ -14,8 +14,8 @@
 // fetches are rare and bounded by the interval above once one succeeded).
 //
 // Errors (AWS-coded): IDPCommunicationError when discovery or the JWKS cannot be fetched or parsed
-// (network error, timeout, non-200, not JSON, missing or non-http(s) jwks_uri, issuer mismatch, body
-// over max_document_bytes); InvalidIdentityToken for an unknown kid or a bad signature.
+// (network error, timeout, non-200, not JSON, missing or non-http(s) jwks_uri, issuer mismatch,
+// body over max_document_bytes); InvalidIdentityToken for an unknown kid or a bad signature.
 //
 // Thread-safe: the cache is behind a mutex never held across co_await. verify_signature runs on
 // the caller's executor and co_awaits http::Client. `client` and `clock` must outlive this.

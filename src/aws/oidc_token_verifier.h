@@ -3,10 +3,10 @@
 // by kid). StsService owns the policy (issuer registered, audience, expiry); the verifier only
 // answers "is this signature made by a current key of this issuer".
 //
-// StaticJwksTokenVerifier holds fixed JWKS per issuer (tests). For `wims up`: KeySourceTokenVerifier
-// (aws/key_source_token_verifier.h, wims's own issuer) falling back to HttpJwksTokenVerifier
-// (aws/http_jwks_token_verifier.h, any other issuer, over OIDC discovery). Implementations are
-// thread-safe and run on the caller's executor; they may co_await network I/O.
+// StaticJwksTokenVerifier holds fixed JWKS per issuer (tests). For `wims up`:
+// KeySourceTokenVerifier (aws/key_source_token_verifier.h, wims's own issuer) falling back to
+// HttpJwksTokenVerifier (aws/http_jwks_token_verifier.h, any other issuer, over OIDC discovery).
+// Implementations are thread-safe and run on the caller's executor; they may co_await network I/O.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

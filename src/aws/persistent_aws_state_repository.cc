@@ -423,8 +423,7 @@ absl::Status PersistentAwsStateRepository::put_session(const SessionCredentialsR
   if (options_.persist_sessions) enqueue(std::move(key), session_json(record));
   return absl::OkStatus();
 }
-absl::StatusOr<size_t> PersistentAwsStateRepository::erase_sessions_expired_before(
-    absl::Time now) {
+absl::StatusOr<size_t> PersistentAwsStateRepository::erase_sessions_expired_before(absl::Time now) {
   std::lock_guard lock(mu_);
   std::vector<WriteKey> keys;
   for (const auto& [id, session] : sessions_) {

@@ -4,7 +4,8 @@
 // call on an I/O worker never waits for the disk.
 //
 //   WIMS_ASSIGN_OR_RETURN(auto aws_state,
-//                         aws::PersistentAwsStateRepository::open(*store, clock.now()));  // blocking
+//                         aws::PersistentAwsStateRepository::open(*store, clock.now()));  //
+//                         blocking
 //   aws::IamService iam(*aws_state, clock, account_id);
 //   ...
 //   aws_state->stop();  // at shutdown, after the servers stopped: flushes what is queued

@@ -46,8 +46,13 @@ def imds_env(**extra):
 
 
 def container_env(token_file):
+    # Newer botocore reads the token file (and prefers it); Debian's awscli 2.9 and botocore 1.29 predate
+    # AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (EKS Pod Identity) and read only AWS_CONTAINER_AUTHORIZATION_TOKEN.
+    with open(token_file) as f:
+        token = f.read()
     return {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://%s/v1/credentials" % WIMS.metadata,
             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": token_file,
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": token,
             "AWS_EC2_METADATA_DISABLED": "true"}
 
 
@@ -120,12 +125,16 @@ class AwsImdsTest(aws_cli.PrintsWimsLogOnFailure, unittest.TestCase):
                             {"X-aws-ec2-metadata-token": token})
         self.assertEqual((status, body.strip()), (200, ROLE))
 
+    def token_puts(self):
+        return sum(1 for line in WIMS.logs().splitlines()
+                   if '"method":"PUT"' in line and '"path":"/latest/api/token"' in line and '"status":200' in line)
+
     def test_cli_through_imds_v2(self):
+        puts_before = self.token_puts()
         creds = self.export_credentials(imds_env())
+        # The CLI asked for an IMDSv2 session token first (the access log has its PUT).
+        self.assertGreater(self.token_puts(), puts_before, "no PUT /latest/api/token in the access log")
         self.assertAssumedRole(self.caller_arn(imds_env()))
-        # The CLI asked for an IMDSv2 session token first (the access log has the PUT).
-        puts = [line for line in WIMS.logs().splitlines() if "/latest/api/token" in line and "PUT" in line]
-        self.assertTrue(puts, "no PUT /latest/api/token in the access log")
         # The same credentials sign a call the local STS accepts.
         static = {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
                   "AWS_SESSION_TOKEN": creds["SessionToken"]}

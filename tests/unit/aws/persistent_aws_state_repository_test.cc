@@ -154,7 +154,8 @@ TEST_F(PersistentAwsStateRepositoryTest, ReopenKeepsEveryFieldOfProvidersRolesPo
   EXPECT_EQ((*s)->account_id, kAccount);
 }
 
-TEST_F(PersistentAwsStateRepositoryTest, ReopenAfterIamCallsKeepsRolesProvidersPoliciesAttachments) {
+TEST_F(PersistentAwsStateRepositoryTest,
+       ReopenAfterIamCallsKeepsRolesProvidersPoliciesAttachments) {
   FakeClock clock;
   {
     auto store = open_store();
@@ -168,9 +169,9 @@ TEST_F(PersistentAwsStateRepositoryTest, ReopenAfterIamCallsKeepsRolesProvidersP
     ASSERT_TRUE(iam.call("CreateRole",
                          params({{"RoleName", "cni"}, {"AssumeRolePolicyDocument", kTrust}}), "r")
                     .ok());
-    ASSERT_TRUE(iam.call("CreatePolicy",
-                         params({{"PolicyName", "ipv6"}, {"PolicyDocument", kPolicy}}), "r")
-                    .ok());
+    ASSERT_TRUE(
+        iam.call("CreatePolicy", params({{"PolicyName", "ipv6"}, {"PolicyDocument", kPolicy}}), "r")
+            .ok());
     for (const char* arn : {"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
                             "arn:aws:iam::111122223333:policy/ipv6"}) {
       ASSERT_TRUE(
@@ -193,8 +194,8 @@ TEST_F(PersistentAwsStateRepositoryTest, ReopenAfterIamCallsKeepsRolesProvidersP
   auto providers = iam.call("ListOpenIDConnectProviders", params({}), "r");
   ASSERT_TRUE(providers.ok());
   EXPECT_NE(providers->find(kProviderArn), std::string::npos);
-  auto got = iam.call("GetPolicy", params({{"PolicyArn", "arn:aws:iam::111122223333:policy/ipv6"}}),
-                      "r");
+  auto got =
+      iam.call("GetPolicy", params({{"PolicyArn", "arn:aws:iam::111122223333:policy/ipv6"}}), "r");
   EXPECT_TRUE(got.ok()) << got.status();
 }
 

@@ -3,9 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <mutex>
-
 #include <boost/json.hpp>
+#include <mutex>
 
 #include "aws/aws_error.h"
 #include "aws/http_jwks_token_verifier.h"
@@ -84,16 +83,15 @@ TEST(KeySourceTokenVerifierTest, OtherIssuersGoToTheFallbackOrAreRefused) {
   KeySourceTokenVerifier without_fallback({{"http://own", [&] { return jwks_of({&own}); }}});
 
   const std::string issuer = "https://oidc.example.com";
+  EXPECT_EQ(
+      code_of(run_sync(with_fallback.verify_signature(token_signed_by(external, issuer), issuer))),
+      "OK");
   EXPECT_EQ(code_of(run_sync(
-                with_fallback.verify_signature(token_signed_by(external, issuer), issuer))),
-            "OK");
-  EXPECT_EQ(code_of(run_sync(without_fallback.verify_signature(token_signed_by(external, issuer),
-                                                               issuer))),
+                without_fallback.verify_signature(token_signed_by(external, issuer), issuer))),
             "InvalidIdentityToken");
   // The own issuer's keys do not vouch for another issuer's tokens.
-  EXPECT_EQ(
-      code_of(run_sync(with_fallback.verify_signature(token_signed_by(own, issuer), issuer))),
-      "InvalidIdentityToken");
+  EXPECT_EQ(code_of(run_sync(with_fallback.verify_signature(token_signed_by(own, issuer), issuer))),
+            "InvalidIdentityToken");
 }
 
 // ---- HttpJwksTokenVerifier ----
@@ -165,7 +163,8 @@ class HttpJwksTokenVerifierTest : public ::testing::Test {
     workers_.stop();
   }
   std::string verify(const jose::SigningKey& key) {
-    return code_of(run_sync(verifier_.verify_signature(token_signed_by(key, issuer_url_), issuer_url_)));
+    return code_of(
+        run_sync(verifier_.verify_signature(token_signed_by(key, issuer_url_), issuer_url_)));
   }
 
   const jose::SigningKey key_ = generate_key();
@@ -177,7 +176,8 @@ class HttpJwksTokenVerifierTest : public ::testing::Test {
   std::string issuer_url_;
   FakeClock clock_;
   http::Client client_;
-  HttpJwksTokenVerifier verifier_{client_, clock_,
+  HttpJwksTokenVerifier verifier_{client_,
+                                  clock_,
                                   {.cache_ttl = absl::Hours(1),
                                    .min_refetch_interval = absl::Seconds(30),
                                    .max_issuers = 2,
@@ -190,8 +190,8 @@ TEST_F(HttpJwksTokenVerifierTest, DiscoversJwksAndCachesIt) {
   EXPECT_EQ(issuer_.discovery_requests.load(), 1);
   EXPECT_EQ(issuer_.jwks_requests.load(), 1);
   // A trailing slash on the issuer is the same issuer.
-  EXPECT_EQ(code_of(run_sync(verifier_.verify_signature(token_signed_by(key_, issuer_url_),
-                                                        issuer_url_ + "/"))),
+  EXPECT_EQ(code_of(run_sync(
+                verifier_.verify_signature(token_signed_by(key_, issuer_url_), issuer_url_ + "/"))),
             "OK");
   EXPECT_EQ(verifier_.fetches(), 1u);
 }
@@ -222,7 +222,8 @@ TEST_F(HttpJwksTokenVerifierTest, UnknownKidRefetchesAtMostOncePerInterval) {
 TEST_F(HttpJwksTokenVerifierTest, BadSignatureIsInvalidIdentityToken) {
   jose::DecodedJwt jwt = token_signed_by(key_, issuer_url_);
   jwt.signature[3] ^= 0x01;
-  EXPECT_EQ(code_of(run_sync(verifier_.verify_signature(jwt, issuer_url_))), "InvalidIdentityToken");
+  EXPECT_EQ(code_of(run_sync(verifier_.verify_signature(jwt, issuer_url_))),
+            "InvalidIdentityToken");
 }
 
 TEST_F(HttpJwksTokenVerifierTest, IssuerFaultsAreIdpCommunicationErrors) {
@@ -240,8 +241,8 @@ TEST_F(HttpJwksTokenVerifierTest, IssuerFaultsAreIdpCommunicationErrors) {
   uint16_t closed_port;
   {
     boost::asio::io_context context;
-    boost::asio::ip::tcp::acceptor acceptor(
-        context, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    boost::asio::ip::tcp::acceptor acceptor(context,
+                                            {boost::asio::ip::make_address("127.0.0.1"), 0});
     closed_port = acceptor.local_endpoint().port();
   }
   const std::string gone = "http://127.0.0.1:" + std::to_string(closed_port) + "/issuer";
@@ -288,10 +289,11 @@ TEST_F(HttpJwksTokenVerifierTest, StsAcceptsALoopbackHttpIssuerThroughDiscovery)
   ASSERT_TRUE(iam.call("CreateOpenIDConnectProvider", provider, "r").ok());
   QueryParams role;
   role.set("RoleName", "r");
-  role.set("AssumeRolePolicyDocument",
-           R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/)" +
-               host + R"("},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{")" +
-               host + R"(:sub":"system:serviceaccount:a:b"}}}]})");
+  role.set(
+      "AssumeRolePolicyDocument",
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/)" +
+          host + R"("},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{")" +
+          host + R"(:sub":"system:serviceaccount:a:b"}}}]})");
   absl::StatusOr<std::string> created = iam.call("CreateRole", role, "r");
   ASSERT_TRUE(created.ok()) << created.status();
 
