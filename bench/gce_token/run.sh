@@ -29,6 +29,8 @@ path=/computeMetadata/v1/instance/service-accounts/default/token
 curl -sf -H 'Metadata-Flavor: Google' "http://$metadata$path" >"$work/body"
 mkdir -p "$work/www${path%/*}"
 cp "$work/body" "$work/www$path"
+# nginx workers run as an unprivileged user: let them traverse the temporary directory and read the body.
+chmod 711 "$work"; chmod -R a+rX "$work/www"
 nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/nginx.conf" <<CONF
 worker_processes 2;
@@ -54,7 +56,7 @@ for c in 1 100 1000; do
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p90=$(awk '$1=="90%" {print $2}' <<<"$out")
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-    errs=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr '\n' ' ' || true)
+    errs=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr '\n' ' ' | tr -s ' ' || true)
     echo "| $target | $c | $rps | $p50 | $p90 | $p99 | $(wc -c <"$work/body") ${errs:+($errs)}|"
   done
 done
