@@ -24,7 +24,9 @@ std::string lower_camel(std::string_view name) {
 absl::StatusOr<QueryParams> QueryParams::parse(std::string_view form) {
   QueryParams params;
   if (form.empty()) return params;
-  auto parsed = boost::urls::parse_query(boost::urls::string_view(form.data(), form.size()));
+  // NUL-terminated copy: Boost.URL 1.81's compiled parse_query reads its input with strlen (ASan).
+  const std::string owned(form);
+  auto parsed = boost::urls::parse_query(boost::urls::string_view(owned.data(), owned.size()));
   if (!parsed) {
     return aws_error("MalformedQueryString",
                      "The request body is not valid application/x-www-form-urlencoded.");

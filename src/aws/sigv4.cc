@@ -84,8 +84,9 @@ std::string normalize_path(std::string_view path) {
 
 absl::StatusOr<std::string> canonical_query(std::string_view raw_query) {
   if (raw_query.empty()) return std::string();
-  auto parsed =
-      boost::urls::parse_query(boost::urls::string_view(raw_query.data(), raw_query.size()));
+  // NUL-terminated copy: Boost.URL 1.81's compiled parse_query reads its input with strlen (ASan).
+  const std::string owned(raw_query);
+  auto parsed = boost::urls::parse_query(boost::urls::string_view(owned.data(), owned.size()));
   if (!parsed)
     return aws_error("IncompleteSignature",
                      "The request query string is not valid percent-encoding.");

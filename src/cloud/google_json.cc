@@ -139,7 +139,9 @@ std::vector<std::string> query_values(std::string_view query, std::string_view n
   // Decoded as http::Request::query_param does: validated first ('+' is a space), and an empty view
   // is never handed to Boost.URL 1.81 (it rejects a null data pointer).
   if (query.empty()) return out;
-  boost::urls::string_view text(query.data(), query.size());
+  // NUL-terminated copy: Boost.URL 1.81's compiled parse_query reads its input with strlen (ASan).
+  const std::string owned(query);
+  boost::urls::string_view text(owned.data(), owned.size());
   if (!boost::urls::parse_query(text)) return out;
   boost::urls::encoding_opts opts;
   opts.space_as_plus = true;

@@ -16,7 +16,9 @@ template <class Visit>
 void for_each_param(std::string_view query, std::string_view name, Visit visit) {
   // An empty view may have a null data pointer, which Boost.URL 1.81's parse_query does not accept.
   if (query.empty()) return;
-  boost::urls::string_view text(query.data(), query.size());
+  // NUL-terminated copy: Boost.URL 1.81's compiled parse_query reads its input with strlen (ASan).
+  const std::string owned(query);
+  boost::urls::string_view text(owned.data(), owned.size());
   // Validate first: the params_view constructor throws on an invalid query.
   if (!boost::urls::parse_query(text)) return;
   boost::urls::encoding_opts opts;

@@ -345,8 +345,9 @@ asio::awaitable<void> Server::serve(tcp::socket socket, size_t worker) {
       absl::StatusOr<std::string> path = canonicalize_path(raw_path);
       if (!path.ok()) {
         response = plain(beast_http::status::bad_request, std::string(path.status().message()) + "\n");
-      } else if (!raw_query.empty() && !boost::urls::parse_query(boost::urls::string_view(
-                                            raw_query.data(), raw_query.size()))) {
+      } else if (!raw_query.empty() && !boost::urls::parse_query(std::string(raw_query))) {
+        // (The copy is NUL-terminated: Boost.URL 1.81's compiled parse_query reads its input with strlen,
+        // past the end of a view into Beast's target buffer; found by ASan in ServerTest.RoundTripIPv4.)
         response = plain(beast_http::status::bad_request, "invalid request query\n");
       } else {
         request.path = *std::move(path);

@@ -65,7 +65,9 @@ constexpr char kDefaultHost[] = "metadata.google.internal";
 absl::StatusOr<Query> parse_query(std::string_view raw) {
   Query query;
   if (raw.empty()) return query;
-  auto parsed = boost::urls::parse_query(boost::urls::string_view(raw.data(), raw.size()));
+  // NUL-terminated copy: Boost.URL 1.81's compiled parse_query reads its input with strlen (ASan).
+  const std::string owned(raw);
+  auto parsed = boost::urls::parse_query(boost::urls::string_view(owned.data(), owned.size()));
   if (!parsed) return absl::InvalidArgumentError("the query string is not valid");
   boost::urls::encoding_opts opts;
   opts.space_as_plus = true;
