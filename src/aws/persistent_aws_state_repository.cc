@@ -1,5 +1,7 @@
 #include "aws/persistent_aws_state_repository.h"
 
+#include "aws/internal/record_maps.h"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
@@ -196,28 +198,11 @@ absl::Status load_namespace(store::StateStore& store, std::string_view ns, Parse
   return absl::OkStatus();
 }
 
-template <typename Map>
-auto find_in(const Map& map, std::string_view key) -> std::optional<typename Map::mapped_type> {
-  auto it = map.find(key);
-  if (it == map.end()) return std::nullopt;
-  return it->second;
-}
-
-template <typename Map>
-std::vector<typename Map::mapped_type> values_of(const Map& map) {
-  std::vector<typename Map::mapped_type> out;
-  out.reserve(map.size());
-  for (const auto& [_, v] : map) out.push_back(v);
-  return out;
-}
-
-template <typename Map>
-void erase_from(Map& map, std::string_view key) {
-  auto it = map.find(key);
-  if (it != map.end()) map.erase(it);
-}
-
 }  // namespace
+
+using internal::erase_from;
+using internal::find_in;
+using internal::values_of;
 
 absl::StatusOr<std::unique_ptr<PersistentAwsStateRepository>> PersistentAwsStateRepository::open(
     store::StateStore& store, absl::Time now, PersistentAwsStateRepositoryOptions options) {

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "aws/oidc_issuer_url.h"
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -48,7 +49,12 @@ absl::Status iam_call(aws::IamService& iam, std::string_view action, std::string
 // Seeds the provider of the embedded issuer and the roles the world names.
 absl::Status seed_world(AwsStack& stack, const config::World& world) {
   const std::string& issuer = world.cluster.issuer_url;
-  std::string host_path = issuer.substr(issuer.find("://") + 3);
+  // The provider key IAM uses: the issuer without its scheme (http only on loopback, as the local STS allows).
+  std::optional<std::string> provider_url = aws::oidc_provider_url(issuer);
+  if (!provider_url) {
+    return absl::InvalidArgumentError("cluster issuer " + issuer + " cannot be an AWS OIDC provider URL");
+  }
+  const std::string host_path = *provider_url;
   const std::string account = world.project.aws_account_id;
   const std::string provider_arn = "arn:aws:iam::" + account + ":oidc-provider/" + host_path;
   auto existing = stack.repository->find_oidc_provider(provider_arn);
