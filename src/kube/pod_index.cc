@@ -14,9 +14,13 @@ namespace wims::kube {
 namespace asio = boost::asio;
 using asio::ip::address;
 
+// The timer lives in the waiting coroutine's frame, so it is created, cancelled and destroyed on that
+// coroutine's executor only; publish() reaches it through this record, which outlives both sides. The frame
+// clears `timer` (under mu) before the timer goes away, so a late wake-up finds nothing to cancel.
 struct PodIndex::Waiter {
   asio::any_io_executor executor;
-  std::shared_ptr<asio::steady_timer> timer;
+  absl::Mutex mu;
+  asio::steady_timer* timer ABSL_GUARDED_BY(mu) = nullptr;
 };
 
 namespace {
@@ -259,13 +263,30 @@ void PodIndex::publish() {
   }
   // Steady timers are not thread-safe: cancel each on its own executor.
   for (const std::shared_ptr<Waiter>& waiter : woken) {
-    asio::post(waiter->executor, [timer = waiter->timer] { timer->cancel(); });
+    asio::post(waiter->executor, [waiter] {
+      absl::MutexLock lock(&waiter->mu);
+      if (waiter->timer != nullptr) waiter->timer->cancel();
+    });
   }
 }
 
 asio::awaitable<bool> PodIndex::wait_for_publish(uint64_t generation, std::chrono::steady_clock::time_point deadline) {
   auto executor = co_await asio::this_coro::executor;
-  auto waiter = std::make_shared<Waiter>(Waiter{executor, std::make_shared<asio::steady_timer>(executor, deadline)});
+  asio::steady_timer timer(executor, deadline);
+  auto waiter = std::make_shared<Waiter>();
+  waiter->executor = executor;
+  {
+    absl::MutexLock lock(&waiter->mu);
+    waiter->timer = &timer;
+  }
+  // Runs however the frame ends (resumed, or destroyed while parked when its io_context goes away).
+  struct Detach {
+    Waiter& waiter;
+    ~Detach() {
+      absl::MutexLock lock(&waiter.mu);
+      waiter.timer = nullptr;
+    }
+  } detach{*waiter};
   uint64_t id = 0;
   {
     absl::MutexLock lock(&waiters_mu_);
@@ -274,7 +295,7 @@ asio::awaitable<bool> PodIndex::wait_for_publish(uint64_t generation, std::chron
     id = ++next_waiter_id_;
     waiters_.emplace(id, waiter);
   }
-  co_await waiter->timer->async_wait(asio::as_tuple(asio::use_awaitable));
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   absl::MutexLock lock(&waiters_mu_);
   waiters_.erase(id);
   co_return true;
