@@ -121,8 +121,9 @@ boost::asio::awaitable<absl::StatusOr<std::string>> GoogleBroker::id_token(const
         fmt::format("invalid Google service account \"{}\" in iam.gke.io/gcp-service-account", email));
   }
   // The audience is last, so a caller-chosen audience cannot make two different keys equal.
-  std::string key = fmt::format("id\n{}\n{}\n{}\n{}", identity_key(caller), email,
-                                options.full_format ? "full" : "standard", options.audience);
+  std::string key = fmt::format("id\n{}\n{}\n{}\n{}\n{}", identity_key(caller), email,
+                                options.full_format ? "full" : "standard", options.include_licenses ? "lic" : "",
+                                options.audience);
   TokenCache::Fetcher fetch = [this, caller, email, options] { return generate_id_token(caller, email, options); };
   std::string cache_key = token_cache_key(key, {});
   absl::StatusOr<CachedCredential> credential = co_await id_cache_.get(std::move(cache_key), std::move(fetch));
@@ -201,6 +202,22 @@ boost::asio::awaitable<absl::StatusOr<CachedCredential>> GoogleBroker::generate_
   WIMS_CO_ASSIGN_OR_RETURN(CachedCredential federated,
                            co_await federated_token(caller, std::move(federated_scopes)));
   boost::json::object body{{"audience", options.audience}, {"includeEmail", options.full_format}};
+  if (options.full_format && options_.compute_engine) {
+    const ComputeEngineFacts& facts = *options_.compute_engine;
+    boost::json::object claims{{"project_id", facts.project_id},
+                               {"project_number", facts.project_number},
+                               {"zone", facts.zone},
+                               {"instance_id", facts.instance_id},
+                               {"instance_name", facts.instance_name},
+                               {"instance_creation_timestamp", facts.instance_creation_timestamp}};
+    if (options.include_licenses) {
+      boost::json::array ids;
+      for (const std::string& id : facts.license_ids) ids.emplace_back(id);
+      claims["license_id"] = std::move(ids);
+      body["wimsLicenses"] = true;
+    }
+    body["wimsComputeEngine"] = std::move(claims);
+  }
   TransportRequest request;
   request.url =
       fmt::format("{}/v1/projects/-/serviceAccounts/{}:generateIdToken", options_.iam_credentials_url, email);

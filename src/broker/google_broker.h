@@ -26,6 +26,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,20 @@ namespace wims::broker {
 
 inline constexpr char kCloudPlatformScope[] = "https://www.googleapis.com/auth/cloud-platform";
 
+// The node's Compute Engine facts for `identity?format=full` ID tokens. The real iamcredentials API derives
+// these itself (and rejects unknown request fields), so they are sent only to the embedded cloud, as its
+// documented `wimsComputeEngine` / `wimsLicenses` extension (cloud/iam_credentials_handler.h), which checks
+// them against its World.
+struct ComputeEngineFacts {
+  std::string project_id;
+  int64_t project_number = 0;
+  std::string zone;
+  std::string instance_id;
+  std::string instance_name;
+  int64_t instance_creation_timestamp = 0;  // Unix seconds
+  std::vector<std::string> license_ids;
+};
+
 struct GoogleBrokerOptions {
   // Base URLs without a trailing slash; the embedded cloud's URL in `wims up`.
   std::string sts_url = "https://sts.googleapis.com";
@@ -55,6 +70,8 @@ struct GoogleBrokerOptions {
   absl::Duration request_timeout = absl::Seconds(10);
   size_t body_limit = 1 << 20;
   TokenCache::Options cache;
+  // Set only when iam_credentials_url is the embedded cloud (see ComputeEngineFacts).
+  std::optional<ComputeEngineFacts> compute_engine;
 };
 
 struct GoogleBrokerStats {

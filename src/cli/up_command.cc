@@ -106,6 +106,17 @@ absl::StatusOr<std::string> load_admin_token(store::StateStore& store, const std
 
 void describe_metrics(http::Metrics& metrics) {
   metrics.describe_counter("wims_upstream_requests_total", "Upstream calls by service and HTTP status");
+// The node as a Compute Engine instance, for `identity?format=full` ID tokens minted by the embedded cloud.
+broker::ComputeEngineFacts compute_engine_facts(const config::World& world, absl::Time started) {
+  return {.project_id = world.project.id,
+          .project_number = world.project.number,
+          .zone = world.node.zone,
+          .instance_id = std::to_string(world.node.id),
+          .instance_name = world.node.name,
+          .instance_creation_timestamp = absl::ToUnixSeconds(started),
+          .license_ids = {}};
+}
+
   metrics.describe_counter("wims_token_cache_total", "Credential cache lookups by cache and result");
 }
 
@@ -214,7 +225,8 @@ int run_up(const UpOptions& o) {
                                .iam_credentials_url = cloud_url,
                                .project_number = world->project.number,
                                .pool = world->workload_identity_pool(),
-                               .cluster_url = world->cluster_resource_url()},
+                               .cluster_url = world->cluster_resource_url(),
+                               .compute_engine = compute_engine_facts(*world, clock.now())},
                               ksa_tokens, transport, clock, upstream_metrics);
 
   broker::AwsBroker aws({.sts_url = cloud_url + "/aws/"}, ksa_tokens, transport, clock, upstream_metrics);

@@ -47,6 +47,8 @@ def read_object(token):
 
 
 def jwt_claims(token):
+    if isinstance(token, bytes):
+        token = token.decode()
     payload = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
@@ -119,6 +121,27 @@ class GoogleAuthTest(unittest.TestCase):
         self.assertEqual(claims["email"], GSA)
         self.assertTrue(claims["email_verified"])
         self.assertGreater(claims["exp"], time.time())
+        # format=full carries the node as a Compute Engine instance, agreeing with the metadata server itself.
+        engine = claims["google"]["compute_engine"]
+        project_number = _metadata.get(request, "project/numeric-project-id")
+        if isinstance(project_number, bytes):
+            project_number = project_number.decode()
+        self.assertEqual(engine["project_number"], int(project_number))
+        self.assertEqual(engine["project_id"], _metadata.get_project_id(request))
+        hostname = _metadata.get(request, "instance/hostname")
+        self.assertTrue(hostname.startswith(engine["instance_name"] + "."), hostname)
+        self.assertEqual(engine["instance_id"], str(_metadata.get(request, "instance/id")))
+        self.assertTrue(_metadata.get(request, "instance/zone").endswith("/zones/" + engine["zone"]))
+        self.assertIsInstance(engine["instance_creation_timestamp"], int)
+        self.assertNotIn("license_id", engine)
+        with_licenses = jwt_claims(_metadata.get(
+            request, "instance/service-accounts/default/identity"
+            "?audience=https://example.wims.test&format=full&licenses=TRUE"))
+        self.assertIsInstance(with_licenses["google"]["compute_engine"]["license_id"], list)
+        standard = jwt_claims(_metadata.get(
+            request, "instance/service-accounts/default/identity?audience=https://example.wims.test"))
+        self.assertNotIn("google", standard)
+        self.assertNotIn("email", standard)
 
     def test_metadata_values(self):
         from google.auth.compute_engine import _metadata

@@ -252,6 +252,39 @@ TEST_F(GoogleBrokerTest, IdTokenCallsGenerateIdTokenAndCachesUntilShortlyBeforeE
   EXPECT_EQ(transport_.requests_to(":generateIdToken").size(), 4u);
 }
 
+TEST_F(GoogleBrokerTest, FullFormatSendsTheNodeFactsToTheEmbeddedCloudOnly) {
+  GoogleBrokerOptions options = broker_->options();
+  options.compute_engine = ComputeEngineFacts{.project_id = "wims-local",
+                                              .project_number = 123456789012,
+                                              .zone = "us-central1-a",
+                                              .instance_id = "42",
+                                              .instance_name = "node-1",
+                                              .instance_creation_timestamp = 1700000000,
+                                              .license_ids = {"1001"}};
+  broker_ = std::make_unique<GoogleBroker>(options, ksa_, transport_, clock_);
+  transport_.on("/v1/token", 200, kStsOk);
+  transport_.on(":generateIdToken", 200,
+                boost::json::serialize(boost::json::object{{"token", jwt_with_exp(clock_.now() + absl::Hours(1))}}));
+
+  ASSERT_TRUE(id_token(caller_for("demo", kGsa), {.audience = "https://svc", .full_format = true}).ok());
+  ASSERT_TRUE(id_token(caller_for("demo", kGsa),
+                       {.audience = "https://svc", .full_format = true, .include_licenses = true})
+                  .ok());
+  ASSERT_TRUE(id_token(caller_for("demo", kGsa), {.audience = "https://svc"}).ok());
+  auto iam = transport_.requests_to(":generateIdToken");
+  ASSERT_EQ(iam.size(), 3u);  // licenses=TRUE is a different token, not the cached one
+  EXPECT_EQ(boost::json::parse(iam[0].body), boost::json::parse(R"({"audience":"https://svc","includeEmail":true,
+      "wimsComputeEngine":{"project_id":"wims-local","project_number":123456789012,"zone":"us-central1-a",
+      "instance_id":"42","instance_name":"node-1","instance_creation_timestamp":1700000000}})"));
+  EXPECT_EQ(boost::json::parse(iam[1].body), boost::json::parse(R"({"audience":"https://svc","includeEmail":true,
+      "wimsLicenses":true,
+      "wimsComputeEngine":{"project_id":"wims-local","project_number":123456789012,"zone":"us-central1-a",
+      "instance_id":"42","instance_name":"node-1","instance_creation_timestamp":1700000000,
+      "license_id":["1001"]}})"));
+  // The standard format never carries the claims.
+  EXPECT_EQ(boost::json::parse(iam[2].body), boost::json::parse(R"({"audience":"https://svc","includeEmail":false})"));
+}
+
 TEST_F(GoogleBrokerTest, MapsUpstreamErrors) {
   struct Case {
     const char* name;
