@@ -75,6 +75,8 @@ struct UpOptions {
   std::string log_level = "info";
   size_t workers = 0;
   bool access_log = true;
+  std::string imds_tokens = "optional";  // optional|required|disabled (checked by CLI11)
+  std::string imds_profile = "full";     // full|emulator
 };
 
 // The URL host:port for a bound endpoint: an unspecified address (0.0.0.0, ::) is reached on loopback.
@@ -104,8 +106,6 @@ absl::StatusOr<std::string> load_admin_token(store::StateStore& store, const std
   return *token;
 }
 
-void describe_metrics(http::Metrics& metrics) {
-  metrics.describe_counter("wims_upstream_requests_total", "Upstream calls by service and HTTP status");
 // The node as a Compute Engine instance, for `identity?format=full` ID tokens minted by the embedded cloud.
 broker::ComputeEngineFacts compute_engine_facts(const config::World& world, absl::Time started) {
   return {.project_id = world.project.id,
@@ -117,6 +117,8 @@ broker::ComputeEngineFacts compute_engine_facts(const config::World& world, absl
           .license_ids = {}};
 }
 
+void describe_metrics(http::Metrics& metrics) {
+  metrics.describe_counter("wims_upstream_requests_total", "Upstream calls by service and HTTP status");
   metrics.describe_counter("wims_token_cache_total", "Credential cache lookups by cache and result");
 }
 
@@ -239,7 +241,12 @@ int run_up(const UpOptions& o) {
   metadata::GceMetadataHandler gce(world, **resolver, google, clock,
                                    {.unknown_caller = world->metadata.unknown_caller,
                                     .node_service_account = world->metadata.node_service_account});
-  metadata::AwsImdsHandler imds(world, **resolver, aws, clock, metadata::AwsImdsOptions::from_world(*world));
+  metadata::AwsImdsOptions imds_options = metadata::AwsImdsOptions::from_world(*world);
+  imds_options.token_mode = o.imds_tokens == "required"   ? metadata::ImdsTokenMode::kRequired
+                            : o.imds_tokens == "disabled" ? metadata::ImdsTokenMode::kDisabled
+                                                          : metadata::ImdsTokenMode::kOptional;
+  imds_options.profile = o.imds_profile == "emulator" ? metadata::ImdsProfile::kEmulator : metadata::ImdsProfile::kFull;
+  metadata::AwsImdsHandler imds(world, **resolver, aws, clock, imds_options);
   IssuerTokenReviewer reviewer(issuer);
   metadata::ContainerCredentialsHandler container_credentials(**resolver, aws, &reviewer);
   http::Router metadata_router;
@@ -322,6 +329,15 @@ void register_up_command(CLI::App& app, CommandRegistry& registry) {
   cmd->add_option("--log-level", opts->log_level, "trace|debug|info|warn|error|off")->capture_default_str();
   cmd->add_option("--workers", opts->workers, "I/O worker threads (0: one per core)")->capture_default_str();
   cmd->add_flag("--access-log,!--no-access-log", opts->access_log, "One JSON line per request (default on)");
+  cmd->add_option("--imds-tokens", opts->imds_tokens,
+                  "AWS IMDSv2 session tokens: optional (v1 and v2), required (a tokenless GET -> 401), disabled "
+                  "(the token PUT -> 403, so clients fall back to v1)")
+      ->check(CLI::IsMember({"optional", "required", "disabled"}))
+      ->capture_default_str();
+  cmd->add_option("--imds-profile", opts->imds_profile,
+                  "AWS IMDS paths: full (EC2 instance metadata) or emulator (GKE-on-AWS: the credentials paths only)")
+      ->check(CLI::IsMember({"full", "emulator"}))
+      ->capture_default_str();
   registry.add(cmd, [opts] { return run_up(*opts); });
 }
 
