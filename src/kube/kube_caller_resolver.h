@@ -6,6 +6,7 @@
 //
 //   KubeCallerResolver resolver(index);
 //   absl::StatusOr<broker::Caller> caller = co_await resolver.resolve_or_wait(request.peer);
+//   // the metadata handlers call the same through metadata::CallerResolver::resolve_async(peer)
 //
 // Error codes are PodIndexSnapshot's (NotFound, FailedPrecondition, PermissionDenied); resolve_or_wait only
 // waits on NotFound. Thread-safe; resolve_or_wait runs and resumes on the caller's executor and holds no
@@ -28,6 +29,11 @@ class KubeCallerResolver final : public metadata::CallerResolver {
       : index_(index), default_max_wait_(default_max_wait) {}
 
   absl::StatusOr<broker::Caller> resolve(const boost::asio::ip::address& peer) const override;
+  // The metadata front ends' entry point: resolve_or_wait(peer) with the default bound.
+  boost::asio::awaitable<absl::StatusOr<broker::Caller>> resolve_async(
+      boost::asio::ip::address peer) const override {
+    return resolve_or_wait(std::move(peer), default_max_wait_);
+  }
 
   boost::asio::awaitable<absl::StatusOr<broker::Caller>> resolve_or_wait(boost::asio::ip::address peer,
                                                                          absl::Duration max_wait) const;

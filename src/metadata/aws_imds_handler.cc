@@ -99,8 +99,8 @@ std::string AwsImdsHandler::availability_zone(const config::World& world) const 
 }
 
 absl::StatusOr<AwsImdsHandler::Identity> AwsImdsHandler::identify(const http::Request& request,
+                                                                  absl::StatusOr<broker::Caller> caller,
                                                                   const config::World& world) const {
-  absl::StatusOr<broker::Caller> caller = resolver_.resolve(request.peer);
   if (caller.ok()) {
     std::string binding =
         fmt::format("pod\n{}\n{}/{}", caller->pod.uid, caller->pod.namespace_name, caller->pod.name);
@@ -117,35 +117,37 @@ absl::StatusOr<AwsImdsHandler::Identity> AwsImdsHandler::identify(const http::Re
                                                  std::string(caller.status().message())));
 }
 
-http::Response AwsImdsHandler::issue_token(http::Request& request, const config::World& world) {
+boost::asio::awaitable<http::Response> AwsImdsHandler::issue_token(http::Request& request,
+                                                                   const config::World& world) {
   if (request.method() != bh::verb::put) {
     http::Response response = imds_error_page(bh::status::method_not_allowed);
     response.set(bh::field::allow, "PUT");
-    return routed(request, "imds.rejected", std::move(response));
+    co_return routed(request, "imds.rejected", std::move(response));
   }
   if (options_.token_mode == ImdsTokenMode::kDisabled) {
-    return routed(request, "imds.rejected",
+    co_return routed(request, "imds.rejected",
                   imds_error_page(bh::status::forbidden, "the IMDSv2 token API is disabled on this server"));
   }
   if (request.header("X-Forwarded-For")) {
-    return routed(request, "imds.rejected",
+    co_return routed(request, "imds.rejected",
                   imds_error_page(bh::status::forbidden, "a token request must not carry X-Forwarded-For"));
   }
   std::optional<int64_t> ttl = parse_ttl(request.header(kImdsTokenTtlHeader));
   if (!ttl) {
-    return routed(request, "imds.rejected",
+    co_return routed(request, "imds.rejected",
                   imds_error_page(bh::status::bad_request,
                                   fmt::format("{} must be an integer from 1 to {}", kImdsTokenTtlHeader,
                                               kImdsMaxTokenTtlSeconds)));
   }
-  absl::StatusOr<Identity> identity = identify(request, world);
+  absl::StatusOr<broker::Caller> resolved = co_await resolver_.resolve_async(request.peer);
+  absl::StatusOr<Identity> identity = identify(request, std::move(resolved), world);
   if (!identity.ok()) {
-    return routed(request, "imds.denied", imds_error_page(bh::status::forbidden, std::string(identity.status().message())));
+    co_return routed(request, "imds.denied", imds_error_page(bh::status::forbidden, std::string(identity.status().message())));
   }
   std::string token = tokens_.issue(identity->binding, clock_.now() + absl::Seconds(*ttl));
   http::Response response = imds_ok(std::move(token));
   response.set(kImdsTokenTtlHeader, std::to_string(*ttl));
-  return routed(request, "imds.token", std::move(response));
+  co_return routed(request, "imds.token", std::move(response));
 }
 
 boost::asio::awaitable<http::Response> AwsImdsHandler::handle(http::Request& request) {
@@ -155,13 +157,14 @@ boost::asio::awaitable<http::Response> AwsImdsHandler::handle(http::Request& req
     // Real IMDS: 403 with an empty text/plain body (BEAM47).
     co_return routed(request, "imds.rejected", imds_response(bh::status::forbidden, kImdsTextContentType, ""));
   }
-  if (path == kTokenPath) co_return issue_token(request, *world);
+  if (path == kTokenPath) co_return co_await issue_token(request, *world);
   if (request.method() != bh::verb::get && request.method() != bh::verb::head) {
     http::Response response = imds_error_page(bh::status::method_not_allowed);
     response.set(bh::field::allow, "GET, HEAD");
     co_return routed(request, "imds.rejected", std::move(response));
   }
-  absl::StatusOr<Identity> identity = identify(request, *world);
+  absl::StatusOr<broker::Caller> resolved = co_await resolver_.resolve_async(request.peer);
+  absl::StatusOr<Identity> identity = identify(request, std::move(resolved), *world);
   if (!identity.ok()) {
     co_return routed(request, "imds.denied", imds_error_page(bh::status::forbidden, std::string(identity.status().message())));
   }

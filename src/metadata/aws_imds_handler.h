@@ -110,8 +110,10 @@ class AwsImdsHandler final : public http::Handler {
     std::string binding;  // what session tokens are bound to
   };
 
-  absl::StatusOr<Identity> identify(const http::Request& request, const config::World& world) const;
-  http::Response issue_token(http::Request& request, const config::World& world);
+  // The identity for the resolver's answer about the caller at request.peer.
+  absl::StatusOr<Identity> identify(const http::Request& request, absl::StatusOr<broker::Caller> resolved,
+                                    const config::World& world) const;
+  boost::asio::awaitable<http::Response> issue_token(http::Request& request, const config::World& world);
   boost::asio::awaitable<http::Response> serve(http::Request& request, const config::World& world,
                                                const Identity& identity);
   boost::asio::awaitable<http::Response> serve_credentials(http::Request& request, const Identity& identity);

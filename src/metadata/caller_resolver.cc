@@ -39,6 +39,10 @@ address normalize_address(const address& a) {
   return a;
 }
 
+boost::asio::awaitable<absl::StatusOr<broker::Caller>> CallerResolver::resolve_async(address peer) const {
+  co_return resolve(peer);
+}
+
 absl::StatusOr<broker::Caller> caller_for_pod(const config::World& world, const config::Pod& pod) {
   const config::ServiceAccount* ksa = world.service_account_of(pod);
   if (ksa == nullptr) {

@@ -12,10 +12,14 @@
 //   PermissionDenied    the address is claimed by two pods (or by a pod and a hostNetwork pod), or the pod's
 //                       service account is not defined: a broken world, never resolved to either side.
 //
+// resolve_async() is what the front ends call: a resolver whose index is fed live (kube::KubeCallerResolver)
+// overrides it to wait, bounded, for an address it does not know yet; the default answers resolve() at once.
+//
 // Owned by the CLI wiring; a WorldCallerResolver is immutable after create(), so resolve() is thread-safe and
 // runs on any executor without blocking.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 
 #include <map>
@@ -32,6 +36,10 @@ class CallerResolver {
   virtual ~CallerResolver() = default;
   // The caller at `peer`; see the header comment for the error codes.
   virtual absl::StatusOr<broker::Caller> resolve(const boost::asio::ip::address& peer) const = 0;
+  // The caller at `peer`, possibly after a bounded wait (on the calling coroutine's executor) for the
+  // resolver to learn the address; same error codes. Default: resolve(peer), without suspending.
+  virtual boost::asio::awaitable<absl::StatusOr<broker::Caller>> resolve_async(
+      boost::asio::ip::address peer) const;
 };
 
 class WorldCallerResolver final : public CallerResolver {

@@ -83,7 +83,7 @@ boost::asio::awaitable<http::Response> ContainerCredentialsHandler::handle(http:
     co_return json_error(request, "container.rejected", bh::status::bad_request, "InvalidToken",
                          "the Authorization header is not a service-account token");
   }
-  absl::StatusOr<broker::Caller> caller = resolver_.resolve(request.peer);
+  absl::StatusOr<broker::Caller> caller = co_await resolver_.resolve_async(request.peer);
   if (!caller.ok()) {
     co_return json_error(request, "container.denied", bh::status::forbidden, "AccessDenied",
                          fmt::format("the caller {} is not a known pod: {}", request.peer.to_string(),

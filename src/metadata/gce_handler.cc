@@ -359,9 +359,8 @@ void GceMetadataHandler::update_world(std::shared_ptr<const config::World> world
 
 void GceMetadataHandler::stop() { notifier_.stop(); }
 
-absl::StatusOr<GceMetadataHandler::Identity> GceMetadataHandler::identify(const http::Request& request,
-                                                                          const config::World& world) const {
-  absl::StatusOr<broker::Caller> caller = resolver_.resolve(request.peer);
+absl::StatusOr<GceMetadataHandler::Identity> GceMetadataHandler::identify(
+    absl::StatusOr<broker::Caller> caller, const config::World& world) const {
   if (caller.ok()) {
     std::string email = gce_service_account_email(*caller);
     return Identity{*std::move(caller), std::move(email)};
@@ -424,8 +423,10 @@ boost::asio::awaitable<http::Response> GceMetadataHandler::serve_v1(http::Reques
   const std::string& path = request.path;
   const Target target = split_target(std::string_view(path).substr(kV1.size()));
 
+  // resolve_async may wait (bounded) for a pod the node's index does not know yet; load the World after it.
+  absl::StatusOr<broker::Caller> resolved = co_await resolver_.resolve_async(request.peer);
   std::shared_ptr<const config::World> world = world_.load();
-  absl::StatusOr<Identity> identity = identify(request, *world);
+  absl::StatusOr<Identity> identity = identify(std::move(resolved), *world);
   if (!identity.ok()) {
     request.route = "gce.denied";
     co_return gce_error(identity.status(), path);
@@ -478,8 +479,9 @@ boost::asio::awaitable<http::Response> GceMetadataHandler::serve_v1(http::Reques
     absl::Status waited = co_await notifier_.wait(generation, deadline - std::chrono::steady_clock::now());
     if (!waited.ok()) co_return gce_error(waited, path);
 
+    resolved = co_await resolver_.resolve_async(request.peer);
     world = world_.load();
-    identity = identify(request, *world);
+    identity = identify(std::move(resolved), *world);
     if (!identity.ok()) co_return gce_error(identity.status(), path);
     const Node next_tree = build_tree(*world, *identity, options_);
     const Node* next = find(next_tree, target.segments);

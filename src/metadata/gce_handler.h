@@ -118,7 +118,8 @@ class GceMetadataHandler final : public http::Handler {
   using Query = gce_internal::Query;
   using Identity = gce_internal::Identity;
 
-  absl::StatusOr<Identity> identify(const http::Request& request, const config::World& world) const;
+  // The identity for the resolver's answer about the caller (see the header comment for the policies).
+  absl::StatusOr<Identity> identify(absl::StatusOr<broker::Caller> resolved, const config::World& world) const;
   boost::asio::awaitable<http::Response> serve_v1(http::Request& request, const Query& query);
   boost::asio::awaitable<http::Response> serve_token(http::Request& request, const Query& query,
                                                      const broker::Caller& caller);
