@@ -21,7 +21,7 @@ ctest --test-dir build --output-on-failure -j "$jobs" --timeout 300
 
 echo "== build (asan+ubsan)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWIMS_SANITIZE=ON -DWIMS_BUILD_BENCH=OFF >/dev/null
-cmake --build build-asan -j "$jobs"
+cmake --build build-asan -j "$jobs" --target wims_unit_tests
 echo "== unit tests (asan+ubsan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit --timeout 300
