@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+
 namespace wims::aws {
 namespace {
 
@@ -38,6 +43,19 @@ TEST(OidcProviderUrlTest, Table) {
     SCOPED_TRACE(c.issuer);
     EXPECT_EQ(oidc_provider_url(c.issuer), c.want);
   }
+}
+
+// Guards the NUL-terminated copy oidc_provider_url makes before Boost.URL parses (Boost.URL 1.81's compiled
+// parsers read some inputs with strlen): a view into a larger buffer is parsed only up to its own end.
+TEST(OidcProviderUrlTest, ViewIntoALargerBufferIsParsedOnlyUpToItsEnd) {
+  const std::string buffer = "https://oidc.example.com/id/ABC?not=part-of-the-view";
+  const std::string_view issuer = std::string_view(buffer).substr(0, buffer.find('?'));
+  EXPECT_EQ(oidc_provider_url(issuer), "oidc.example.com/id/ABC");
+  // Not NUL-terminated at all: a heap buffer without a terminator (ASan reports any read past it).
+  const std::string text = "http://127.0.0.1:1/oidc/c";
+  auto bytes = std::make_unique<char[]>(text.size());
+  std::memcpy(bytes.get(), text.data(), text.size());
+  EXPECT_EQ(oidc_provider_url(std::string_view(bytes.get(), text.size())), "127.0.0.1:1/oidc/c");
 }
 
 }  // namespace
