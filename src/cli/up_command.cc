@@ -28,6 +28,7 @@
 #include "cli/commands.h"
 #include "cli/defaults.h"
 #include "cli/exit_codes.h"
+#include "cli/netguard_runtime.h"
 #include "cli/ready_file.h"
 #include "cloud/access_token_codec.h"
 #include "cloud/caller_auth.h"
@@ -77,6 +78,7 @@ struct UpOptions {
   bool access_log = true;
   std::string imds_tokens = "optional";  // optional|required|disabled (checked by CLI11)
   std::string imds_profile = "full";     // full|emulator
+  std::string netguard = "off";          // off|restrict|redirect (checked by CLI11)
 };
 
 // The URL host:port for a bound endpoint: an unspecified address (0.0.0.0, ::) is reached on loopback.
@@ -260,6 +262,15 @@ int run_up(const UpOptions& o) {
     cloud_server.stop();
     return kExitFailure;
   }
+  // netguard after the metadata listener: redirect targets its bound port (see cli/netguard_runtime.h).
+  auto netguard = NetguardRuntime::start(
+      {.mode = *parse_netguard_mode(o.netguard), .metadata_listener = metadata_server.local_endpoint()}, metrics);
+  if (!netguard.ok()) {
+    std::cerr << "wims up: " << netguard.status().message() << "\n";
+    metadata_server.stop();
+    cloud_server.stop();
+    return kExitFailure;
+  }
 
   std::atomic<bool> ready{false};
   http::AdminHandler admin(metrics, [&ready] { return ready.load(); });
@@ -299,6 +310,7 @@ int run_up(const UpOptions& o) {
   signals_context.run();
   spdlog::info("wims up: signal {}, shutting down", received);
   ready = false;
+  (*netguard)->stop();  // the rules stay (fail closed)
   gce.stop();
   metadata_server.stop();
   admin_server.stop();
@@ -338,6 +350,7 @@ void register_up_command(CLI::App& app, CommandRegistry& registry) {
                   "AWS IMDS paths: full (EC2 instance metadata) or emulator (GKE-on-AWS: the credentials paths only)")
       ->check(CLI::IsMember({"full", "emulator"}))
       ->capture_default_str();
+  add_netguard_option(*cmd, opts->netguard);
   registry.add(cmd, [opts] { return run_up(*opts); });
 }
 
