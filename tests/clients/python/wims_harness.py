@@ -16,12 +16,14 @@ READY_TIMEOUT_S = 30
 
 
 class Wims:
-    def __init__(self, extra_args=(), config=None):
+    def __init__(self, extra_args=(), config=None, metadata_addr="127.0.0.1:0"):
+        """`extra_args` are appended to `wims up` (e.g. ["--imds-tokens", "required"]); `metadata_addr` is the
+        metadata listener (e.g. "[::1]:0" for the IPv6 endpoint)."""
         self.dir = tempfile.mkdtemp(prefix="wims-client-test-")
         self.ready_file = os.path.join(self.dir, "ready.json")
         self.log_path = os.path.join(self.dir, "wims.log")
         args = [os.environ["WIMS_BIN"], "up",
-                "--metadata-addr", "127.0.0.1:0", "--cloud-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+                "--metadata-addr", metadata_addr, "--cloud-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
                 "--state-dir", os.path.join(self.dir, "state"), "--ready-file", self.ready_file]
         if config:
             args += ["--config", config]
