@@ -2,7 +2,10 @@
 // EC2 IMDS emulator, and fromHttp() / fromContainerMetadata() through the container-credentials endpoint, all get the
 // AWS role of the built-in pod default/demo (arn:aws:iam::111122223333:role/wims-demo; callers are told apart by
 // address and the pod owns 127.0.0.1). A GetCallerIdentity signed with the credentials (SigV4 by @smithy/signature-v4,
-// which the credential providers depend on) proves the local STS issued them.
+// pinned directly in package.json) proves the local STS issued them. The IMDS modes of `wims up` get a wims each:
+// --imds-tokens disabled (v1 fallback after the 403 PUT; AWS_EC2_METADATA_V1_DISABLED / ec2MetadataV1Disabled make
+// the SDK refuse with InstanceMetadataV1FallbackError), --imds-tokens required (tokenless GET 401, the SDK uses v2),
+// and an IPv6 metadata listener ([::1]:0).
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
@@ -140,5 +143,120 @@ test('@aws-sdk/credential-providers get the pod role from wims', async (t) => {
       delete process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE;
       delete process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
     }
+  }));
+});
+
+// A GET on the metadata server without a token: { status, text }.
+function imdsGet(wims, path, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`http://${wims.ready.metadata}${path}`, { method: 'GET', headers, timeout: 10000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => { text += chunk; });
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+      });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+// Sets `vars` in process.env for the duration of `fn`.
+async function withEnv(vars, fn) {
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    for (const k of Object.keys(vars)) delete process.env[k];
+  }
+}
+
+// The statuses wims's access log recorded for `method path` on the metadata listener, oldest first.
+function accessStatuses(wims, method, pathName) {
+  const out = [];
+  for (const line of wims.logs().split('\n')) {
+    const start = line.indexOf('{"access":"metadata"');
+    if (start < 0) continue;
+    const entry = JSON.parse(line.slice(start));
+    if (entry.method === method && entry.path === pathName) out.push(entry.status);
+  }
+  return out;
+}
+
+const TOKEN_PATH = '/latest/api/token';
+const CREDENTIALS_PATH = '/latest/meta-data/iam/security-credentials/wims-demo';
+
+test('wims up --imds-tokens disabled: v1 fallback, refused under AWS_EC2_METADATA_V1_DISABLED', async (t) => {
+  cleanSdkEnv();
+  const wims = await startWims(['--imds-tokens', 'disabled']);
+  t.after(() => wims.stop());
+  const stsUrl = wims.ready.endpoints.aws_sts;
+  const { fromInstanceMetadata } = require('@aws-sdk/credential-providers');
+  const endpoint = { AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${wims.ready.metadata}` };
+
+  await t.test('fromInstanceMetadata falls back to IMDSv1 after the token PUT answers 403', () => withLogs(wims,
+    () => withEnv(endpoint, async () => {
+      const puts = accessStatuses(wims, 'PUT', TOKEN_PATH).length;
+      const creds = await fromInstanceMetadata({ timeout: 5000, maxRetries: 1 })();
+      assertCredentials(creds);
+      assert.ok((await callerArn(stsUrl, creds)).startsWith(ASSUMED_ROLE_PREFIX));
+      assert.deepStrictEqual(accessStatuses(wims, 'PUT', TOKEN_PATH).slice(puts), [403]);
+    })));
+
+  for (const [name, env, init] of [
+    ['AWS_EC2_METADATA_V1_DISABLED=true', { AWS_EC2_METADATA_V1_DISABLED: 'true' }, {}],
+    ['ec2MetadataV1Disabled: true', {}, { ec2MetadataV1Disabled: true }],
+  ]) {
+    await t.test(`fromInstanceMetadata with ${name} refuses to fall back`, () => withLogs(wims,
+      () => withEnv({ ...endpoint, ...env }, async () => {
+        const gets = accessStatuses(wims, 'GET', CREDENTIALS_PATH).length;
+        await assert.rejects(fromInstanceMetadata({ timeout: 5000, maxRetries: 1, ...init })(), (e) => {
+          assert.strictEqual(e.name, 'InstanceMetadataV1FallbackError', `${e.name}: ${e.message}`);
+          assert.match(e.message, /v1 fallback has been blocked/);
+          return true;
+        });
+        // It never asked for credentials without a token.
+        assert.strictEqual(accessStatuses(wims, 'GET', CREDENTIALS_PATH).length, gets);
+      })));
+  }
+});
+
+test('wims up --imds-tokens required: a v1 GET is 401, the SDK uses IMDSv2', async (t) => {
+  cleanSdkEnv();
+  const wims = await startWims(['--imds-tokens', 'required']);
+  t.after(() => wims.stop());
+  const stsUrl = wims.ready.endpoints.aws_sts;
+  const { fromInstanceMetadata } = require('@aws-sdk/credential-providers');
+
+  await t.test('tokenless GET', () => withLogs(wims, async () => {
+    const res = await imdsGet(wims, '/latest/meta-data/iam/security-credentials/');
+    assert.strictEqual(res.status, 401, res.text);
+  }));
+
+  for (const v1Disabled of ['false', 'true']) {
+    await t.test(`fromInstanceMetadata (AWS_EC2_METADATA_V1_DISABLED=${v1Disabled})`, () => withLogs(wims,
+      () => withEnv({ AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${wims.ready.metadata}`,
+        AWS_EC2_METADATA_V1_DISABLED: v1Disabled }, async () => {
+        const gets = accessStatuses(wims, 'GET', CREDENTIALS_PATH).length;
+        const creds = await fromInstanceMetadata({ timeout: 5000, maxRetries: 1 })();
+        assertCredentials(creds);
+        assert.ok((await callerArn(stsUrl, creds)).startsWith(ASSUMED_ROLE_PREFIX));
+        assert.deepStrictEqual(accessStatuses(wims, 'GET', CREDENTIALS_PATH).slice(gets), [200]);
+      })));
+  }
+});
+
+test('wims up --metadata-addr [::1]:0: fromInstanceMetadata over IPv6', async (t) => {
+  cleanSdkEnv();
+  const wims = await startWims([], { metadataAddr: '[::1]:0' });
+  t.after(() => wims.stop());
+  const { fromInstanceMetadata } = require('@aws-sdk/credential-providers');
+  await withLogs(wims, () => withEnv({ AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${wims.ready.metadata}`,
+    AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6' }, async () => {
+    assert.match(wims.ready.metadata, /^\[::1\]:\d+$/);
+    const creds = await fromInstanceMetadata({ timeout: 5000, maxRetries: 1 })();
+    assertCredentials(creds);
+    assert.ok((await callerArn(wims.ready.endpoints.aws_sts, creds)).startsWith(ASSUMED_ROLE_PREFIX));
   }));
 });

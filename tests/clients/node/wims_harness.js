@@ -7,12 +7,14 @@ const path = require('node:path');
 
 const READY_TIMEOUT_MS = 30000;
 
-async function startWims(extraArgs = []) {
+// `extraArgs` are appended to `wims up` (e.g. ['--imds-tokens', 'required']); `metadataAddr` is the metadata
+// listener (e.g. '[::1]:0' for the IPv6 endpoint).
+async function startWims(extraArgs = [], { metadataAddr = '127.0.0.1:0' } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wims-node-test-'));
   const readyFile = path.join(dir, 'ready.json');
   const logPath = path.join(dir, 'wims.log');
   const log = fs.openSync(logPath, 'w');
-  const args = ['up', '--metadata-addr', '127.0.0.1:0', '--cloud-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0',
+  const args = ['up', '--metadata-addr', metadataAddr, '--cloud-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0',
     '--state-dir', path.join(dir, 'state'), '--ready-file', readyFile, ...extraArgs];
   const proc = spawn(process.env.WIMS_BIN, args, { stdio: ['ignore', log, log] });
   let exited = false;
