@@ -24,5 +24,6 @@ class CommandRegistry {
 void register_up_command(CLI::App& app, CommandRegistry& registry);
 void register_token_command(CLI::App& app, CommandRegistry& registry);
 void register_netguard_command(CLI::App& app, CommandRegistry& registry);
+void register_node_command(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace wims::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   register_up_command(app, registry);
   register_token_command(app, registry);
   register_netguard_command(app, registry);
+  register_node_command(app, registry);
 
   try {
     app.parse(argc, argv);
