@@ -107,7 +107,8 @@ void cleanup_leftover_namespaces() {
     if (dash == std::string::npos) continue;
     pid_t owner = static_cast<pid_t>(std::atoi(name.substr(4, dash - 4).c_str()));
     if (owner <= 0 || pid_alive(owner)) continue;
-    run_shell(fmt::format("ip netns pids {0} | xargs -r kill -9; ip netns del {0}", name), 10);
+    run_shell(fmt::format("ip netns pids {0} | xargs -r kill -9; ip netns del {0}; rm -rf /etc/netns/{0}", name),
+              10);
   }
 }
 
@@ -197,6 +198,7 @@ NetnsTopology::~NetnsTopology() {
     run_shell(fmt::format("ip netns pids {0} | xargs -r kill -9; ip netns del {0}", ns), 10);
   }
   std::error_code ec;
+  for (const std::string& ns : created_) std::filesystem::remove_all("/etc/netns/" + ns, ec);
   if (dir_ != "/tmp") std::filesystem::remove_all(dir_, ec);
 }
 
@@ -210,6 +212,18 @@ std::string NetnsTopology::http_get(const std::string& ns, const std::string& ur
   if (r.exit_code == 0) return trim(r.out);
   if (r.exit_code == 28) return "TIMEOUT";
   return fmt::format("ERR{}", r.exit_code);
+}
+
+absl::Status NetnsTopology::set_hosts(const std::string& ns, const std::string& extra_lines) {
+  std::error_code ec;
+  const std::filesystem::path dir = "/etc/netns/" + ns;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::InternalError(fmt::format("mkdir {}: {}", dir.string(), ec.message()));
+  std::ofstream hosts(dir / "hosts");
+  hosts << "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n" << extra_lines << "\n";
+  hosts.close();
+  if (!hosts) return absl::InternalError(fmt::format("cannot write {}/hosts", dir.string()));
+  return absl::OkStatus();
 }
 
 std::string NetnsTopology::script(const std::string& name) {

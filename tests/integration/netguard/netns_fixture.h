@@ -82,6 +82,11 @@ class NetnsTopology {
   // SIGTERM, bounded wait, then SIGKILL. Returns the exit status as waitpid reports it (or -1).
   int stop_process(pid_t pid);
 
+  // Gives `ns` its own /etc/hosts (`ip netns exec` bind-mounts /etc/netns/<ns>/hosts over /etc/hosts), the
+  // localhost entries plus `extra_lines`: e.g. "169.254.169.254 metadata.google.internal", the name a GKE
+  // pod resolves through the cluster DNS. /etc/netns/<ns> is removed with the topology (and with leftovers).
+  absl::Status set_hosts(const std::string& ns, const std::string& extra_lines);
+
   // Path of a helper script next to this fixture (echo_server.py, keepalive_client.py).
   static std::string script(const std::string& name);
 
