@@ -17,6 +17,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse_query.hpp>
@@ -24,6 +25,7 @@
 
 #include <chrono>
 #include <exception>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -105,6 +107,9 @@ Server::Server(ServerOptions options, Handler& handler, WorkerPool& workers, Met
                               "HTTP request latency from first byte to response written.");
   metrics_.describe_counter("wims_http_connections_rejected_total",
                             "Connections answered 503 because max_connections were open.");
+  if (options_.tls != nullptr) {
+    metrics_.describe_counter("wims_http_tls_handshake_failures_total", "TLS handshakes that failed.");
+  }
 }
 
 Server::~Server() { stop(); }
@@ -253,21 +258,48 @@ asio::awaitable<Response> Server::call_handler(Request* request) {
   co_return plain(beast_http::status::internal_server_error, "internal server error\n");
 }
 
+struct Server::Peer {
+  tcp::endpoint remote;
+  tcp::endpoint local;
+  asio::ip::address address;        // normalised remote address
+  asio::ip::address local_address;  // normalised local address
+  std::string text;
+};
+
 asio::awaitable<void> Server::serve(tcp::socket socket, size_t worker) {
-  using asio::experimental::awaitable_operators::operator||;
   beast::error_code ec;
   // Responses are written as header + body; without TCP_NODELAY the second segment can wait for the
   // peer's delayed ACK (~40 ms).
   socket.set_option(tcp::no_delay(true), ec);
-  tcp::endpoint remote = socket.remote_endpoint(ec);
-  tcp::endpoint local = socket.local_endpoint(ec);
-  const asio::ip::address peer = normalize_address(remote.address());
-  const asio::ip::address local_address = normalize_address(local.address());
-  const std::string peer_text = peer.to_string();
+  Peer peer;
+  peer.remote = socket.remote_endpoint(ec);
+  peer.local = socket.local_endpoint(ec);
+  peer.address = normalize_address(peer.remote.address());
+  peer.local_address = normalize_address(peer.local.address());
+  peer.text = peer.address.to_string();
+  if (options_.tls == nullptr) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await serve_stream(stream, peer, worker);
+  } else {
+    // The connection keeps its context alive for its lifetime, whatever reloads happen meanwhile.
+    std::shared_ptr<asio::ssl::context> context = options_.tls->context();
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *context);
+    co_await serve_stream(stream, peer, worker);
+  }
+}
 
-  beast::tcp_stream stream(std::move(socket));
+template <class Stream>
+asio::awaitable<void> Server::serve_stream(Stream& stream, const Peer& peer, size_t worker) {
+  using asio::experimental::awaitable_operators::operator||;
+  constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  beast::error_code ec;
+  beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
+  const tcp::endpoint& remote = peer.remote;
+  const tcp::endpoint& local = peer.local;
+  const std::string& peer_text = peer.text;
+
   Connection connection;
-  connection.stream = &stream;
+  connection.stream = &lowest;
   WorkerState& state = *worker_states_[worker];
   state.connections.insert(&connection);
   struct Unregister {
@@ -275,6 +307,18 @@ asio::awaitable<void> Server::serve(tcp::socket socket, size_t worker) {
     Connection* connection;
     ~Unregister() { state.connections.erase(connection); }
   } unregister{state, &connection};
+
+  if constexpr (kTls) {
+    // Phase kIdle: stop() cancels a handshake in progress like an idle connection.
+    lowest.expires_after(to_chrono(options_.read_timeout));
+    auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kNoThrow);
+    if (handshake_ec) {
+      spdlog::debug("{}: TLS handshake with {} failed: {}", options_.name, peer_text, handshake_ec.message());
+      metrics_.increment("wims_http_tls_handshake_failures_total", {{"listener", options_.name}});
+      lowest.socket().close(ec);
+      co_return;
+    }
+  }
 
   beast::flat_buffer buffer;
   bool first_request = true;
@@ -284,7 +328,7 @@ asio::awaitable<void> Server::serve(tcp::socket socket, size_t worker) {
     if (buffer.size() == 0) {
       // Wait for the first byte of the next request; stop() cancels connections waiting here.
       connection.phase = Phase::kIdle;
-      stream.expires_after(to_chrono(first_request ? options_.read_timeout : options_.idle_timeout));
+      lowest.expires_after(to_chrono(first_request ? options_.read_timeout : options_.idle_timeout));
       auto [read_ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
       if (read_ec) break;  // timeout, peer closed, or stop()
       buffer.commit(n);
@@ -292,7 +336,7 @@ asio::awaitable<void> Server::serve(tcp::socket socket, size_t worker) {
     first_request = false;
     connection.phase = Phase::kReading;
     const auto started = std::chrono::steady_clock::now();
-    stream.expires_after(to_chrono(options_.read_timeout));
+    lowest.expires_after(to_chrono(options_.read_timeout));
 
     beast_http::request_parser<beast_http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options_.header_limit_bytes));
@@ -303,19 +347,19 @@ asio::awaitable<void> Server::serve(tcp::socket socket, size_t worker) {
       auto expect = parser.get()[beast_http::field::expect];
       if (parser.get().version() >= 11 && beast::iequals(expect, "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        stream.expires_after(to_chrono(options_.write_timeout));
+        lowest.expires_after(to_chrono(options_.write_timeout));
         auto [write_ec, wn] = co_await asio::async_write(stream, asio::buffer(kContinue), kNoThrow);
         if (write_ec) break;
-        stream.expires_after(to_chrono(options_.read_timeout));
+        lowest.expires_after(to_chrono(options_.read_timeout));
       }
       auto [body_ec, body_n] = co_await beast_http::async_read(stream, buffer, parser, kNoThrow);
       read_ec = body_ec;
     }
 
     Request request;
-    request.peer = peer;
+    request.peer = peer.address;
     request.peer_port = remote.port();
-    request.local = local_address;
+    request.local = peer.local_address;
     request.local_port = local.port();
     Response response;
     bool keep_alive = false;
@@ -384,7 +428,7 @@ asio::awaitable<void> Server::serve(tcp::socket socket, size_t worker) {
       response.content_length(body_bytes);
     }
     if (request.message.method() == beast_http::verb::head) response.body().clear();
-    stream.expires_after(to_chrono(options_.write_timeout));
+    lowest.expires_after(to_chrono(options_.write_timeout));
     auto [write_ec, written] = co_await beast_http::async_write(stream, response, kNoThrow);
 
     const double seconds =
@@ -410,10 +454,10 @@ asio::awaitable<void> Server::serve(tcp::socket socket, size_t worker) {
     if (write_ec || !keep_alive) break;
   }
   if (linger && !connection.force_closed) {
-    co_await linger_close(stream);
+    co_await linger_close(lowest);
   } else {
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream.socket().close(ec);
+    lowest.socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest.socket().close(ec);
   }
 }
 

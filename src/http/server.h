@@ -32,6 +32,13 @@
 //   Keep-alive for HTTP/1.1 (unless "Connection: close") and HTTP/1.0 with "Connection: keep-alive".
 //   Responses get Content-Length and Connection set here; HEAD responses carry the headers only.
 //
+//   TLS (optional): with ServerOptions::tls set the listener speaks HTTPS only. Each connection takes the
+//   credentials' current context (http/tls_credentials.h: cert + key files, reloaded when they change) and
+//   does the server handshake within read_timeout before its first request; a failed handshake is logged at
+//   debug, counted in `wims_http_tls_handshake_failures_total{listener}` and closed. Everything after the
+//   handshake (limits, deadlines, keep-alive, drain) is the same code as for plain HTTP. Connections are
+//   closed without a TLS close_notify (responses are delimited by Content-Length).
+//
 //   Observability: `wims_http_requests_total{listener,route,status}`,
 //   `wims_http_request_duration_seconds{listener,route}` (first byte to response written),
 //   `wims_http_connections_rejected_total{listener}`; with access_log, one JSON line per request at info:
@@ -62,6 +69,7 @@
 #include "absl/time/time.h"
 #include "http/handler.h"
 #include "http/metrics.h"
+#include "http/tls_credentials.h"
 #include "http/worker_pool.h"
 
 namespace wims::http {
@@ -85,6 +93,8 @@ struct ServerOptions {
   bool access_log = true;
   // Writing one response (added beyond the original contract: every write has a deadline too).
   absl::Duration write_timeout = absl::Seconds(10);
+  // HTTPS with these credentials; nullptr: plain HTTP.
+  std::shared_ptr<ServerTlsCredentials> tls = nullptr;
 };
 
 class Server {
@@ -113,7 +123,11 @@ class Server {
 
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket, size_t worker);
+  struct Peer;
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, size_t worker);
+  // The request loop on a plain (beast::tcp_stream) or TLS (beast::ssl_stream<tcp_stream>) stream.
+  template <class Stream>
+  boost::asio::awaitable<void> serve_stream(Stream& stream, const Peer& peer, size_t worker);
   boost::asio::awaitable<void> reject_connection(boost::asio::ip::tcp::socket socket);
   boost::asio::awaitable<Response> call_handler(Request* request);
   void session_ended(bool counted_connection);
