@@ -30,6 +30,7 @@
 #include "cli/exit_codes.h"
 #include "cli/netguard_runtime.h"
 #include "cli/ready_file.h"
+#include "cli/serving.h"
 #include "cloud/access_token_codec.h"
 #include "cloud/caller_auth.h"
 #include "cloud/google_apis_handler.h"
@@ -66,30 +67,11 @@
 namespace wims::cli {
 namespace {
 
-struct UpOptions {
+struct UpOptions : ServeOptions {
   std::string config;
-  std::string metadata_addr = kDefaultMetadataAddr;
   std::string cloud_addr = kDefaultCloudAddr;
-  std::string admin_addr = kDefaultAdminAddr;
-  std::string ready_file;
-  std::string state_dir;
-  std::string log_level = "info";
-  size_t workers = 0;
-  bool access_log = true;
-  std::string imds_tokens = "optional";  // optional|required|disabled (checked by CLI11)
-  std::string imds_profile = "full";     // full|emulator
-  std::string netguard = "off";          // off|restrict|redirect (checked by CLI11)
+  std::string netguard = "off";  // off|restrict|redirect (checked by CLI11)
 };
-
-// The URL host:port for a bound endpoint: an unspecified address (0.0.0.0, ::) is reached on loopback.
-std::string reachable(const boost::asio::ip::tcp::endpoint& bound) {
-  boost::asio::ip::tcp::endpoint e = bound;
-  if (e.address().is_unspecified()) {
-    e.address(e.address().is_v4() ? boost::asio::ip::address(boost::asio::ip::address_v4::loopback())
-                                   : boost::asio::ip::address(boost::asio::ip::address_v6::loopback()));
-  }
-  return http::format_endpoint(e);
-}
 
 // The admin token of the local cloud: created once, kept in the state store, mirrored to a 0600 file so
 // that `wims token` and scripts can read it.
@@ -106,22 +88,6 @@ absl::StatusOr<std::string> load_admin_token(store::StateStore& store, const std
   ::close(fd);
   if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", file));
   return *token;
-}
-
-// The node as a Compute Engine instance, for `identity?format=full` ID tokens minted by the embedded cloud.
-broker::ComputeEngineFacts compute_engine_facts(const config::World& world, absl::Time started) {
-  return {.project_id = world.project.id,
-          .project_number = world.project.number,
-          .zone = world.node.zone,
-          .instance_id = std::to_string(world.node.id),
-          .instance_name = world.node.name,
-          .instance_creation_timestamp = absl::ToUnixSeconds(started),
-          .license_ids = {}};
-}
-
-void describe_metrics(http::Metrics& metrics) {
-  metrics.describe_counter("wims_upstream_requests_total", "Upstream calls by service and HTTP status");
-  metrics.describe_counter("wims_token_cache_total", "Credential cache lookups by cache and result");
 }
 
 int run_up(const UpOptions& o) {
@@ -217,10 +183,7 @@ int run_up(const UpOptions& o) {
   // The broker reaches the cloud over HTTP, as it would reach the real clouds.
   http::Client client;
   broker::HttpClientTransport transport(client);
-  broker::UpstreamMetrics upstream_metrics = [&metrics](std::string_view service, int status) {
-    std::string code = std::to_string(status);
-    metrics.increment("wims_upstream_requests_total", {{"service", service}, {"status", code}});
-  };
+  const broker::UpstreamMetrics upstream_metrics = cli::upstream_metrics(metrics);
   const std::string bearer = *admin_token;
   broker::TokenRequestKsaTokenSource ksa_tokens({.api_url = cloud_url}, transport,
                                                 [bearer]() -> absl::StatusOr<std::string> { return bearer; },
@@ -240,23 +203,10 @@ int run_up(const UpOptions& o) {
     std::cerr << "wims up: " << resolver.status().message() << "\n";
     return kExitFailure;
   }
-  metadata::GceMetadataHandler gce(world, **resolver, google, clock,
-                                   {.unknown_caller = world->metadata.unknown_caller,
-                                    .node_service_account = world->metadata.node_service_account});
-  metadata::AwsImdsOptions imds_options = metadata::AwsImdsOptions::from_world(*world);
-  imds_options.token_mode = o.imds_tokens == "required"   ? metadata::ImdsTokenMode::kRequired
-                            : o.imds_tokens == "disabled" ? metadata::ImdsTokenMode::kDisabled
-                                                          : metadata::ImdsTokenMode::kOptional;
-  imds_options.profile = o.imds_profile == "emulator" ? metadata::ImdsProfile::kEmulator : metadata::ImdsProfile::kFull;
-  metadata::AwsImdsHandler imds(world, **resolver, aws, clock, imds_options);
   IssuerTokenReviewer reviewer(issuer);
-  metadata::ContainerCredentialsHandler container_credentials(**resolver, aws, &reviewer);
-  http::Router metadata_router;
-  metadata_router.add("/latest", imds);
-  metadata_router.add("/v1/credentials", container_credentials);
-  metadata_router.set_fallback(gce);
+  MetadataFrontEnds front_ends(world, **resolver, google, aws, &reviewer, imds_options(*world, o), clock);
   http::Server metadata_server({.name = "metadata", .listen = o.metadata_addr, .access_log = o.access_log},
-                               metadata_router, workers, metrics);
+                               front_ends.router(), workers, metrics);
   if (auto s = metadata_server.start(); !s.ok()) {
     std::cerr << "wims up: metadata listener " << o.metadata_addr << ": " << s.message() << "\n";
     cloud_server.stop();
@@ -303,15 +253,11 @@ int run_up(const UpOptions& o) {
                info.addresses.admin, workers.size());
 
   // Wait for SIGINT/SIGTERM on this thread, then stop in reverse order.
-  boost::asio::io_context signals_context;
-  boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
-  int received = 0;
-  signals.async_wait([&](const boost::system::error_code&, int signo) { received = signo; });
-  signals_context.run();
+  const int received = wait_for_stop_signal();
   spdlog::info("wims up: signal {}, shutting down", received);
   ready = false;
   (*netguard)->stop();  // the rules stay (fail closed)
-  gce.stop();
+  front_ends.stop();
   metadata_server.stop();
   admin_server.stop();
   cloud_server.stop();
@@ -329,27 +275,8 @@ void register_up_command(CLI::App& app, CommandRegistry& registry) {
   CLI::App* cmd = app.add_subcommand(
       "up", "Run the node metadata server with the embedded local cloud (default world unless --config)");
   cmd->add_option("--config", opts->config, "World YAML file (see docs/configuration.md)")->check(CLI::ExistingFile);
-  cmd->add_option("--metadata-addr", opts->metadata_addr, "Metadata server listen HOST:PORT (port 0: any)")
-      ->capture_default_str();
   cmd->add_option("--cloud-addr", opts->cloud_addr, "Local cloud listen HOST:PORT")->capture_default_str();
-  cmd->add_option("--admin-addr", opts->admin_addr, "Admin (/healthz /readyz /metrics) HOST:PORT")
-      ->capture_default_str();
-  cmd->add_option("--ready-file", opts->ready_file,
-                  "Once every listener is bound, write the bound addresses and endpoints here as JSON");
-  cmd->add_option("--state-dir", opts->state_dir,
-                  "Directory of the local cloud's SQLite state (default $XDG_STATE_HOME/wims)");
-  cmd->add_option("--log-level", opts->log_level, "trace|debug|info|warn|error|off")->capture_default_str();
-  cmd->add_option("--workers", opts->workers, "I/O worker threads (0: one per core)")->capture_default_str();
-  cmd->add_flag("--access-log,!--no-access-log", opts->access_log, "One JSON line per request (default on)");
-  cmd->add_option("--imds-tokens", opts->imds_tokens,
-                  "AWS IMDSv2 session tokens: optional (v1 and v2), required (a tokenless GET -> 401), disabled "
-                  "(the token PUT -> 403, so clients fall back to v1)")
-      ->check(CLI::IsMember({"optional", "required", "disabled"}))
-      ->capture_default_str();
-  cmd->add_option("--imds-profile", opts->imds_profile,
-                  "AWS IMDS paths: full (EC2 instance metadata) or emulator (GKE-on-AWS: the credentials paths only)")
-      ->check(CLI::IsMember({"full", "emulator"}))
-      ->capture_default_str();
+  add_serve_options(*cmd, *opts);
   add_netguard_option(*cmd, opts->netguard);
   registry.add(cmd, [opts] { return run_up(*opts); });
 }
