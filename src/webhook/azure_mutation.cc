@@ -36,14 +36,17 @@ absl::StatusOr<bool> apply_azure_workload_identity(json::object& pod, const Muta
   config::ServiceAccount sa;
   if (input.service_account.has_value()) sa = *input.service_account;
 
+  // The pod's annotation takes precedence; the SA's is consulted only without it (upstream
+  // getServiceAccountTokenExpiration), and only the value in effect is validated.
   int64_t expiration = options.token_expiration_seconds;
-  if (std::string value = sa.annotation(azure("service-account-token-expiration")); !value.empty()) {
-    auto parsed = parse_expiration(value, fmt::format("service account {}/{}", input.namespace_name, sa.name));
+  std::optional<std::string> pod_value = pod_annotation(pod, azure("service-account-token-expiration"));
+  const std::string sa_value = sa.annotation(azure("service-account-token-expiration"));
+  if (pod_value.has_value() && !pod_value->empty()) {
+    auto parsed = parse_expiration(*pod_value, "pod annotation");
     if (!parsed.ok()) return parsed.status();
     expiration = *parsed;
-  }
-  if (auto value = pod_annotation(pod, azure("service-account-token-expiration")); value && !value->empty()) {
-    auto parsed = parse_expiration(*value, "pod annotation");
+  } else if (!sa_value.empty()) {
+    auto parsed = parse_expiration(sa_value, fmt::format("service account {}/{}", input.namespace_name, sa.name));
     if (!parsed.ok()) return parsed.status();
     expiration = *parsed;
   }
