@@ -236,6 +236,11 @@ class FakeKubeApiServer::Impl {
         request.method() == bhttp::verb::post) {
       ++owner_.token_requests_;
       auto [code, body] = token_request(selection.namespace_name, parts[i + 1], request.body());
+      if (code == 201 && owner_.options_.token_minter) {
+        auto [minted_code, minted] = owner_.options_.token_minter(selection.namespace_name, parts[i + 1],
+                                                                  request.body());
+        return answer(minted_code, std::move(minted));
+      }
       return answer(code, std::move(body));
     }
     if (parts.size() == i + 2 && request.method() == bhttp::verb::get) {

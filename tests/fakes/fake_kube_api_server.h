@@ -16,6 +16,9 @@
 // (forget history: older resourceVersions get 410), set_outage() (close every open connection and
 // close new ones at accept until lifted), end_watches() (end open streams cleanly, as the server does at
 // timeoutSeconds).
+//
+// tests/fakes/fake_kube_api_server_main.cc wraps it as a standalone process for end-to-end tests of the
+// `wims` binary (kubeconfig file out, objects in as JSON lines on stdin).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -24,11 +27,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -50,6 +55,12 @@ struct FakeKubeApiServerOptions {
   // Answer a too-old watch with a plain HTTP 410 instead of 200 + ERROR event.
   bool expired_as_http_410 = false;
   const Clock* clock = nullptr;  // default: SystemClock
+  // Set: a TokenRequest that passed the fake's validation is answered by this function (status code and
+  // body) instead of the fake's own unsigned token, e.g. forwarded to an issuer that a cloud trusts. Called
+  // on the server thread with the namespace, service account and request body; it may block (tests only).
+  std::function<std::pair<int, boost::json::object>(const std::string& ns, const std::string& service_account,
+                                                    const std::string& body)>
+      token_minter = {};
 };
 
 struct FakePodSpec {
