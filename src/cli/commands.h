@@ -25,5 +25,6 @@ void register_up_command(CLI::App& app, CommandRegistry& registry);
 void register_token_command(CLI::App& app, CommandRegistry& registry);
 void register_netguard_command(CLI::App& app, CommandRegistry& registry);
 void register_node_command(CLI::App& app, CommandRegistry& registry);
+void register_webhook_command(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace wims::cli
