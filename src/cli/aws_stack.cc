@@ -119,7 +119,9 @@ absl::StatusOr<std::unique_ptr<AwsStack>> open_aws_stack(store::StateStore& stor
   WIMS_ASSIGN_OR_RETURN(stack->repository, aws::PersistentAwsStateRepository::open(store, clock.now()));
   std::map<std::string, aws::KeySourceTokenVerifier::KeySource> issuers;
   issuers[world.cluster.issuer_url] = [&ring, &clock] { return ring.verification_keys(clock.now()); };
-  stack->verifier = std::make_unique<aws::KeySourceTokenVerifier>(std::move(issuers));
+  stack->http_client = std::make_unique<http::Client>();
+  stack->external_verifier = std::make_unique<aws::HttpJwksTokenVerifier>(*stack->http_client, clock);
+  stack->verifier = std::make_unique<aws::KeySourceTokenVerifier>(std::move(issuers), stack->external_verifier.get());
   const std::string account = world.project.aws_account_id;
   stack->iam = std::make_unique<aws::IamService>(*stack->repository, clock, account);
   stack->sts = std::make_unique<aws::StsService>(*stack->repository, *stack->verifier, clock, account);

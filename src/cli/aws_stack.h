@@ -4,12 +4,17 @@
 // for every role ARN a service account or pod names that does not exist yet, a role whose trust policy
 // admits exactly those service accounts. Also an in-process ServiceAccountTokenReviewer for the
 // container-credentials endpoint. Built once at start (blocking); the handler is thread-safe.
+//
+// Web identity tokens of the embedded issuer are checked against the in-process signing keys; tokens of any
+// other issuer (an OIDC provider registered with `aws iam create-open-id-connect-provider` for an external
+// cluster or IdP) go to HttpJwksTokenVerifier, which fetches that issuer's discovery document and JWKS.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "aws/http_jwks_token_verifier.h"
 #include "aws/iam_service.h"
 #include "aws/key_source_token_verifier.h"
 #include "aws/persistent_aws_state_repository.h"
@@ -19,6 +24,7 @@
 #include "cloud/signing_key_ring.h"
 #include "common/clock.h"
 #include "config/world.h"
+#include "http/client.h"
 #include "metadata/service_account_token_reviewer.h"
 #include "store/state_store.h"
 
@@ -28,6 +34,9 @@ struct AwsStack {
   std::string admin_access_key_id;
   std::string admin_secret_access_key;
   std::unique_ptr<aws::PersistentAwsStateRepository> repository;
+  // External issuers (declared before `verifier`, which points at it).
+  std::unique_ptr<http::Client> http_client;
+  std::unique_ptr<aws::HttpJwksTokenVerifier> external_verifier;
   std::unique_ptr<aws::KeySourceTokenVerifier> verifier;
   std::unique_ptr<aws::IamService> iam;
   std::unique_ptr<aws::StsService> sts;
