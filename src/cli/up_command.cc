@@ -124,7 +124,9 @@ int run_up(const UpOptions& o) {
 
   // The cloud listener first: the issuer URL contains its bound address.
   http::Router cloud_router;
-  http::Server cloud_server({.name = "cloud", .listen = o.cloud_addr, .access_log = o.access_log}, cloud_router,
+  http::Server cloud_server({.name = "cloud", .listen = o.cloud_addr, .access_log = o.access_log,
+                             .keep_encoded_slash = true},
+                            cloud_router,
                             workers, metrics);
   if (auto s = cloud_server.start(); !s.ok()) {
     std::cerr << "wims up: cloud listener " << o.cloud_addr << ": " << s.message() << "\n";

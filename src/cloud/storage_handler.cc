@@ -11,6 +11,7 @@
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "fmt/format.h"
+#include "http/canonical_path.h"
 
 namespace wims::cloud {
 namespace {
@@ -137,14 +138,15 @@ boost::asio::awaitable<http::Response> StorageHandler::handle(http::Request& req
   std::string_view bucket_name = rest.substr(0, slash);
   std::string_view tail = slash == std::string_view::npos ? "" : rest.substr(slash);
   enum class Op { kBucket, kList, kObject, kNone } op = Op::kNone;
-  std::string_view object_name;
+  std::string object_name;
   if (tail.empty()) {
     op = Op::kBucket;
   } else if (tail == "/o" || tail == "/o/") {
     op = Op::kList;
   } else if (tail.starts_with("/o/")) {
     op = Op::kObject;
-    object_name = tail.substr(3);
+    // Object names may contain '/', spelled %2F (the cloud listener keeps it encoded, http/server.h).
+    object_name = http::decode_kept_escapes(tail.substr(3));
   }
   if (bucket_name.empty() || op == Op::kNone) {
     request.route = "storage.not_found";

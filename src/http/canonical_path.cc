@@ -34,7 +34,7 @@ absl::Status reject(std::string_view why) {
 
 }  // namespace
 
-absl::StatusOr<std::string> canonicalize_path(std::string_view raw_path) {
+absl::StatusOr<std::string> canonicalize_path(std::string_view raw_path, CanonicalPathOptions options) {
   if (raw_path.empty() || raw_path.front() != '/') {
     return reject("must start with '/'");
   }
@@ -68,6 +68,10 @@ absl::StatusOr<std::string> canonicalize_path(std::string_view raw_path) {
           static_cast<unsigned char>(hex_value(raw_path[i + 1]) * 16 + hex_value(raw_path[i + 2]));
       i += 2;
       if (decoded == 0) return reject("encoded NUL (%00) is not allowed");
+      if (options.keep_encoded_slash && (decoded == '/' || decoded == '%')) {
+        out += decoded == '/' ? "%2F" : "%25";
+        continue;
+      }
       if (decoded == '/' || decoded == '\\' || decoded == '?' || decoded == '#') {
         return reject(fmt::format("encoded '{}' is not allowed", static_cast<char>(decoded)));
       }
@@ -84,6 +88,28 @@ absl::StatusOr<std::string> canonicalize_path(std::string_view raw_path) {
     out.push_back(static_cast<char>(c));
   }
   if (absl::Status s = finish_segment(true); !s.ok()) return s;
+  return out;
+}
+
+std::string decode_kept_escapes(std::string_view segment) {
+  std::string out;
+  out.reserve(segment.size());
+  for (size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && segment.size() - i >= 3) {
+      std::string_view escape = segment.substr(i, 3);
+      if (escape == "%2F") {
+        out.push_back('/');
+        i += 2;
+        continue;
+      }
+      if (escape == "%25") {
+        out.push_back('%');
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(segment[i]);
+  }
   return out;
 }
 

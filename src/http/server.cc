@@ -386,7 +386,9 @@ asio::awaitable<void> Server::serve_stream(Stream& stream, const Peer& peer, siz
       std::string_view raw_query =
           question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
       log_path = std::string(raw_path);
-      absl::StatusOr<std::string> path = canonicalize_path(raw_path);
+      CanonicalPathOptions path_options;  // named: a braced temporary here crashes GCC 12 in coroutines
+      path_options.keep_encoded_slash = options_.keep_encoded_slash;
+      absl::StatusOr<std::string> path = canonicalize_path(raw_path, path_options);
       if (!path.ok()) {
         response = plain(beast_http::status::bad_request, std::string(path.status().message()) + "\n");
       } else if (!raw_query.empty() && !boost::urls::parse_query(std::string(raw_query))) {

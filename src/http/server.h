@@ -93,6 +93,9 @@ struct ServerOptions {
   bool access_log = true;
   // Writing one response (added beyond the original contract: every write has a deadline too).
   absl::Duration write_timeout = absl::Seconds(10);
+  // Accept "%2F" in paths, kept encoded in Request::path (http/canonical_path.h); for APIs with '/' in
+  // resource names (the local cloud's Cloud Storage). Never on the metadata listener.
+  bool keep_encoded_slash = false;
   // HTTPS with these credentials; nullptr: plain HTTP.
   std::shared_ptr<ServerTlsCredentials> tls = nullptr;
 };

@@ -128,6 +128,16 @@ class UpTest(unittest.TestCase):
         # Percent-encoded unreserved characters are the same URI (RFC 3986 6.2.2.2), so they are served.
         resp, body = get(m, "/computeMetadata/v1/project/project%2Did", FLAVOR)
         self.assertEqual((resp.status, body), (200, b"wims-local"))
+        # The cloud listener keeps %2F encoded (Cloud Storage object names with '/'), so it reaches storage
+        # as one object name instead of being refused; the metadata listener above never accepts it.
+        auth = {"Authorization": "Bearer " + self.wims.admin_token}
+        resp, body = get(self.wims.cloud, "/storage/v1/b/wims-demo-bucket/o/hello.txt?alt=media", auth)
+        self.assertEqual((resp.status, body), (200, b"hello from wims\n"))
+        resp, body = get(self.wims.cloud, "/storage/v1/b/wims-demo-bucket/o/dir%2Fhello.txt?alt=media", auth)
+        self.assertEqual(resp.status, 404, body)
+        self.assertEqual(json.loads(body)["error"]["errors"][0]["reason"], "notFound")
+        resp, body = get(self.wims.cloud, "/storage/v1/b/wims-demo-bucket/o/..%2F..%2Fx", auth)
+        self.assertEqual(resp.status, 404, body)
 
     def test_unknown_caller_is_refused(self):
         # 127.0.0.2 is no pod of the default world: never the demo pod's identity.

@@ -101,5 +101,43 @@ TEST(CanonicalPathTest, Table) {
   }
 }
 
+TEST(CanonicalPathTest, KeepEncodedSlashTable) {
+  const Case kCases[] = {
+      {"/storage/v1/b/b/o/dir%2Fdata.json", "/storage/v1/b/b/o/dir%2Fdata.json"},
+      {"/o/a%2fb", "/o/a%2Fb"},          // normalised to upper case
+      {"/o/100%25", "/o/100%25"},        // a decoded '%' stays escaped: never confused with %2F
+      {"/o/%252F", "/o/%252F"},          // "%2F" as literal text in a name
+      {"/o/%7Eu", "/o/~u"},              // everything else decodes as usual
+      {"/o/%2F", "/o/%2F"},              // a name that is just "/": not an empty segment
+      {"/o/%2F..%2F", "/o/%2F..%2F"},    // one segment, not a dot segment
+      {"/o/../x", std::nullopt, "dot segments"},
+      {"/o//x", std::nullopt, "empty path segments"},
+      {"/o/a%5Cb", std::nullopt, "encoded '\\'"},
+      {"/o/a%3Fb", std::nullopt, "encoded '?'"},
+      {"/o/a%00", std::nullopt, "%00"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE("raw path: '" + c.raw + "'");
+    absl::StatusOr<std::string> got = canonicalize_path(c.raw, {.keep_encoded_slash = true});
+    if (c.canonical.has_value()) {
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(*got, *c.canonical);
+    } else {
+      ASSERT_FALSE(got.ok()) << "accepted as '" << *got << "'";
+      EXPECT_THAT(std::string(got.status().message()), ::testing::HasSubstr(c.error_substring));
+    }
+  }
+  // Off by default.
+  EXPECT_FALSE(canonicalize_path("/o/a%2Fb").ok());
+}
+
+TEST(CanonicalPathTest, DecodeKeptEscapes) {
+  EXPECT_EQ(decode_kept_escapes("dir%2Fdata.json"), "dir/data.json");
+  EXPECT_EQ(decode_kept_escapes("100%25"), "100%");
+  EXPECT_EQ(decode_kept_escapes("%252F"), "%2F");
+  EXPECT_EQ(decode_kept_escapes("plain"), "plain");
+  EXPECT_EQ(decode_kept_escapes("trailing%2"), "trailing%2");
+}
+
 }  // namespace
 }  // namespace wims::http
