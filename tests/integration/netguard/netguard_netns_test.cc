@@ -195,6 +195,18 @@ TEST_F(NetguardNetnsTest, RemoveLeavesNoTraceAndNeverTouchesOtherTables) {
 }
 
 TEST_F(NetguardNetnsTest, ApplyTwiceEqualsApplyOnce) {
+  const std::string before = nft(topo_->node(), "-s list ruleset").out;
+  for (const std::string& args : std::vector<std::string>{"apply --mode restrict --family ipv4",
+                                 fmt::format("apply --mode redirect --port {}", kWimsPort),
+                                 fmt::format("apply --mode redirect --port {} --family ipv6", kWimsPort)}) {
+    SCOPED_TRACE(args);
+    ASSERT_EQ(tool(topo_->node(), args).exit_code, 0);
+    const std::string once = nft(topo_->node(), "-s list ruleset").out;
+    ASSERT_EQ(tool(topo_->node(), args).exit_code, 0);
+    EXPECT_EQ(nft(topo_->node(), "-s list ruleset").out, once);
+    ASSERT_EQ(tool(topo_->node(), "remove").exit_code, 0);
+    EXPECT_EQ(nft(topo_->node(), "-s list ruleset").out, before);  // and remove leaves no trace
+  }
   ASSERT_EQ(tool(topo_->node(), "apply --mode restrict").exit_code, 0);
   const std::string once = nft(topo_->node(), "-s list ruleset").out;
   ASSERT_EQ(tool(topo_->node(), "apply --mode restrict").exit_code, 0);

@@ -40,6 +40,22 @@ std::string read_file(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(f)), {});
 }
 
+// boost::json::parse without exceptions: a test failure naming the text instead.
+boost::json::value parse_json(const std::string& text) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec) ADD_FAILURE() << "not JSON (" << ec.message() << "): " << text;
+  return v;
+}
+
+// v[a][b] as a string, or "<no a.b>" (never throws: a client error then shows up in the comparison).
+std::string field(const boost::json::value& v, const char* a, const char* b) {
+  const boost::json::value* inner = v.is_object() ? v.as_object().if_contains(a) : nullptr;
+  const boost::json::value* leaf = inner && inner->is_object() ? inner->as_object().if_contains(b) : nullptr;
+  if (leaf == nullptr || !leaf->is_string()) return fmt::format("<no {}.{}>", a, b);
+  return std::string(leaf->as_string());
+}
+
 // Polls `done` every 5 ms for at most `bound`; returns the elapsed milliseconds.
 double wait_until(const std::function<bool()>& done, std::chrono::milliseconds bound, bool* ok) {
   const auto start = std::chrono::steady_clock::now();
@@ -81,9 +97,13 @@ class WimsUpNetguardTest : public ::testing::Test {
                std::chrono::seconds(30), &ok);
     ASSERT_TRUE(std::filesystem::exists(ready_file_)) << "wims up not ready:\n" << read_file(log_);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the file is written in one go; be safe
-    ready_ = boost::json::parse(read_file(ready_file_));
+    ready_ = parse_json(read_file(ready_file_));
+    ASSERT_TRUE(ready_.is_object());
   }
-  std::string ready(const char* key) { return std::string(ready_.at(key).as_string()); }
+  std::string ready(const char* key) {
+    const boost::json::value* v = ready_.is_object() ? ready_.as_object().if_contains(key) : nullptr;
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  }
   std::string port_of(const std::string& hostport) { return hostport.substr(hostport.rfind(':') + 1); }
 
   CommandResult nft(const std::string& args) { return topo_->exec(topo_->node(), "nft " + args); }
@@ -117,24 +137,24 @@ TEST_F(WimsUpNetguardTest, RedirectGivesEachPodItsOwnIdentityThroughRealSdks) {
                     cloud),
         120);
     ASSERT_EQ(r.exit_code, 0) << r.out << read_file(log_);
-    boost::json::value out = boost::json::parse(r.out);
+    boost::json::value out = parse_json(r.out);
+    ASSERT_TRUE(out.is_object());
     SCOPED_TRACE(r.out);
     const PodIdentity& want = kPods[pod - 1];
     const std::string assumed = fmt::format("arn:aws:sts::111122223333:assumed-role/{}/", want.role);
     // Python google-auth: google.auth.default() -> compute_engine credentials via 169.254.169.254.
-    EXPECT_EQ(out.at("google").at("email"), want.email);
-    EXPECT_EQ(out.at("google").at("token_email"), want.email);
-    EXPECT_EQ(out.at("google").at("project"), "wims-netns");
+    EXPECT_EQ(field(out, "google", "email"), want.email);
+    EXPECT_EQ(field(out, "google", "token_email"), want.email);
+    EXPECT_EQ(field(out, "google", "project"), "wims-netns");
     // The GCE metadata protocol over IPv6 (fd00:ec2::254 -> wims, the pod's own fd10:N::2 seen).
-    EXPECT_EQ(out.at("google_ipv6").at("email"), want.email);
-    EXPECT_EQ(out.at("google_ipv6").at("token_email"), want.email);
+    EXPECT_EQ(field(out, "google_ipv6", "email"), want.email);
+    EXPECT_EQ(field(out, "google_ipv6", "token_email"), want.email);
     // boto3's default chain through IMDS, IPv4 and its own IPv6 endpoint mode.
     for (const char* key : {"aws", "aws_ipv6"}) {
       SCOPED_TRACE(key);
-      EXPECT_EQ(out.at(key).at("method"), "iam-role");
-      const boost::json::string* arn = out.at(key).as_object().at("arn").if_string();
-      ASSERT_NE(arn, nullptr);
-      EXPECT_EQ(std::string(*arn).rfind(assumed, 0), 0u) << *arn;
+      EXPECT_EQ(field(out, key, "method"), "iam-role");
+      const std::string arn = field(out, key, "arn");
+      EXPECT_EQ(arn.rfind(assumed, 0), 0u) << arn;
     }
   }
   // wims saw each pod's own address (its access log names the callers).
@@ -200,7 +220,8 @@ TEST_F(WimsUpNetguardTest, RedirectGivesEachPodItsOwnIdentityThroughRealSdks) {
   EXPECT_NE(read_file(log_).find("rules left in place"), std::string::npos);
 }
 
-TEST_F(WimsUpNetguardTest, RestrictCutsPodsOffAndStaysAfterExit) {
+TEST_F(WimsUpNetguardTest, RestrictCutsPodsOffAndStaysAfterExitUntilRemoved) {
+  const std::string before = nft("-s list ruleset").out;
   ASSERT_NO_FATAL_FAILURE(start_wims("restrict"));
   for (int pod : {1, 2}) {
     SCOPED_TRACE(pod);
@@ -213,6 +234,11 @@ TEST_F(WimsUpNetguardTest, RestrictCutsPodsOffAndStaysAfterExit) {
   topo_->stop_process(wims_);
   EXPECT_TRUE(table_exists());
   EXPECT_EQ(topo_->http_get(topo_->pod(1), kImdsUrl4), "TIMEOUT");
+  // Uninstall through the same binary: exactly the pre-wims ruleset again, pods back to the endpoint.
+  CommandResult removed = topo_->exec(topo_->node(), kWims + " netguard remove");
+  ASSERT_EQ(removed.exit_code, 0) << removed.out;
+  EXPECT_EQ(nft("-s list ruleset").out, before);
+  EXPECT_EQ(topo_->http_get(topo_->pod(1), kImdsUrl4), kImds4);
 }
 
 TEST_F(WimsUpNetguardTest, ClearErrorsAndNothingInstalled) {
