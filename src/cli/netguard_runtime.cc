@@ -1,5 +1,7 @@
 #include "cli/netguard_runtime.h"
 
+#include <spdlog/spdlog.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,7 +11,6 @@
 #include "netguard/preflight.h"
 #include "netguard/redirect_listener.h"
 #include "netguard/rule_backend.h"
-#include <spdlog/spdlog.h>
 
 namespace wims::cli {
 namespace {
@@ -17,7 +18,8 @@ namespace {
 constexpr char kRepairsMetric[] = "wims_netguard_repairs_total";
 
 absl::Status with_context(const absl::Status& status, NetguardMode mode) {
-  return absl::Status(status.code(), absl::StrCat("netguard ", std::string(netguard_mode_name(mode)), ": ", status.message()));
+  return absl::Status(status.code(), absl::StrCat("netguard ", std::string(netguard_mode_name(mode)), ": ",
+                                                  status.message()));
 }
 
 std::string describe(const netguard::Options& options) {
@@ -57,33 +59,35 @@ std::string_view netguard_mode_name(NetguardMode mode) {
 
 void add_netguard_option(CLI::App& command, std::string& word) {
   command
-      .add_option("--netguard", word,
-                  "nftables rules for pods' traffic to the metadata endpoint 169.254.169.254 / fd00:ec2::254: "
-                  "off, restrict (pods cut off) or redirect (pods sent to this wims; needs --metadata-addr "
-                  "[::]:PORT). Kept in place while running, left in place on exit (wims netguard remove "
-                  "uninstalls). Needs root")
+      .add_option(
+          "--netguard", word,
+          "nftables rules for pods' traffic to the metadata endpoint 169.254.169.254 / fd00:ec2::254: "
+          "off, restrict (pods cut off) or redirect (pods sent to this wims; needs --metadata-addr "
+          "[::]:PORT). Kept in place while running, left in place on exit (wims netguard remove "
+          "uninstalls). Needs root")
       ->check(CLI::IsMember({"off", "restrict", "redirect"}))
       ->capture_default_str();
 }
 
 absl::StatusOr<std::unique_ptr<NetguardRuntime>> NetguardRuntime::start(const NetguardRuntimeOptions& options,
-                                                                         http::Metrics& metrics) {
+                                                                        http::Metrics& metrics) {
   if (options.mode == NetguardMode::kOff) {
     return std::unique_ptr<NetguardRuntime>(new NetguardRuntime(NetguardMode::kOff, nullptr, "netguard off"));
   }
   netguard::Options desired;
-  desired.mode = options.mode == NetguardMode::kRedirect ? netguard::Mode::kRedirect : netguard::Mode::kRestrict;
+  desired.mode =
+      options.mode == NetguardMode::kRedirect ? netguard::Mode::kRedirect : netguard::Mode::kRestrict;
   desired.table = options.table;
   // A node without IPv6 (ipv6.disable=1, or none in this netns) has no IPv6 path to the endpoint either.
   desired.families = netguard::check_families(netguard::Families::kIpv6).ok() ? netguard::Families::kBoth
-                                                                               : netguard::Families::kIpv4;
+                                                                              : netguard::Families::kIpv4;
   if (desired.families == netguard::Families::kIpv4) {
     spdlog::info("netguard: no IPv6 in this network namespace; IPv4 rules only");
   }
   if (desired.mode == netguard::Mode::kRedirect) {
     desired.port = options.metadata_listener.port();
-    absl::Status reachable = netguard::check_redirect_listener(options.metadata_listener.address().to_string(),
-                                                               desired.port, desired.families);
+    absl::Status reachable = netguard::check_redirect_listener(
+        options.metadata_listener.address().to_string(), desired.port, desired.families);
     if (!reachable.ok()) {
       // Name the flag of wims up/node; the reason stays netguard's.
       return absl::Status(reachable.code(), absl::StrCat(reachable.message(), " (--metadata-addr)"));
@@ -92,7 +96,8 @@ absl::StatusOr<std::unique_ptr<NetguardRuntime>> NetguardRuntime::start(const Ne
   if (absl::Status valid = netguard::validate(desired); !valid.ok()) return with_context(valid, options.mode);
 
   // Preflight (root, nftables, families), the atomic apply and, for redirect, the conntrack cut.
-  if (absl::Status applied = netguard::apply(desired); !applied.ok()) return with_context(applied, options.mode);
+  if (absl::Status applied = netguard::apply(desired); !applied.ok())
+    return with_context(applied, options.mode);
 
   absl::StatusOr<std::unique_ptr<netguard::NftBackend>> backend = netguard::NftBackend::create();
   if (!backend.ok()) return with_context(backend.status(), options.mode);
@@ -105,14 +110,15 @@ absl::StatusOr<std::unique_ptr<NetguardRuntime>> NetguardRuntime::start(const Ne
     feed = std::make_unique<netguard::PeriodicOnlyFeed>();
   }
 
-  metrics.describe_counter(kRepairsMetric,
-                           "Times the netguard nftables table was found deleted or altered and restored, by mode");
+  metrics.describe_counter(
+      kRepairsMetric, "Times the netguard nftables table was found deleted or altered and restored, by mode");
   const std::string_view mode_label = netguard::mode_name(desired.mode);  // static storage
   metrics.increment(kRepairsMetric, {{"mode", mode_label}}, 0);  // the series (and the mode) from the start
   http::Metrics* counter = &metrics;
   auto reconciler = std::make_unique<netguard::Reconciler>(
-      desired, std::move(*backend), std::move(feed), options.backstop_interval,
-      [counter, mode_label] { counter->increment(kRepairsMetric, {{"mode", mode_label}}); });
+      desired, std::move(*backend), std::move(feed), options.backstop_interval, [counter, mode_label] {
+        counter->increment(kRepairsMetric, {{"mode", mode_label}});
+      });
   if (absl::Status started = reconciler->start(); !started.ok()) return with_context(started, options.mode);
 
   std::string description = describe(desired);
@@ -127,9 +133,10 @@ void NetguardRuntime::stop() {
   if (reconciler_ == nullptr || stopped_) return;
   stopped_ = true;
   reconciler_->stop();
-  spdlog::info("netguard: stopped reconciling after {} repair(s); rules left in place (fail closed; "
-               "`wims netguard remove` uninstalls them)",
-               reconciler_->repairs());
+  spdlog::info(
+      "netguard: stopped reconciling after {} repair(s); rules left in place (fail closed; "
+      "`wims netguard remove` uninstalls them)",
+      reconciler_->repairs());
 }
 
 }  // namespace wims::cli

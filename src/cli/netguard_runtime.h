@@ -30,10 +30,8 @@
 // from one owning thread (main). `metrics` must outlive the runtime. Getters are thread-safe.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
-
 #include <CLI/CLI.hpp>
-
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -72,7 +70,7 @@ class NetguardRuntime {
   // PermissionDenied (not root / no CAP_NET_ADMIN), each message starting with "netguard" and saying what
   // to do; nothing is left installed when an error is returned before the first apply.
   static absl::StatusOr<std::unique_ptr<NetguardRuntime>> start(const NetguardRuntimeOptions& options,
-                                                                 http::Metrics& metrics);
+                                                                http::Metrics& metrics);
   ~NetguardRuntime();  // stop()
   NetguardRuntime(const NetguardRuntime&) = delete;
   NetguardRuntime& operator=(const NetguardRuntime&) = delete;
@@ -88,7 +86,8 @@ class NetguardRuntime {
   const std::string& description() const { return description_; }
 
  private:
-  NetguardRuntime(NetguardMode mode, std::unique_ptr<netguard::Reconciler> reconciler, std::string description)
+  NetguardRuntime(NetguardMode mode, std::unique_ptr<netguard::Reconciler> reconciler,
+                  std::string description)
       : mode_(mode), reconciler_(std::move(reconciler)), description_(std::move(description)) {}
 
   NetguardMode mode_;

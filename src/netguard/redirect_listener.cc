@@ -11,19 +11,21 @@
 namespace wims::netguard {
 
 absl::Status check_redirect_listener(std::string_view bound_address, uint16_t port, Families families) {
-  if (port == 0) return absl::InvalidArgumentError("netguard redirect needs the metadata listener's bound port");
+  if (port == 0)
+    return absl::InvalidArgumentError("netguard redirect needs the metadata listener's bound port");
   const std::string address(bound_address);  // inet_pton wants a NUL-terminated string
   in_addr v4{};
   in6_addr v6{};
   const bool is_v4 = ::inet_pton(AF_INET, address.c_str(), &v4) == 1;
   const bool is_v6 = !is_v4 && ::inet_pton(AF_INET6, address.c_str(), &v6) == 1;
   if (!is_v4 && !is_v6) {
-    return absl::InvalidArgumentError(absl::StrCat("netguard redirect: '", address, "' is not an IP address"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("netguard redirect: '", address, "' is not an IP address"));
   }
-  const std::string hostport = is_v6 ? absl::StrCat("[", address, "]:", port) : absl::StrCat(address, ":", port);
-  const std::string suggestion =
-      absl::StrCat("listen on all addresses instead, e.g. [::]:", port, " (IPv4 and IPv6) or 0.0.0.0:", port,
-                   " (IPv4 only)");
+  const std::string hostport =
+      is_v6 ? absl::StrCat("[", address, "]:", port) : absl::StrCat(address, ":", port);
+  const std::string suggestion = absl::StrCat("listen on all addresses instead, e.g. [::]:", port,
+                                              " (IPv4 and IPv6) or 0.0.0.0:", port, " (IPv4 only)");
   const bool unspecified = is_v4 ? v4.s_addr == htonl(INADDR_ANY) : IN6_IS_ADDR_UNSPECIFIED(&v6);
   const bool loopback = is_v4 ? (ntohl(v4.s_addr) >> 24) == 127 : IN6_IS_ADDR_LOOPBACK(&v6);
   if (loopback) {
@@ -35,7 +37,8 @@ absl::Status check_redirect_listener(std::string_view bound_address, uint16_t po
   }
   if (!unspecified) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "netguard redirect: the metadata listener is bound to ", hostport, " only, but nftables redirects each pod's traffic to the address of the interface it arrived on "
+        "netguard redirect: the metadata listener is bound to ", hostport,
+        " only, but nftables redirects each pod's traffic to the address of the interface it arrived on "
         "(one per pod veth/bridge), so most pods could not reach it; ",
         suggestion));
   }

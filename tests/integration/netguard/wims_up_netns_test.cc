@@ -85,11 +85,29 @@ class WimsUpNetguardTest : public ::testing::Test {
     const std::string dir = topo_->dir();
     ready_file_ = dir + "/ready.json";
     log_ = dir + "/wims.log";
-    absl::StatusOr<pid_t> pid = topo_->spawn(
-        {"ip", "netns", "exec", topo_->node(), kWims, "up", "--config", kWorld, "--netguard", mode,
-         "--metadata-addr", "[::]:0", "--cloud-addr", "[::]:0", "--admin-addr", "127.0.0.1:0", "--state-dir",
-         dir + "/state", "--ready-file", ready_file_, "--log-level", "info"},
-        log_);
+    absl::StatusOr<pid_t> pid = topo_->spawn({"ip",
+                                              "netns",
+                                              "exec",
+                                              topo_->node(),
+                                              kWims,
+                                              "up",
+                                              "--config",
+                                              kWorld,
+                                              "--netguard",
+                                              mode,
+                                              "--metadata-addr",
+                                              "[::]:0",
+                                              "--cloud-addr",
+                                              "[::]:0",
+                                              "--admin-addr",
+                                              "127.0.0.1:0",
+                                              "--state-dir",
+                                              dir + "/state",
+                                              "--ready-file",
+                                              ready_file_,
+                                              "--log-level",
+                                              "info"},
+                                             log_);
     ASSERT_TRUE(pid.ok()) << pid.status();
     wims_ = *pid;
     bool ok = false;
@@ -131,11 +149,10 @@ TEST_F(WimsUpNetguardTest, RedirectGivesEachPodItsOwnIdentityThroughRealSdks) {
     SCOPED_TRACE(fmt::format("pod{} ({})", pod, kPods[pod - 1].role));
     // The pod reaches the local cloud (for verifying its credentials) at its gateway, the node.
     const std::string cloud = fmt::format("http://10.200.{}.1:{}", pod, cloud_port);
-    CommandResult r = topo_->exec(
-        topo_->pod(pod),
-        fmt::format("env -i PATH=/usr/bin:/bin /usr/bin/python3 {} {}", NetnsTopology::script("pod_sdk_client.py"),
-                    cloud),
-        120);
+    CommandResult r = topo_->exec(topo_->pod(pod),
+                                  fmt::format("env -i PATH=/usr/bin:/bin /usr/bin/python3 {} {}",
+                                              NetnsTopology::script("pod_sdk_client.py"), cloud),
+                                  120);
     ASSERT_EQ(r.exit_code, 0) << r.out << read_file(log_);
     boost::json::value out = parse_json(r.out);
     ASSERT_TRUE(out.is_object());
@@ -179,7 +196,8 @@ TEST_F(WimsUpNetguardTest, RedirectGivesEachPodItsOwnIdentityThroughRealSdks) {
        [&] {
          const std::string listing = nft("-a list table inet wims_netguard").out;
          std::smatch m;
-         EXPECT_TRUE(std::regex_search(listing, m, std::regex(R"(ip daddr @imds4 tcp dport 80 .*redirect.*# handle (\d+))")))
+         EXPECT_TRUE(std::regex_search(
+             listing, m, std::regex(R"(ip daddr @imds4 tcp dport 80 .*redirect.*# handle (\d+))")))
              << listing;
          return "delete rule inet wims_netguard pod_redirect handle " + m[1].str();
        }},
@@ -200,9 +218,11 @@ TEST_F(WimsUpNetguardTest, RedirectGivesEachPodItsOwnIdentityThroughRealSdks) {
     EXPECT_TRUE(ok) << series << " not in /metrics:\n" << metrics();
   }
   EXPECT_NE(read_file(log_).find("(repair #3)"), std::string::npos);
-  EXPECT_EQ(topo_->exec(topo_->pod(1), "curl -s -m 5 -H 'Metadata-Flavor: Google' "
-                                       "http://169.254.169.254/computeMetadata/v1/instance/service-accounts/"
-                                       "default/email")
+  EXPECT_EQ(topo_
+                ->exec(topo_->pod(1),
+                       "curl -s -m 5 -H 'Metadata-Flavor: Google' "
+                       "http://169.254.169.254/computeMetadata/v1/instance/service-accounts/"
+                       "default/email")
                 .out,
             kPods[0].email);
   EXPECT_EQ(topo_->http_get(topo_->pod(2), "http://169.254.169.254:8080/"), "TIMEOUT");  // still fail closed
@@ -230,7 +250,8 @@ TEST_F(WimsUpNetguardTest, RestrictCutsPodsOffAndStaysAfterExitUntilRemoved) {
   }
   EXPECT_EQ(topo_->http_get(topo_->node(), kImdsUrl4), kImds4);
   EXPECT_EQ(topo_->http_get(topo_->node(), kImdsUrl6), kImds6);
-  EXPECT_NE(metrics().find("wims_netguard_repairs_total{mode=\"restrict\"} 0"), std::string::npos) << metrics();
+  EXPECT_NE(metrics().find("wims_netguard_repairs_total{mode=\"restrict\"} 0"), std::string::npos)
+      << metrics();
   topo_->stop_process(wims_);
   EXPECT_TRUE(table_exists());
   EXPECT_EQ(topo_->http_get(topo_->pod(1), kImdsUrl4), "TIMEOUT");
@@ -254,9 +275,10 @@ TEST_F(WimsUpNetguardTest, ClearErrorsAndNothingInstalled) {
   const Case cases[] = {
       {"redirect to a loopback listener", "", "--netguard redirect --metadata-addr 127.0.0.1:0",
        "netguard redirect: the metadata listener is bound to loopback 127.0.0.1"},
-      {"redirect to an IPv4-only listener", "", "--netguard redirect --metadata-addr 0.0.0.0:0", "listen on [::]:"},
-      {"not root", "setpriv --reuid=1501 --regid=1501 --clear-groups", "--netguard restrict --metadata-addr [::]:0",
-       "CAP_NET_ADMIN"},
+      {"redirect to an IPv4-only listener", "", "--netguard redirect --metadata-addr 0.0.0.0:0",
+       "listen on [::]:"},
+      {"not root", "setpriv --reuid=1501 --regid=1501 --clear-groups",
+       "--netguard restrict --metadata-addr [::]:0", "CAP_NET_ADMIN"},
       {"unknown mode", "", "--netguard block", "--netguard"},
   };
   for (const Case& c : cases) {
@@ -264,11 +286,12 @@ TEST_F(WimsUpNetguardTest, ClearErrorsAndNothingInstalled) {
     const std::string state = fmt::format("{}/state-{}", topo_->dir(), n++);
     std::filesystem::create_directories(state);
     std::filesystem::permissions(state, std::filesystem::perms::all, std::filesystem::perm_options::add);
-    CommandResult r = topo_->exec(
-        topo_->node(), fmt::format("{} {} up --config {} {} --cloud-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 "
-                                   "--state-dir {} 2>&1 </dev/null",
-                                   c.prefix, kWims, kWorld, c.args, state),
-        30);
+    CommandResult r =
+        topo_->exec(topo_->node(),
+                    fmt::format("{} {} up --config {} {} --cloud-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 "
+                                "--state-dir {} 2>&1 </dev/null",
+                                c.prefix, kWims, kWorld, c.args, state),
+                    30);
     EXPECT_NE(r.exit_code, 0) << r.out;
     EXPECT_NE(r.out.find(c.message), std::string::npos) << r.out;
     EXPECT_FALSE(table_exists());
