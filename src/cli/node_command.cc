@@ -107,7 +107,7 @@ absl::StatusOr<config::World> node_world(const NodeOptions& o, const std::string
   absl::StatusOr<config::World> loaded =
       o.config.empty() ? absl::StatusOr<config::World>(config::default_world()) : config::load_world_file(o.config);
   if (!loaded.ok()) return loaded.status();
-  if (!loaded->pods.empty()) {
+  if (!o.config.empty() && !loaded->pods.empty()) {
     spdlog::info("wims node: the {} pods of {} are ignored: pods and service accounts come from Kubernetes",
                  loaded->pods.size(), o.config);
   }

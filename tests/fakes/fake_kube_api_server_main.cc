@@ -1,7 +1,7 @@
 // fake_kube_api_server: FakeKubeApiServer as a process, for end-to-end tests of the `wims` binary.
 //
 //   fake_kube_api_server --kubeconfig-out DIR/kubeconfig [--token T] [--ready-file F]
-//                        [--mint-via URL --mint-bearer-file FILE]
+//                        [--mint-via URL --mint-bearer-file FILE] [--minor N]
 //
 // Binds 127.0.0.1 port 0, writes a kubeconfig (server URL, bearer token) to --kubeconfig-out and, once it is
 // written, {"url","kubeconfig","token"} to --ready-file. Then reads one JSON command per line on stdin and
@@ -147,11 +147,15 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) flags[argv[i]] = argv[i + 1];
   if (argc % 2 == 0 || flags["--kubeconfig-out"].empty()) {
     std::cerr << "usage: fake_kube_api_server --kubeconfig-out FILE [--token T] [--ready-file FILE] "
-                 "[--mint-via URL --mint-bearer-file FILE]\n";
+                 "[--mint-via URL --mint-bearer-file FILE] [--minor N]\n";
     return 2;
   }
   wims::fakes::FakeKubeApiServerOptions options;
   options.required_token = flags["--token"];
+  if (!flags["--minor"].empty()) {  // an older API server, e.g. --minor 23 for Kubernetes 1.23
+    options.minor = flags["--minor"];
+    options.git_version = "v1." + options.minor + ".0";
+  }
   if (!flags["--mint-via"].empty()) {
     options.token_minter = [base = flags["--mint-via"], file = flags["--mint-bearer-file"]](
                                const std::string& ns, const std::string& name, const std::string& body) {

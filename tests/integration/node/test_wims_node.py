@@ -106,7 +106,7 @@ def wait_for_file(path, proc, what, log_path, timeout=30):
 class FakeCluster:
     """The fake Kubernetes API server process."""
 
-    def __init__(self, directory, mint_via=None, mint_bearer_file=None):
+    def __init__(self, directory, mint_via=None, mint_bearer_file=None, minor=None):
         self.kubeconfig = os.path.join(directory, "kubeconfig")
         ready = os.path.join(directory, "fake-ready.json")
         self.log_path = os.path.join(directory, "fake.log")
@@ -114,6 +114,8 @@ class FakeCluster:
                 "--token", "e2e-kube-admin"]
         if mint_via:
             args += ["--mint-via", mint_via, "--mint-bearer-file", mint_bearer_file]
+        if minor:
+            args += ["--minor", minor]
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      text=True, bufsize=1)
@@ -329,6 +331,18 @@ class NodeStartupErrorsTest(unittest.TestCase):
         r = self.run_node(["--node-name", NODE], env=env)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("in-cluster", r.stderr)
+
+    def test_kubernetes_older_than_1_24_is_refused(self):
+        d = tempfile.mkdtemp(prefix="wims-node-e2e-old-")
+        cluster = FakeCluster(d, minor="23")
+        try:
+            r = self.run_node(["--node-name", NODE, "--kubeconfig", cluster.kubeconfig, "--state-dir", d])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("1.24", r.stderr)
+            self.assertIn("v1.23.0", r.stderr)
+        finally:
+            cluster.stop()
+            shutil.rmtree(d, ignore_errors=True)
 
     def test_unreachable_api_server_is_a_clear_error(self):
         d = tempfile.mkdtemp(prefix="wims-node-e2e-bad-")
