@@ -1,16 +1,18 @@
-// `wims webhook`: the mutating admission webhook (IRSA, Azure workload identity, the GKE-on-AWS IMDS emulator
-// sidecar) over HTTPS at POST /mutate, plus the admin listener (/healthz /readyz /metrics).
+// `wims webhook`: the mutating admission webhook (IRSA, Azure workload identity, the GKE-on-AWS
+// IMDS emulator sidecar) over HTTPS at POST /mutate, plus the admin listener (/healthz /readyz
+// /metrics).
 //
-//   wims webhook --addr [::]:8443 --tls-cert /tls/tls.crt --tls-key /tls/tls.key [--kubeconfig FILE]
+//   wims webhook --addr [::]:8443 --tls-cert /tls/tls.crt --tls-key /tls/tls.key [--kubeconfig
+//   FILE]
 //
-// Start: TLS files -> Kubernetes API (kubeconfig or in-cluster; 1.24+ required) -> HTTPS listener -> admin
-// listener (ready). Stop on SIGINT/SIGTERM: not ready, then the listeners drain.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
+// Start: TLS files -> Kubernetes API (kubeconfig or in-cluster; 1.24+ required) -> HTTPS listener
+// -> admin listener (ready). Stop on SIGINT/SIGTERM: not ready, then the listeners drain.
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -66,27 +68,31 @@ int run_webhook(WebhookOptions o) {
     return kExitUsage;
   }
   auto fail = [](std::string_view what, const absl::Status& status) {
-    std::cerr << "wims webhook: " << what << (what.empty() ? "" : ": ") << to_std(status.message()) << "\n";
+    std::cerr << "wims webhook: " << what << (what.empty() ? "" : ": ") << to_std(status.message())
+              << "\n";
     return kExitFailure;
   };
   o.mutator.imds_emulator.port = static_cast<uint16_t>(o.sidecar_port);
 
-  auto tls = http::ServerTlsCredentials::load(o.tls_cert, o.tls_key, absl::Seconds(o.tls_reload_seconds));
+  auto tls =
+      http::ServerTlsCredentials::load(o.tls_cert, o.tls_key, absl::Seconds(o.tls_reload_seconds));
   if (!tls.ok()) return fail("TLS certificate", tls.status());
 
-  absl::StatusOr<kube::KubeConfig> kube_config = o.kubeconfig.empty()
-                                                     ? kube::load_in_cluster_config()
-                                                     : kube::load_kubeconfig(o.kubeconfig, {.context = o.context});
+  absl::StatusOr<kube::KubeConfig> kube_config =
+      o.kubeconfig.empty() ? kube::load_in_cluster_config()
+                           : kube::load_kubeconfig(o.kubeconfig, {.context = o.context});
   if (!kube_config.ok()) {
-    return fail(o.kubeconfig.empty() ? "in-cluster configuration (or pass --kubeconfig)" : "kubeconfig",
-                kube_config.status());
+    return fail(
+        o.kubeconfig.empty() ? "in-cluster configuration (or pass --kubeconfig)" : "kubeconfig",
+        kube_config.status());
   }
   absl::StatusOr<std::unique_ptr<kube::ApiClient>> api = kube::ApiClient::create(*kube_config);
   if (!api.ok()) return fail("Kubernetes API client", api.status());
   absl::StatusOr<kube::ServerVersion> version = run_blocking((*api)->server_version());
   if (!version.ok()) return fail("Kubernetes API server " + kube_config->server, version.status());
   // Projected, bound service-account tokens (what every mutation mounts) need 1.24+.
-  if (absl::Status supported = kube::check_server_version(*version); !supported.ok()) return fail("", supported);
+  if (absl::Status supported = kube::check_server_version(*version); !supported.ok())
+    return fail("", supported);
   spdlog::info("wims webhook: Kubernetes {} at {} ({})", version->git_version, kube_config->server,
                kube_config->source);
 
@@ -109,14 +115,16 @@ int run_webhook(WebhookOptions o) {
   }
   std::atomic<bool> ready{true};
   http::AdminHandler admin(metrics, [&ready] { return ready.load(); });
-  http::Server admin_server({.name = "admin", .listen = o.admin_addr, .access_log = false}, admin, workers, metrics);
+  http::Server admin_server({.name = "admin", .listen = o.admin_addr, .access_log = false}, admin,
+                            workers, metrics);
   if (absl::Status s = admin_server.start(); !s.ok()) {
     server.stop();
     workers.stop();
     return fail("", s);
   }
-  std::cout << "wims webhook: https://" << reachable(server.local_endpoint()) << "/mutate (admin http://"
-            << reachable(admin_server.local_endpoint()) << ")" << std::endl;
+  std::cout << "wims webhook: https://" << reachable(server.local_endpoint())
+            << "/mutate (admin http://" << reachable(admin_server.local_endpoint()) << ")"
+            << std::endl;
 
   const int received = wait_for_stop_signal();
   spdlog::info("wims webhook: signal {}, shutting down", received);
@@ -131,51 +139,70 @@ int run_webhook(WebhookOptions o) {
 
 void register_webhook_command(CLI::App& app, CommandRegistry& registry) {
   auto o = std::make_shared<WebhookOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "webhook", "Mutating admission webhook (IRSA, Azure workload identity, IMDS emulator sidecar) at POST /mutate");
+  CLI::App* cmd = app.add_subcommand("webhook",
+                                     "Mutating admission webhook (IRSA, Azure workload identity, "
+                                     "IMDS emulator sidecar) at POST /mutate");
   cmd->add_option("--addr", o->addr, "HTTPS listen HOST:PORT")->capture_default_str();
-  cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (reloaded when it changes)")->required();
-  cmd->add_option("--tls-key", o->tls_key, "PEM private key (reloaded when it changes)")->required();
-  cmd->add_option("--tls-reload-interval", o->tls_reload_seconds, "seconds between checks of the TLS files")
+  cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (reloaded when it changes)")
+      ->required();
+  cmd->add_option("--tls-key", o->tls_key, "PEM private key (reloaded when it changes)")
+      ->required();
+  cmd->add_option("--tls-reload-interval", o->tls_reload_seconds,
+                  "seconds between checks of the TLS files")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
-  cmd->add_option("--kubeconfig", o->kubeconfig, "kubeconfig file (default: the in-cluster configuration)")
+  cmd->add_option("--kubeconfig", o->kubeconfig,
+                  "kubeconfig file (default: the in-cluster configuration)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--context", o->context, "kubeconfig context (default: current-context)");
-  cmd->add_option("--admin-addr", o->admin_addr, "Admin (/healthz /readyz /metrics) HOST:PORT")->capture_default_str();
-  cmd->add_option("--log-level", o->log_level, "trace|debug|info|warn|error|off")->capture_default_str();
+  cmd->add_option("--admin-addr", o->admin_addr, "Admin (/healthz /readyz /metrics) HOST:PORT")
+      ->capture_default_str();
+  cmd->add_option("--log-level", o->log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str();
   cmd->add_option("--workers", o->workers, "I/O worker threads")->capture_default_str();
-  cmd->add_flag("--access-log,!--no-access-log", o->access_log, "one JSON line per request (default on)");
+  cmd->add_flag("--access-log,!--no-access-log", o->access_log,
+                "one JSON line per request (default on)");
   // IRSA (the EKS pod identity webhook's flags).
-  cmd->add_option("--token-audience", o->mutator.irsa.audience, "IRSA: default token audience")->capture_default_str();
-  cmd->add_option("--token-expiration", o->mutator.irsa.token_expiration_seconds, "IRSA: default token lifetime (s)")
+  cmd->add_option("--token-audience", o->mutator.irsa.audience, "IRSA: default token audience")
+      ->capture_default_str();
+  cmd->add_option("--token-expiration", o->mutator.irsa.token_expiration_seconds,
+                  "IRSA: default token lifetime (s)")
       ->capture_default_str()
       ->check(CLI::Range(600, 1 << 30));
   cmd->add_flag("--sts-regional-endpoint", o->mutator.irsa.regional_sts,
                 "IRSA: inject AWS_STS_REGIONAL_ENDPOINTS=regional by default");
-  cmd->add_option("--aws-default-region", o->mutator.irsa.region, "IRSA: inject AWS_DEFAULT_REGION/AWS_REGION");
+  cmd->add_option("--aws-default-region", o->mutator.irsa.region,
+                  "IRSA: inject AWS_DEFAULT_REGION/AWS_REGION");
   // Azure workload identity.
-  cmd->add_option("--azure-tenant-id", o->mutator.azure.tenant_id, "Azure: tenant for SAs without tenant-id");
-  cmd->add_option("--azure-authority-host", o->mutator.azure.authority_host, "Azure: AZURE_AUTHORITY_HOST")
+  cmd->add_option("--azure-tenant-id", o->mutator.azure.tenant_id,
+                  "Azure: tenant for SAs without tenant-id");
+  cmd->add_option("--azure-authority-host", o->mutator.azure.authority_host,
+                  "Azure: AZURE_AUTHORITY_HOST")
       ->capture_default_str();
   // The IMDS emulator sidecar.
   auto& e = o->mutator.imds_emulator;
-  cmd->add_option("--sidecar-image", e.image, "IMDS emulator: image of the init container and sidecar")
+  cmd->add_option("--sidecar-image", e.image,
+                  "IMDS emulator: image of the init container and sidecar")
       ->capture_default_str();
-  cmd->add_option("--sidecar-image-pull-policy", e.image_pull_policy, "IMDS emulator: imagePullPolicy")
+  cmd->add_option("--sidecar-image-pull-policy", e.image_pull_policy,
+                  "IMDS emulator: imagePullPolicy")
       ->capture_default_str()
       ->check(CLI::IsMember({"Always", "IfNotPresent", "Never"}));
   cmd->add_option("--sidecar-port", o->sidecar_port, "IMDS emulator: sidecar port on localhost")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535));
-  cmd->add_option("--sidecar-uid", e.sidecar_uid, "IMDS emulator: sidecar uid (exempt from the redirect)")
+  cmd->add_option("--sidecar-uid", e.sidecar_uid,
+                  "IMDS emulator: sidecar uid (exempt from the redirect)")
       ->capture_default_str();
-  cmd->add_option("--sidecar-sts-endpoint", e.sts_endpoint, "IMDS emulator: STS endpoint the sidecar calls");
+  cmd->add_option("--sidecar-sts-endpoint", e.sts_endpoint,
+                  "IMDS emulator: STS endpoint the sidecar calls");
   cmd->add_option("--sidecar-region", e.region, "IMDS emulator: AWS region of the sidecar");
-  cmd->add_option("--sidecar-token-audience", e.token_audience, "IMDS emulator: projected token audience")
+  cmd->add_option("--sidecar-token-audience", e.token_audience,
+                  "IMDS emulator: projected token audience")
       ->capture_default_str();
-  cmd->add_flag("--native-sidecar", e.native_sidecar,
-                "IMDS emulator: run the sidecar as a native sidecar init container (Kubernetes 1.29+)");
+  cmd->add_flag(
+      "--native-sidecar", e.native_sidecar,
+      "IMDS emulator: run the sidecar as a native sidecar init container (Kubernetes 1.29+)");
   registry.add(cmd, [o] { return run_webhook(*o); });
 }
 

@@ -26,15 +26,15 @@ absl::StatusOr<std::string> read_file(const std::string& path) {
 
 }  // namespace
 
-ServerTlsCredentials::ServerTlsCredentials(std::string cert_file, std::string key_file, absl::Duration check_interval)
+ServerTlsCredentials::ServerTlsCredentials(std::string cert_file, std::string key_file,
+                                           absl::Duration check_interval)
     : cert_file_(std::move(cert_file)),
       key_file_(std::move(key_file)),
       check_interval_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           absl::ToChronoNanoseconds(check_interval))) {}
 
-absl::StatusOr<std::shared_ptr<ServerTlsCredentials>> ServerTlsCredentials::load(std::string cert_file,
-                                                                                  std::string key_file,
-                                                                                  absl::Duration check_interval) {
+absl::StatusOr<std::shared_ptr<ServerTlsCredentials>> ServerTlsCredentials::load(
+    std::string cert_file, std::string key_file, absl::Duration check_interval) {
   std::shared_ptr<ServerTlsCredentials> credentials(
       new ServerTlsCredentials(std::move(cert_file), std::move(key_file), check_interval));
   auto stamps = credentials->stamps();
@@ -48,7 +48,8 @@ absl::StatusOr<std::shared_ptr<ServerTlsCredentials>> ServerTlsCredentials::load
   return credentials;
 }
 
-std::pair<ServerTlsCredentials::FileStamp, ServerTlsCredentials::FileStamp> ServerTlsCredentials::stamps() const {
+std::pair<ServerTlsCredentials::FileStamp, ServerTlsCredentials::FileStamp>
+ServerTlsCredentials::stamps() const {
   auto stamp = [](const std::string& path) {
     FileStamp s{};
     struct stat st {};
@@ -74,9 +75,13 @@ absl::StatusOr<std::shared_ptr<asio::ssl::context>> ServerTlsCredentials::build(
                        asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
   boost::system::error_code ec;
   context->use_certificate_chain(asio::buffer(*cert), ec);
-  if (ec) return absl::InvalidArgumentError(fmt::format("{}: not a PEM certificate chain: {}", cert_file_, ec.message()));
+  if (ec)
+    return absl::InvalidArgumentError(
+        fmt::format("{}: not a PEM certificate chain: {}", cert_file_, ec.message()));
   context->use_private_key(asio::buffer(*key), asio::ssl::context::pem, ec);
-  if (ec) return absl::InvalidArgumentError(fmt::format("{}: not a PEM private key: {}", key_file_, ec.message()));
+  if (ec)
+    return absl::InvalidArgumentError(
+        fmt::format("{}: not a PEM private key: {}", key_file_, ec.message()));
   if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
     ERR_clear_error();
     return absl::InvalidArgumentError(
@@ -94,8 +99,8 @@ std::shared_ptr<asio::ssl::context> ServerTlsCredentials::context() {
   if (current == loaded_stamps_) return context_;
   auto rebuilt = build();
   if (!rebuilt.ok()) {
-    spdlog::warn("tls: keeping the previous certificate: reloading {} / {} failed: {}", cert_file_, key_file_,
-                 rebuilt.status().ToString());
+    spdlog::warn("tls: keeping the previous certificate: reloading {} / {} failed: {}", cert_file_,
+                 key_file_, rebuilt.status().ToString());
     return context_;
   }
   context_ = *std::move(rebuilt);

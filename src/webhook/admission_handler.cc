@@ -34,7 +34,8 @@ boost::asio::awaitable<http::Response> AdmissionHandler::handle(http::Request& r
   }
   request.route = "webhook.mutate";
   if (request.method() != beast_http::verb::post) {
-    http::Response response = plain(beast_http::status::method_not_allowed, "method not allowed: use POST\n");
+    http::Response response =
+        plain(beast_http::status::method_not_allowed, "method not allowed: use POST\n");
     response.set(beast_http::field::allow, "POST");
     co_return response;
   }
@@ -61,24 +62,29 @@ boost::asio::awaitable<http::Response> AdmissionHandler::handle(http::Request& r
       }
     }
     const std::string sa_name = pod_service_account_name(*review->object);
-    absl::StatusOr<std::optional<config::ServiceAccount>> sa = co_await lookup_.find(input.namespace_name, sa_name);
+    absl::StatusOr<std::optional<config::ServiceAccount>> sa =
+        co_await lookup_.find(input.namespace_name, sa_name);
     if (sa.ok()) {
       input.service_account = *std::move(sa);
     } else {
       spdlog::warn("webhook: cannot read service account {}/{}: {}", input.namespace_name, sa_name,
                    sa.status().ToString());
-      lookup_warnings.push_back(fmt::format(
-          "wims webhook could not read service account {}/{} ({}); its identity annotations were not applied",
-          input.namespace_name, sa_name, to_std(sa.status().message())));
+      lookup_warnings.push_back(
+          fmt::format("wims webhook could not read service account {}/{} ({}); its identity "
+                      "annotations were not applied",
+                      input.namespace_name, sa_name, to_std(sa.status().message())));
     }
   }
 
   AdmissionResponse response = review_pod(*review, input, options_);
-  response.warnings.insert(response.warnings.begin(), lookup_warnings.begin(), lookup_warnings.end());
-  spdlog::info("webhook: {} {} {}/{} uid={} dryRun={} -> allowed={} patched={}{}", review->operation,
-               review->kind.kind, input.namespace_name, review->name, review->uid, review->dry_run, response.allowed,
-               !response.patch.empty(), response.allowed ? "" : " (" + response.status_message + ")");
-  co_return http::make_response(beast_http::status::ok, "application/json", serialize_admission_review(response));
+  response.warnings.insert(response.warnings.begin(), lookup_warnings.begin(),
+                           lookup_warnings.end());
+  spdlog::info("webhook: {} {} {}/{} uid={} dryRun={} -> allowed={} patched={}{}",
+               review->operation, review->kind.kind, input.namespace_name, review->name,
+               review->uid, review->dry_run, response.allowed, !response.patch.empty(),
+               response.allowed ? "" : " (" + response.status_message + ")");
+  co_return http::make_response(beast_http::status::ok, "application/json",
+                                serialize_admission_review(response));
 }
 
 }  // namespace wims::webhook

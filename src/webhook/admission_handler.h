@@ -1,5 +1,5 @@
-// AdmissionHandler: the webhook's HTTP front end, `POST /mutate` (served over HTTPS by http::Server with
-// TLS, see `wims webhook`):
+// AdmissionHandler: the webhook's HTTP front end, `POST /mutate` (served over HTTPS by http::Server
+// with TLS, see `wims webhook`):
 //
 //   POST /mutate, Content-Type application/json, body AdmissionReview v1
 //     -> 200 application/json AdmissionReview with the response (pod_mutator.h)
@@ -7,14 +7,14 @@
 //   a Content-Type other than application/json              -> 415 (as the EKS webhook)
 //   another method -> 405 (Allow: POST); another path -> 404
 //
-// The pod's service account is looked up for Pod CREATEs only. When it cannot be read (API server error,
-// RBAC) the pod is still admitted, without the annotation-driven mutations, and the response carries a
-// warning saying why (the EKS webhook also admits pods whose SA it has not cached; refusing every pod
-// while the API is unreachable would stop the cluster). dryRun requests get the same answer: the handler
-// has no side effects (sideEffects: None).
+// The pod's service account is looked up for Pod CREATEs only. When it cannot be read (API server
+// error, RBAC) the pod is still admitted, without the annotation-driven mutations, and the response
+// carries a warning saying why (the EKS webhook also admits pods whose SA it has not cached;
+// refusing every pod while the API is unreachable would stop the cluster). dryRun requests get the
+// same answer: the handler has no side effects (sideEffects: None).
 //
-// Routes are labelled "webhook.mutate". Thread-safe (options are read-only; the lookup is thread-safe);
-// runs on the connection's worker executor. The lookup must outlive the handler.
+// Routes are labelled "webhook.mutate". Thread-safe (options are read-only; the lookup is
+// thread-safe); runs on the connection's worker executor. The lookup must outlive the handler.
 #pragma once
 
 #include "http/handler.h"

@@ -17,7 +17,8 @@ absl::StatusOr<std::string> optional_string(const json::object& object, std::str
                                             std::string_view where) {
   const json::value* v = object.if_contains(name);
   if (v == nullptr || v->is_null()) return std::string();
-  if (!v->is_string()) return absl::InvalidArgumentError(fmt::format("{}.{} must be a string", where, name));
+  if (!v->is_string())
+    return absl::InvalidArgumentError(fmt::format("{}.{} must be a string", where, name));
   return std::string(v->as_string());
 }
 
@@ -26,9 +27,12 @@ absl::StatusOr<std::string> optional_string(const json::object& object, std::str
 absl::StatusOr<AdmissionRequest> parse_admission_review(std::string_view body) {
   boost::system::error_code ec;
   json::value root = json::parse(body, ec);
-  if (ec) return absl::InvalidArgumentError(fmt::format("request body is not valid JSON: {}", ec.message()));
+  if (ec)
+    return absl::InvalidArgumentError(
+        fmt::format("request body is not valid JSON: {}", ec.message()));
   const json::object* review = root.if_object();
-  if (review == nullptr) return absl::InvalidArgumentError("request body must be a JSON object (an AdmissionReview)");
+  if (review == nullptr)
+    return absl::InvalidArgumentError("request body must be a JSON object (an AdmissionReview)");
   auto api_version = optional_string(*review, "apiVersion", "AdmissionReview");
   if (!api_version.ok()) return api_version.status();
   auto kind = optional_string(*review, "kind", "AdmissionReview");
@@ -57,27 +61,31 @@ absl::StatusOr<AdmissionRequest> parse_admission_review(std::string_view body) {
 
   const json::value* gvk = request.if_contains("kind");
   if (gvk == nullptr || !gvk->is_object()) {
-    return absl::InvalidArgumentError("request.kind is missing or not an object {group, version, kind}");
+    return absl::InvalidArgumentError(
+        "request.kind is missing or not an object {group, version, kind}");
   }
-  for (auto [field, target] : {std::pair{"group", &out.kind.group}, std::pair{"version", &out.kind.version},
-                               std::pair{"kind", &out.kind.kind}}) {
+  for (auto [field, target] :
+       {std::pair{"group", &out.kind.group}, std::pair{"version", &out.kind.version},
+        std::pair{"kind", &out.kind.kind}}) {
     auto value = optional_string(gvk->as_object(), field, "request.kind");
     if (!value.ok()) return value.status();
     *target = *std::move(value);
   }
-  for (auto [field, target] : {std::pair{"subResource", &out.sub_resource}, std::pair{"name", &out.name},
-                               std::pair{"namespace", &out.namespace_name},
-                               std::pair{"operation", &out.operation}}) {
+  for (auto [field, target] :
+       {std::pair{"subResource", &out.sub_resource}, std::pair{"name", &out.name},
+        std::pair{"namespace", &out.namespace_name}, std::pair{"operation", &out.operation}}) {
     auto value = optional_string(request, field, "request");
     if (!value.ok()) return value.status();
     *target = *std::move(value);
   }
   if (out.operation.empty()) return absl::InvalidArgumentError("request.operation is missing");
-  if (const json::value* dry_run = request.if_contains("dryRun"); dry_run != nullptr && !dry_run->is_null()) {
+  if (const json::value* dry_run = request.if_contains("dryRun");
+      dry_run != nullptr && !dry_run->is_null()) {
     if (!dry_run->is_bool()) return absl::InvalidArgumentError("request.dryRun must be a boolean");
     out.dry_run = dry_run->as_bool();
   }
-  if (const json::value* object = request.if_contains("object"); object != nullptr && !object->is_null()) {
+  if (const json::value* object = request.if_contains("object");
+      object != nullptr && !object->is_null()) {
     if (!object->is_object()) return absl::InvalidArgumentError("request.object must be an object");
     out.object = object->as_object();
   }
@@ -105,7 +113,9 @@ json::object admission_review_json(const AdmissionResponse& response) {
     for (const auto& w : response.warnings) warnings.emplace_back(w);
     body["warnings"] = std::move(warnings);
   }
-  return json::object{{"apiVersion", kAdmissionApiVersion}, {"kind", "AdmissionReview"}, {"response", std::move(body)}};
+  return json::object{{"apiVersion", kAdmissionApiVersion},
+                      {"kind", "AdmissionReview"},
+                      {"response", std::move(body)}};
 }
 
 std::string serialize_admission_review(const AdmissionResponse& response) {

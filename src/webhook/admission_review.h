@@ -1,22 +1,25 @@
-// AdmissionReview (admission.k8s.io/v1): the envelope the API server POSTs to a mutating webhook and the
-// answer it expects back (Kubernetes docs, "Dynamic Admission Control"):
+// AdmissionReview (admission.k8s.io/v1): the envelope the API server POSTs to a mutating webhook
+// and the answer it expects back (Kubernetes docs, "Dynamic Admission Control"):
 //
-//   in:  {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid","kind":{group,version,
+//   in:
+//   {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid","kind":{group,version,
 //         kind},"resource","subResource","name","namespace","operation","userInfo","object","oldObject",
 //         "dryRun","options"}}
-//   out: {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":<request.uid>,
+//   out:
+//   {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":<request.uid>,
 //         "allowed":true,"patchType":"JSONPatch","patch":"<base64 RFC 6902>"}}; a refusal carries
-//         "allowed":false and "status":{"code","message","reason","status":"Failure"}; optional "warnings".
+//         "allowed":false and "status":{"code","message","reason","status":"Failure"}; optional
+//         "warnings".
 //
-// parse_admission_review() is strict about what the webhook relies on and names the offending field in its
-// InvalidArgument message (the handler answers it 400 verbatim). Only v1 is spoken (the API server sends v1
-// when the webhook configuration lists it in admissionReviewVersions, which deploy/ does).
+// parse_admission_review() is strict about what the webhook relies on and names the offending field
+// in its InvalidArgument message (the handler answers it 400 verbatim). Only v1 is spoken (the API
+// server sends v1 when the webhook configuration lists it in admissionReviewVersions, which deploy/
+// does).
 //
 // Plain values and free functions: thread-safe; no I/O.
 #pragma once
 
 #include <boost/json/object.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,7 +36,9 @@ struct GroupVersionKind {
   std::string version = {};
   std::string kind = {};
 
-  bool is_core_v1(std::string_view k) const { return group.empty() && version == "v1" && kind == k; }
+  bool is_core_v1(std::string_view k) const {
+    return group.empty() && version == "v1" && kind == k;
+  }
 };
 
 struct AdmissionRequest {
@@ -56,14 +61,18 @@ struct AdmissionResponse {
   bool allowed = true;
   // The RFC 6902 patch document (a JSON array as text); empty: no patch.
   std::string patch = {};
-  // For a refusal: the HTTP-like code, reason ("BadRequest", "Forbidden") and a message for the user.
+  // For a refusal: the HTTP-like code, reason ("BadRequest", "Forbidden") and a message for the
+  // user.
   int32_t status_code = 0;
   std::string status_reason = {};
   std::string status_message = {};
   std::vector<std::string> warnings = {};
 
-  static AdmissionResponse allow(std::string uid) { return AdmissionResponse{.uid = std::move(uid)}; }
-  static AdmissionResponse deny(std::string uid, int32_t code, std::string reason, std::string message) {
+  static AdmissionResponse allow(std::string uid) {
+    return AdmissionResponse{.uid = std::move(uid)};
+  }
+  static AdmissionResponse deny(std::string uid, int32_t code, std::string reason,
+                                std::string message) {
     return AdmissionResponse{.uid = std::move(uid),
                              .allowed = false,
                              .status_code = code,

@@ -22,15 +22,16 @@ json::object init_container(const ImdsEmulatorOptions& options) {
       {"runAsUser", 0},
       {"runAsNonRoot", false},
       {"allowPrivilegeEscalation", false},
-      {"capabilities", json::object{{"add", strings({"NET_ADMIN", "NET_RAW"})}, {"drop", strings({"ALL"})}}},
+      {"capabilities",
+       json::object{{"add", strings({"NET_ADMIN", "NET_RAW"})}, {"drop", strings({"ALL"})}}},
   };
   return json::object{
       {"name", kImdsEmulatorInitContainer},
       {"image", options.image},
       {"imagePullPolicy", options.image_pull_policy},
       {"command", strings({"wims"})},
-      {"args", strings({"netguard", "sidecar-init", "--port", std::to_string(options.port), "--exempt-uid",
-                        std::to_string(options.sidecar_uid)})},
+      {"args", strings({"netguard", "sidecar-init", "--port", std::to_string(options.port),
+                        "--exempt-uid", std::to_string(options.sidecar_uid)})},
       {"securityContext", std::move(security)},
       {"resources", json::object{{"requests", json::object{{"cpu", "10m"}, {"memory", "16Mi"}}},
                                  {"limits", json::object{{"memory", "64Mi"}}}}},
@@ -40,8 +41,9 @@ json::object init_container(const ImdsEmulatorOptions& options) {
 json::object sidecar_container(const ImdsEmulatorOptions& options, const std::string& role_arn) {
   const std::string token_file = std::string(kImdsEmulatorTokenMountPath) + "/token";
   const std::string port = std::to_string(options.port);
-  json::array args = strings({"sidecar", "--imds-profile", "emulator", "--listen", "127.0.0.1:" + port, "--listen",
-                              "[::1]:" + port, "--role-arn", role_arn, "--token-file", token_file});
+  json::array args =
+      strings({"sidecar", "--imds-profile", "emulator", "--listen", "127.0.0.1:" + port, "--listen",
+               "[::1]:" + port, "--role-arn", role_arn, "--token-file", token_file});
   json::array env;
   env.push_back(json::object{{"name", "AWS_ROLE_ARN"}, {"value", role_arn}});
   env.push_back(json::object{{"name", "AWS_WEB_IDENTITY_TOKEN_FILE"}, {"value", token_file}});
@@ -54,8 +56,9 @@ json::object sidecar_container(const ImdsEmulatorOptions& options, const std::st
     args.emplace_back(options.region);
     env.push_back(json::object{{"name", "AWS_REGION"}, {"value", options.region}});
   }
-  env.push_back(json::object{{"name", "POD_NAME"},
-                             {"valueFrom", json::object{{"fieldRef", json::object{{"fieldPath", "metadata.name"}}}}}});
+  env.push_back(json::object{
+      {"name", "POD_NAME"},
+      {"valueFrom", json::object{{"fieldRef", json::object{{"fieldPath", "metadata.name"}}}}}});
   json::object security{
       {"runAsUser", options.sidecar_uid},
       {"runAsGroup", options.sidecar_uid},
@@ -65,8 +68,9 @@ json::object sidecar_container(const ImdsEmulatorOptions& options, const std::st
       {"capabilities", json::object{{"drop", strings({"ALL"})}}},
   };
   json::array mounts;
-  mounts.push_back(json::object{
-      {"name", kImdsEmulatorTokenVolume}, {"mountPath", kImdsEmulatorTokenMountPath}, {"readOnly", true}});
+  mounts.push_back(json::object{{"name", kImdsEmulatorTokenVolume},
+                                {"mountPath", kImdsEmulatorTokenMountPath},
+                                {"readOnly", true}});
   json::object container{
       {"name", kImdsEmulatorSidecar},
       {"image", options.image},
@@ -96,24 +100,27 @@ absl::StatusOr<bool> apply_imds_emulator(json::object& pod, const MutationInput&
   if (pod_label(pod, config::kImdsEmulatorEnabledLabel) != "True") return false;
   std::optional<std::string> role_arn = pod_annotation(pod, config::kImdsEmulatorRoleArnAnnotation);
   if (!role_arn.has_value() || role_arn->empty()) {
-    return absl::InvalidArgumentError(fmt::format(
-        "pod has label {}=True but no annotation {}: set it to the ARN of the IAM role the IMDS emulator "
-        "assumes (arn:aws:iam::ACCOUNT:role/NAME)",
-        config::kImdsEmulatorEnabledLabel, config::kImdsEmulatorRoleArnAnnotation));
+    return absl::InvalidArgumentError(
+        fmt::format("pod has label {}=True but no annotation {}: set it to the ARN of the IAM role "
+                    "the IMDS emulator "
+                    "assumes (arn:aws:iam::ACCOUNT:role/NAME)",
+                    config::kImdsEmulatorEnabledLabel, config::kImdsEmulatorRoleArnAnnotation));
   }
   if (!is_iam_role_arn(*role_arn)) {
-    return absl::InvalidArgumentError(fmt::format(
-        "annotation {}=\"{}\" is not an IAM role ARN (expected arn:aws:iam::ACCOUNT:role/NAME, ACCOUNT 12 "
-        "digits)",
-        config::kImdsEmulatorRoleArnAnnotation, *role_arn));
+    return absl::InvalidArgumentError(
+        fmt::format("annotation {}=\"{}\" is not an IAM role ARN (expected "
+                    "arn:aws:iam::ACCOUNT:role/NAME, ACCOUNT 12 "
+                    "digits)",
+                    config::kImdsEmulatorRoleArnAnnotation, *role_arn));
   }
   if (const json::value* spec = pod.if_contains("spec"); spec != nullptr && spec->is_object()) {
     const json::value* host_network = spec->as_object().if_contains("hostNetwork");
     if (host_network != nullptr && host_network->is_bool() && host_network->as_bool()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "pod has label {}=True but hostNetwork: true; the IMDS emulator sidecar needs the pod's own "
-          "network namespace (its redirect would apply to the whole node)",
-          config::kImdsEmulatorEnabledLabel));
+      return absl::InvalidArgumentError(
+          fmt::format("pod has label {}=True but hostNetwork: true; the IMDS emulator sidecar "
+                      "needs the pod's own "
+                      "network namespace (its redirect would apply to the whole node)",
+                      config::kImdsEmulatorEnabledLabel));
     }
   }
 
@@ -127,7 +134,8 @@ absl::StatusOr<bool> apply_imds_emulator(json::object& pod, const MutationInput&
   // Right after our init container (wherever an earlier run or the user put it).
   for (size_t i = 0; i < init.size(); ++i) {
     const json::object* c = init[i].if_object();
-    if (c != nullptr && c->if_contains("name") != nullptr && c->at("name") == kImdsEmulatorInitContainer) {
+    if (c != nullptr && c->if_contains("name") != nullptr &&
+        c->at("name") == kImdsEmulatorInitContainer) {
       position = i + 1;
     }
   }
@@ -143,8 +151,9 @@ absl::StatusOr<bool> apply_imds_emulator(json::object& pod, const MutationInput&
     }
     changed = true;
   }
-  changed |= add_volume(pod, projected_token_volume(kImdsEmulatorTokenVolume, options.token_audience,
-                                                    options.token_expiration_seconds, "token"));
+  changed |=
+      add_volume(pod, projected_token_volume(kImdsEmulatorTokenVolume, options.token_audience,
+                                             options.token_expiration_seconds, "token"));
   return changed;
 }
 

@@ -31,7 +31,9 @@ bool is_windows(const json::object& pod) {
   return false;
 }
 
-std::string eks(std::string_view name) { return std::string(kEksAnnotationPrefix) + std::string(name); }
+std::string eks(std::string_view name) {
+  return std::string(kEksAnnotationPrefix) + std::string(name);
+}
 
 }  // namespace
 
@@ -55,7 +57,8 @@ bool is_iam_role_arn(std::string_view arn) {
   if (i >= arn.size()) return false;
   for (; i < arn.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(arn[i]);
-    if (!std::isalnum(c) && std::string_view("_-/.@+=,").find(static_cast<char>(c)) == std::string_view::npos) {
+    if (!std::isalnum(c) &&
+        std::string_view("_-/.@+=,").find(static_cast<char>(c)) == std::string_view::npos) {
       return false;
     }
   }
@@ -72,14 +75,16 @@ std::optional<bool> parse_go_bool(std::string_view text) {
   return std::nullopt;
 }
 
-bool apply_irsa(json::object& pod, const MutationInput& input, const IrsaOptions& options, Warnings& warnings) {
+bool apply_irsa(json::object& pod, const MutationInput& input, const IrsaOptions& options,
+                Warnings& warnings) {
   if (!input.service_account.has_value()) return false;
   const config::ServiceAccount& sa = *input.service_account;
   const std::string role_arn = sa.annotation(eks("role-arn"));
   if (role_arn.empty()) return false;
   if (!is_iam_role_arn(role_arn)) {
-    warnings.push_back(fmt::format("service account {}/{}: {} \"{}\" does not look like an IAM role ARN",
-                                   input.namespace_name, sa.name, eks("role-arn"), role_arn));
+    warnings.push_back(
+        fmt::format("service account {}/{}: {} \"{}\" does not look like an IAM role ARN",
+                    input.namespace_name, sa.name, eks("role-arn"), role_arn));
   }
 
   std::string audience = sa.annotation(eks("audience"));
@@ -91,7 +96,8 @@ bool apply_irsa(json::object& pod, const MutationInput& input, const IrsaOptions
       regional = *parsed;
     } else {
       warnings.push_back(fmt::format("service account {}/{}: {} \"{}\" is not a boolean; ignored",
-                                     input.namespace_name, sa.name, eks("sts-regional-endpoints"), value));
+                                     input.namespace_name, sa.name, eks("sts-regional-endpoints"),
+                                     value));
     }
   }
 
@@ -101,8 +107,8 @@ bool apply_irsa(json::object& pod, const MutationInput& input, const IrsaOptions
     if (std::optional<int64_t> seconds = parse_int(*value)) {
       expiration = std::max(*seconds, kMinTokenExpirationSeconds);
     } else {
-      warnings.push_back(fmt::format("{}: {} \"{}\" is not an integer; ignored", where, eks("token-expiration"),
-                                     *value));
+      warnings.push_back(fmt::format("{}: {} \"{}\" is not an integer; ignored", where,
+                                     eks("token-expiration"), *value));
     }
   };
   take_expiration(sa.annotation(eks("token-expiration")),
@@ -117,7 +123,8 @@ bool apply_irsa(json::object& pod, const MutationInput& input, const IrsaOptions
   bool changed = false;
   for_each_container(pod, skip, [&](json::object& container, bool) {
     if (regional) changed |= add_env(container, "AWS_STS_REGIONAL_ENDPOINTS", "regional");
-    if (!options.region.empty() && !has_env(container, "AWS_DEFAULT_REGION") && !has_env(container, "AWS_REGION")) {
+    if (!options.region.empty() && !has_env(container, "AWS_DEFAULT_REGION") &&
+        !has_env(container, "AWS_REGION")) {
       changed |= add_env(container, "AWS_DEFAULT_REGION", options.region);
       changed |= add_env(container, "AWS_REGION", options.region);
     }
@@ -125,9 +132,11 @@ bool apply_irsa(json::object& pod, const MutationInput& input, const IrsaOptions
       changed |= add_env(container, "AWS_ROLE_ARN", role_arn);
       changed |= add_env(container, "AWS_WEB_IDENTITY_TOKEN_FILE", token_file);
     }
-    changed |= add_volume_mount(container, kIrsaTokenVolume, kIrsaTokenMountPath, /*read_only=*/true);
+    changed |=
+        add_volume_mount(container, kIrsaTokenVolume, kIrsaTokenMountPath, /*read_only=*/true);
   });
-  changed |= add_volume(pod, projected_token_volume(kIrsaTokenVolume, audience, expiration, "token"));
+  changed |=
+      add_volume(pod, projected_token_volume(kIrsaTokenVolume, audience, expiration, "token"));
   return changed;
 }
 

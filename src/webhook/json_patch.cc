@@ -1,7 +1,6 @@
 #include "webhook/json_patch.h"
 
 #include <boost/json/serialize.hpp>
-
 #include <charconv>
 #include <utility>
 #include <vector>
@@ -29,7 +28,8 @@ std::string escape_pointer_token(std::string_view token) {
 }
 
 void JsonPatch::add(std::string path, json::value value) {
-  operations_.push_back(json::object{{"op", "add"}, {"path", std::move(path)}, {"value", std::move(value)}});
+  operations_.push_back(
+      json::object{{"op", "add"}, {"path", std::move(path)}, {"value", std::move(value)}});
 }
 
 void JsonPatch::replace(std::string path, json::value value) {
@@ -49,12 +49,14 @@ absl::StatusOr<std::vector<std::string>> parse_pointer(std::string_view pointer)
   std::vector<std::string> tokens;
   if (pointer.empty()) return tokens;
   if (pointer.front() != '/') {
-    return absl::InvalidArgumentError(fmt::format("JSON pointer \"{}\" does not start with '/'", pointer));
+    return absl::InvalidArgumentError(
+        fmt::format("JSON pointer \"{}\" does not start with '/'", pointer));
   }
   size_t start = 1;
   for (;;) {
     size_t end = pointer.find('/', start);
-    std::string_view raw = pointer.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    std::string_view raw =
+        pointer.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     std::string token;
     for (size_t i = 0; i < raw.size(); ++i) {
       if (raw[i] != '~') {
@@ -66,7 +68,8 @@ absl::StatusOr<std::vector<std::string>> parse_pointer(std::string_view pointer)
       } else if (i + 1 < raw.size() && raw[i + 1] == '1') {
         token += '/';
       } else {
-        return absl::InvalidArgumentError(fmt::format("JSON pointer \"{}\" has a bad '~' escape", pointer));
+        return absl::InvalidArgumentError(
+            fmt::format("JSON pointer \"{}\" has a bad '~' escape", pointer));
       }
       ++i;
     }
@@ -78,34 +81,39 @@ absl::StatusOr<std::vector<std::string>> parse_pointer(std::string_view pointer)
 }
 
 // An array index token: digits without a leading zero (RFC 6901 section 4).
-absl::StatusOr<size_t> parse_index(const std::string& token, size_t limit, std::string_view pointer) {
+absl::StatusOr<size_t> parse_index(const std::string& token, size_t limit,
+                                   std::string_view pointer) {
   size_t index = 0;
   auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), index);
   if (token.empty() || ec != std::errc() || end != token.data() + token.size() ||
       (token.size() > 1 && token[0] == '0')) {
-    return absl::InvalidArgumentError(fmt::format("JSON pointer \"{}\": \"{}\" is not an array index", pointer, token));
+    return absl::InvalidArgumentError(
+        fmt::format("JSON pointer \"{}\": \"{}\" is not an array index", pointer, token));
   }
   if (index > limit) {
-    return absl::InvalidArgumentError(fmt::format("JSON pointer \"{}\": index {} out of range", pointer, index));
+    return absl::InvalidArgumentError(
+        fmt::format("JSON pointer \"{}\": index {} out of range", pointer, index));
   }
   return index;
 }
 
 // The value `tokens` refers to inside `root`.
-absl::StatusOr<json::value*> resolve(json::value& root, const std::vector<std::string>& tokens, size_t count,
-                                     std::string_view pointer) {
+absl::StatusOr<json::value*> resolve(json::value& root, const std::vector<std::string>& tokens,
+                                     size_t count, std::string_view pointer) {
   json::value* current = &root;
   for (size_t i = 0; i < count; ++i) {
     const std::string& token = tokens[i];
     if (auto* object = current->if_object()) {
       auto it = object->find(token);
       if (it == object->end()) {
-        return absl::InvalidArgumentError(fmt::format("JSON pointer \"{}\": no member \"{}\"", pointer, token));
+        return absl::InvalidArgumentError(
+            fmt::format("JSON pointer \"{}\": no member \"{}\"", pointer, token));
       }
       current = &it->value();
     } else if (auto* array = current->if_array()) {
       if (array->empty()) {
-        return absl::InvalidArgumentError(fmt::format("JSON pointer \"{}\": index into an empty array", pointer));
+        return absl::InvalidArgumentError(
+            fmt::format("JSON pointer \"{}\": index into an empty array", pointer));
       }
       WIMS_ASSIGN_OR_RETURN(size_t index, parse_index(token, array->size() - 1, pointer));
       current = &(*array)[index];
@@ -138,7 +146,8 @@ absl::Status add_at(json::value& root, std::string_view pointer, json::value val
     array->insert(array->begin() + static_cast<std::ptrdiff_t>(index), std::move(value));
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(fmt::format("JSON pointer \"{}\": parent is a scalar", pointer));
+  return absl::InvalidArgumentError(
+      fmt::format("JSON pointer \"{}\": parent is a scalar", pointer));
 }
 
 absl::StatusOr<json::value> remove_at(json::value& root, std::string_view pointer) {
@@ -149,7 +158,8 @@ absl::StatusOr<json::value> remove_at(json::value& root, std::string_view pointe
   if (auto* object = parent->if_object()) {
     auto it = object->find(last);
     if (it == object->end()) {
-      return absl::InvalidArgumentError(fmt::format("JSON pointer \"{}\": no member \"{}\"", pointer, last));
+      return absl::InvalidArgumentError(
+          fmt::format("JSON pointer \"{}\": no member \"{}\"", pointer, last));
     }
     json::value removed = std::move(it->value());
     object->erase(it);
@@ -157,14 +167,16 @@ absl::StatusOr<json::value> remove_at(json::value& root, std::string_view pointe
   }
   if (auto* array = parent->if_array()) {
     if (array->empty()) {
-      return absl::InvalidArgumentError(fmt::format("JSON pointer \"{}\": index into an empty array", pointer));
+      return absl::InvalidArgumentError(
+          fmt::format("JSON pointer \"{}\": index into an empty array", pointer));
     }
     WIMS_ASSIGN_OR_RETURN(size_t index, parse_index(last, array->size() - 1, pointer));
     json::value removed = std::move((*array)[index]);
     array->erase(array->begin() + static_cast<std::ptrdiff_t>(index));
     return removed;
   }
-  return absl::InvalidArgumentError(fmt::format("JSON pointer \"{}\": parent is a scalar", pointer));
+  return absl::InvalidArgumentError(
+      fmt::format("JSON pointer \"{}\": parent is a scalar", pointer));
 }
 
 absl::StatusOr<json::value*> get_at(json::value& root, std::string_view pointer) {
@@ -175,14 +187,16 @@ absl::StatusOr<json::value*> get_at(json::value& root, std::string_view pointer)
 absl::StatusOr<std::string> string_member(const json::object& op, std::string_view name, size_t i) {
   const json::value* v = op.if_contains(name);
   if (v == nullptr || !v->is_string()) {
-    return absl::InvalidArgumentError(fmt::format("patch operation {}: \"{}\" must be a string", i, name));
+    return absl::InvalidArgumentError(
+        fmt::format("patch operation {}: \"{}\" must be a string", i, name));
   }
   return std::string(v->as_string());
 }
 
 absl::StatusOr<json::value> value_member(const json::object& op, size_t i) {
   const json::value* v = op.if_contains("value");
-  if (v == nullptr) return absl::InvalidArgumentError(fmt::format("patch operation {}: \"value\" is missing", i));
+  if (v == nullptr)
+    return absl::InvalidArgumentError(fmt::format("patch operation {}: \"value\" is missing", i));
   return *v;
 }
 
@@ -191,7 +205,8 @@ absl::StatusOr<json::value> value_member(const json::object& op, size_t i) {
 absl::StatusOr<json::value> apply_json_patch(json::value document, const json::array& patch) {
   for (size_t i = 0; i < patch.size(); ++i) {
     const json::object* op = patch[i].if_object();
-    if (op == nullptr) return absl::InvalidArgumentError(fmt::format("patch operation {} is not an object", i));
+    if (op == nullptr)
+      return absl::InvalidArgumentError(fmt::format("patch operation {} is not an object", i));
     WIMS_ASSIGN_OR_RETURN(std::string name, string_member(*op, "op", i));
     WIMS_ASSIGN_OR_RETURN(std::string path, string_member(*op, "path", i));
     if (name == "add") {
@@ -207,8 +222,8 @@ absl::StatusOr<json::value> apply_json_patch(json::value document, const json::a
       WIMS_ASSIGN_OR_RETURN(std::string from, string_member(*op, "from", i));
       if (name == "move" && path.size() > from.size() && path.compare(0, from.size(), from) == 0 &&
           path[from.size()] == '/') {
-        return absl::InvalidArgumentError(
-            fmt::format("patch operation {}: cannot move \"{}\" into its own child \"{}\"", i, from, path));
+        return absl::InvalidArgumentError(fmt::format(
+            "patch operation {}: cannot move \"{}\" into its own child \"{}\"", i, from, path));
       }
       json::value value;
       if (name == "move") {
@@ -222,10 +237,12 @@ absl::StatusOr<json::value> apply_json_patch(json::value document, const json::a
       WIMS_ASSIGN_OR_RETURN(json::value expected, value_member(*op, i));
       WIMS_ASSIGN_OR_RETURN(json::value * target, get_at(document, path));
       if (*target != expected) {
-        return absl::FailedPreconditionError(fmt::format("patch operation {}: test of \"{}\" failed", i, path));
+        return absl::FailedPreconditionError(
+            fmt::format("patch operation {}: test of \"{}\" failed", i, path));
       }
     } else {
-      return absl::InvalidArgumentError(fmt::format("patch operation {}: unknown op \"{}\"", i, name));
+      return absl::InvalidArgumentError(
+          fmt::format("patch operation {}: unknown op \"{}\"", i, name));
     }
   }
   return document;

@@ -1,7 +1,8 @@
-// MutationInput: what a pod mutation knows besides the pod itself: the request's namespace (the pod's own
-// metadata.namespace may be empty on CREATE) and the pod's service account as the API server has it
-// (nullopt when it does not exist or could not be read). Mutations report non-fatal findings (an
-// annotation value they ignore) as admission warnings, which kubectl shows to the user.
+// MutationInput: what a pod mutation knows besides the pod itself: the request's namespace (the
+// pod's own metadata.namespace may be empty on CREATE) and the pod's service account as the API
+// server has it (nullopt when it does not exist or could not be read). Mutations report non-fatal
+// findings (an annotation value they ignore) as admission warnings, which kubectl shows to the
+// user.
 //
 // Plain value; thread-compatible.
 #pragma once

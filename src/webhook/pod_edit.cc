@@ -10,7 +10,8 @@ namespace json = boost::json;
 
 namespace {
 
-std::optional<std::string> metadata_string(const json::object& pod, std::string_view map, std::string_view key) {
+std::optional<std::string> metadata_string(const json::object& pod, std::string_view map,
+                                           std::string_view key) {
   const json::value* metadata = pod.if_contains("metadata");
   if (metadata == nullptr || !metadata->is_object()) return std::nullopt;
   const json::value* values = metadata->as_object().if_contains(map);
@@ -61,7 +62,8 @@ std::string pod_service_account_name(const json::object& pod) {
   if (const json::object* spec = spec_of(pod)) {
     for (std::string_view field : {"serviceAccountName", "serviceAccount"}) {
       const json::value* v = spec->if_contains(field);
-      if (v != nullptr && v->is_string() && !v->as_string().empty()) return std::string(v->as_string());
+      if (v != nullptr && v->is_string() && !v->as_string().empty())
+        return std::string(v->as_string());
     }
   }
   return "default";
@@ -92,7 +94,8 @@ void for_each_container(json::object& pod, const std::set<std::string>& skip,
       json::object* container = entry.if_object();
       if (container == nullptr) continue;
       const json::value* name = container->if_contains("name");
-      if (name != nullptr && name->is_string() && skip.contains(std::string(name->as_string()))) continue;
+      if (name != nullptr && name->is_string() && skip.contains(std::string(name->as_string())))
+        continue;
       edit(*container, array == "initContainers");
     }
   }
@@ -133,9 +136,10 @@ bool add_volume(json::object& pod, json::object volume) {
   return true;
 }
 
-json::object projected_token_volume(std::string_view name, std::string_view audience, int64_t expiration_seconds,
-                                    std::string_view path) {
-  json::object token{{"audience", audience}, {"expirationSeconds", expiration_seconds}, {"path", path}};
+json::object projected_token_volume(std::string_view name, std::string_view audience,
+                                    int64_t expiration_seconds, std::string_view path) {
+  json::object token{
+      {"audience", audience}, {"expirationSeconds", expiration_seconds}, {"path", path}};
   json::array sources;
   sources.push_back(json::object{{"serviceAccountToken", std::move(token)}});
   return json::object{{"name", name}, {"projected", json::object{{"sources", std::move(sources)}}}};

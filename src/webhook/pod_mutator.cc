@@ -5,15 +5,17 @@
 namespace wims::webhook {
 
 bool is_pod_create(const AdmissionRequest& request) {
-  return request.kind.is_core_v1("Pod") && request.sub_resource.empty() && request.operation == "CREATE" &&
-         request.object.has_value();
+  return request.kind.is_core_v1("Pod") && request.sub_resource.empty() &&
+         request.operation == "CREATE" && request.object.has_value();
 }
 
 AdmissionResponse review_pod(const AdmissionRequest& request, const MutationInput& input,
                              const MutatorOptions& options) {
   if (!is_pod_create(request)) {
-    if (request.kind.is_core_v1("Pod") && request.sub_resource.empty() && request.operation == "CREATE") {
-      return AdmissionResponse::deny(request.uid, 400, "BadRequest", "request.object is missing for a Pod CREATE");
+    if (request.kind.is_core_v1("Pod") && request.sub_resource.empty() &&
+        request.operation == "CREATE") {
+      return AdmissionResponse::deny(request.uid, 400, "BadRequest",
+                                     "request.object is missing for a Pod CREATE");
     }
     return AdmissionResponse::allow(request.uid);
   }

@@ -1,11 +1,14 @@
-// PodMutator: the webhook's decision for one AdmissionRequest, given the pod's service account: which of
-// the three mutations apply (IMDS emulator sidecar, Azure workload identity, IRSA, in that order) and the
-// AdmissionResponse with the JSON Patch that makes them.
+// PodMutator: the webhook's decision for one AdmissionRequest, given the pod's service account:
+// which of the three mutations apply (IMDS emulator sidecar, Azure workload identity, IRSA, in that
+// order) and the AdmissionResponse with the JSON Patch that makes them.
 //
-//   - Only Pod CREATE (no subresource) is mutated: anything else is allowed unchanged, so pods that existed
+//   - Only Pod CREATE (no subresource) is mutated: anything else is allowed unchanged, so pods that
+//   existed
 //     before an annotation was added are never touched (as the EKS docs say).
-//   - A pod that needs nothing is allowed with no patch; so is a pod already mutated (reinvocation).
-//   - A mutation refusing the pod (bad annotation) -> allowed:false, code 400, reason BadRequest, with the
+//   - A pod that needs nothing is allowed with no patch; so is a pod already mutated
+//   (reinvocation).
+//   - A mutation refusing the pod (bad annotation) -> allowed:false, code 400, reason BadRequest,
+//   with the
 //     mutation's message. Non-fatal findings become response warnings.
 //   - dryRun changes nothing here: computing the patch has no side effects.
 //

@@ -5,8 +5,8 @@
 
 namespace wims::webhook {
 
-boost::asio::awaitable<absl::StatusOr<std::optional<config::ServiceAccount>>> KubeServiceAccountLookup::find(
-    std::string namespace_name, std::string name) {
+boost::asio::awaitable<absl::StatusOr<std::optional<config::ServiceAccount>>>
+KubeServiceAccountLookup::find(std::string namespace_name, std::string name) {
   // Names are DNS labels/subdomains (validated by the API server before admission), safe in a path.
   std::string path = fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}", namespace_name, name);
   absl::StatusOr<boost::json::object> object = co_await client_.get(std::move(path));

@@ -1,6 +1,6 @@
-// Test support: a self-signed certificate (EC P-256, SAN IP:127.0.0.1, IP:::1, DNS:localhost, valid for a
-// day) generated with OpenSSL, as PEM strings, and helpers to write files. Header-only, for the http TLS
-// tests and the webhook's HTTPS tests.
+// Test support: a self-signed certificate (EC P-256, SAN IP:127.0.0.1, IP:::1, DNS:localhost, valid
+// for a day) generated with OpenSSL, as PEM strings, and helpers to write files. Header-only, for
+// the http TLS tests and the webhook's HTTPS tests.
 #pragma once
 
 #include <openssl/evp.h>
@@ -31,8 +31,9 @@ inline TestCertificate make_self_signed_certificate(const std::string& common_na
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
   X509_set_issuer_name(cert.get(), name);
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
@@ -44,7 +45,8 @@ inline TestCertificate make_self_signed_certificate(const std::string& common_na
     X509_add_ext(cert.get(), ext, -1);
     X509_EXTENSION_free(ext);
   }
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) throw std::runtime_error("openssl: sign");
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0)
+    throw std::runtime_error("openssl: sign");
   auto to_pem = [](auto write) {
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
     write(bio.get());
@@ -54,7 +56,9 @@ inline TestCertificate make_self_signed_certificate(const std::string& common_na
   };
   TestCertificate out;
   out.cert_pem = to_pem([&](BIO* b) { PEM_write_bio_X509(b, cert.get()); });
-  out.key_pem = to_pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
+  out.key_pem = to_pem([&](BIO* b) {
+    PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  });
   return out;
 }
 

@@ -1,15 +1,14 @@
-// http::Server with ServerOptions::tls and http::ServerTlsCredentials: HTTPS round trips on 127.0.0.1:0,
-// handshake failures, and reloading the certificate files when they change.
+// http::Server with ServerOptions::tls and http::ServerTlsCredentials: HTTPS round trips on
+// 127.0.0.1:0, handshake failures, and reloading the certificate files when they change.
 #include <gtest/gtest.h>
 
 #include <boost/asio/ssl/context.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
-#include <thread>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "http/client.h"
 #include "http/tls_credentials.h"
@@ -100,8 +99,8 @@ TEST_F(TlsServerTest, UntrustedClientFailsTheHandshakeAndIsCounted) {
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
   // The server counts the failed handshake (the client aborts it with an alert).
   EXPECT_TRUE(eventually([&] {
-    return server->metrics.render().find("wims_http_tls_handshake_failures_total{listener=\"test\"} 1") !=
-           std::string::npos;
+    return server->metrics.render().find(
+               "wims_http_tls_handshake_failures_total{listener=\"test\"} 1") != std::string::npos;
   })) << server->metrics.render();
 }
 
@@ -132,7 +131,8 @@ TEST_F(TlsServerTest, ReloadsTheCertificateWhenTheFilesChange) {
 }
 
 TEST_F(TlsServerTest, ReloadsWhenASymlinkIsSwappedAsTheKubeletDoes) {
-  // Secret volumes: tls.crt -> ..data/tls.crt, ..data -> ..2024_01_01; an update swaps ..data atomically.
+  // Secret volumes: tls.crt -> ..data/tls.crt, ..data -> ..2024_01_01; an update swaps ..data
+  // atomically.
   const std::string v1 = dir_ + "/v1", v2 = dir_ + "/v2";
   std::filesystem::create_directory(v1);
   std::filesystem::create_directory(v2);
@@ -143,7 +143,8 @@ TEST_F(TlsServerTest, ReloadsWhenASymlinkIsSwappedAsTheKubeletDoes) {
   std::filesystem::create_directory_symlink("v1", dir_ + "/..data");
   std::filesystem::create_symlink("..data/tls.crt", dir_ + "/link.crt");
   std::filesystem::create_symlink("..data/tls.key", dir_ + "/link.key");
-  auto tls = ServerTlsCredentials::load(dir_ + "/link.crt", dir_ + "/link.key", absl::ZeroDuration());
+  auto tls =
+      ServerTlsCredentials::load(dir_ + "/link.crt", dir_ + "/link.key", absl::ZeroDuration());
   ASSERT_TRUE(tls.ok()) << tls.status();
   auto server = start_server(*tls);
   ASSERT_TRUE(get(first_, https_url(*server, "/echo")).ok());
@@ -157,7 +158,8 @@ TEST_F(TlsServerTest, KeepsTheOldCertificateWhenTheNewFilesAreBroken) {
   auto tls = ServerTlsCredentials::load(cert_file_, key_file_, absl::ZeroDuration());
   ASSERT_TRUE(tls.ok()) << tls.status();
   auto server = start_server(*tls);
-  // A new certificate with the old key (a rotation caught half-way): refused, the old pair keeps serving.
+  // A new certificate with the old key (a rotation caught half-way): refused, the old pair keeps
+  // serving.
   write_text_file(cert_file_, second_.cert_pem);
   EXPECT_TRUE(get(first_, https_url(*server, "/echo")).ok());
   write_text_file(key_file_, "not a key\n");

@@ -1,4 +1,5 @@
-// AdmissionReview v1 parsing (clear InvalidArgument messages naming the field) and the response shape.
+// AdmissionReview v1 parsing (clear InvalidArgument messages naming the field) and the response
+// shape.
 #include "webhook/admission_review.h"
 
 #include <gtest/gtest.h>
@@ -12,7 +13,8 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr char kReview[] = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{
+constexpr char kReview[] =
+    R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{
   "uid":"705ab4f5-6393-11e8-b7cc-42010a800002",
   "kind":{"group":"","version":"v1","kind":"Pod"},
   "resource":{"group":"","version":"v1","resource":"pods"},
@@ -43,17 +45,24 @@ TEST(AdmissionReviewTest, RejectsMalformedReviewsNamingTheProblem) {
   const Case cases[] = {
       {"not JSON", "{not json", "not valid JSON"},
       {"not an object", "[1,2]", "must be a JSON object"},
-      {"wrong kind", R"({"apiVersion":"admission.k8s.io/v1","kind":"Pod","request":{}})", "kind must be \"AdmissionReview\""},
-      {"v1beta1", R"({"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{}})",
+      {"wrong kind", R"({"apiVersion":"admission.k8s.io/v1","kind":"Pod","request":{}})",
+       "kind must be \"AdmissionReview\""},
+      {"v1beta1",
+       R"({"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{}})",
        "unsupported AdmissionReview apiVersion \"admission.k8s.io/v1beta1\""},
-      {"no request", R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"})", "request is missing"},
-      {"no uid", R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"kind":{},"operation":"CREATE"}})",
+      {"no request", R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"})",
+       "request is missing"},
+      {"no uid",
+       R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"kind":{},"operation":"CREATE"}})",
        "request.uid is missing"},
-      {"uid not a string", R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":5}})",
+      {"uid not a string",
+       R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":5}})",
        "request.uid must be a string"},
-      {"no kind", R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE"}})",
+      {"no kind",
+       R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE"}})",
        "request.kind is missing"},
-      {"no operation", R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{}}})",
+      {"no operation",
+       R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{}}})",
        "request.operation is missing"},
       {"dryRun not bool",
        R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{},"operation":"CREATE","dryRun":"yes"}})",
@@ -66,7 +75,8 @@ TEST(AdmissionReviewTest, RejectsMalformedReviewsNamingTheProblem) {
     SCOPED_TRACE(c.name);
     auto request = parse_admission_review(c.body);
     ASSERT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(std::string(request.status().message()).find(c.message), std::string::npos) << request.status();
+    EXPECT_NE(std::string(request.status().message()).find(c.message), std::string::npos)
+        << request.status();
   }
 }
 
@@ -94,8 +104,8 @@ TEST(AdmissionReviewTest, NoPatchMeansNoPatchType) {
 }
 
 TEST(AdmissionReviewTest, DenialCarriesStatus) {
-  json::value out = json::parse(
-      serialize_admission_review(AdmissionResponse::deny("u", 400, "BadRequest", "bad annotation")));
+  json::value out = json::parse(serialize_admission_review(
+      AdmissionResponse::deny("u", 400, "BadRequest", "bad annotation")));
   EXPECT_EQ(out.at("response"),
             json::parse(R"({"uid":"u","allowed":false,"status":{"status":"Failure","code":400,
                             "reason":"BadRequest","message":"bad annotation"}})"));

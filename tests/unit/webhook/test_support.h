@@ -1,12 +1,11 @@
-// Helpers for the webhook tests: Pod JSON from text, AdmissionRequests, applying a response's patch, and
-// reading containers/env/mounts/volumes of a pod.
+// Helpers for the webhook tests: Pod JSON from text, AdmissionRequests, applying a response's
+// patch, and reading containers/env/mounts/volumes of a pod.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,8 +30,8 @@ inline AdmissionRequest pod_create(json::object pod, std::string ns = "default")
   return request;
 }
 
-// The pod after the response's patch; the pod itself when there is no patch. Fails the test when the
-// patch is not base64 of a JSON array that applies.
+// The pod after the response's patch; the pod itself when there is no patch. Fails the test when
+// the patch is not base64 of a JSON array that applies.
 inline json::object patched(const AdmissionResponse& response, const json::object& pod) {
   if (response.patch.empty()) return pod;
   auto patch = json::parse(response.patch);
@@ -69,7 +68,8 @@ inline std::optional<std::string> env(const json::object* container, std::string
   return std::nullopt;
 }
 
-inline size_t count_named(const json::object* object, std::string_view field, std::string_view name) {
+inline size_t count_named(const json::object* object, std::string_view field,
+                          std::string_view name) {
   if (object == nullptr) return 0;
   const json::value* list = object->if_contains(field);
   if (list == nullptr) return 0;
@@ -78,12 +78,14 @@ inline size_t count_named(const json::object* object, std::string_view field, st
   return n;
 }
 
-inline std::optional<std::string> mount_path(const json::object* container, std::string_view volume) {
+inline std::optional<std::string> mount_path(const json::object* container,
+                                             std::string_view volume) {
   if (container == nullptr) return std::nullopt;
   const json::value* list = container->if_contains("volumeMounts");
   if (list == nullptr) return std::nullopt;
   for (const auto& m : list->as_array()) {
-    if (m.as_object().at("name").as_string() == volume) return std::string(m.as_object().at("mountPath").as_string());
+    if (m.as_object().at("name").as_string() == volume)
+      return std::string(m.as_object().at("mountPath").as_string());
   }
   return std::nullopt;
 }
