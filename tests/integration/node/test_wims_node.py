@@ -267,6 +267,30 @@ class NodeWithCloudTest(unittest.TestCase):
         self.assert_gce_identity("gamma")
         self.assert_aws_identity("gamma")
 
+    def eventually_email(self, source, expected_status, expected_body=None, limit_s=20):
+        """Polls (bounded) until the watch has delivered a change; returns the last answer."""
+        deadline = time.monotonic() + limit_s
+        while True:
+            status, body = self.gce(source, "email")
+            done = status == expected_status and (expected_body is None or body.decode() == expected_body)
+            if done or time.monotonic() > deadline:
+                return status, body.decode()
+            time.sleep(0.05)
+
+    def test_annotation_change_and_pod_deletion_apply_without_restart(self):
+        ip, uid = "127.0.0.6", "7d0e7c1a-0000-4000-8000-00000000000d"
+        self.cluster.add_service_account("delta")
+        self.cluster.add_pod("delta", ip, uid)
+        status, body = self.gce(ip, "email")
+        self.assertEqual((status, body.decode()), (200, gsa("delta")))
+        self.cluster.send(op="serviceaccount", namespace="apps", name="delta", uid="sa-delta",
+                          annotations={"iam.gke.io/gcp-service-account": gsa("delta-renamed")})
+        self.assertEqual(self.eventually_email(ip, 200, gsa("delta-renamed")), (200, gsa("delta-renamed")))
+        status, body = request(self.node.metadata, "/latest/meta-data/iam/security-credentials/", source=ip)
+        self.assertEqual(status, 404, body)  # the role annotation is gone too
+        self.cluster.send(op="delete_pod", namespace="apps", name="delta-pod")
+        self.assertEqual(self.eventually_email(ip, 403)[0], 403)
+
     def test_pod_of_another_node_and_unknown_addresses_are_refused(self):
         for source in (OTHER_NODE_IP, "127.0.0.9"):
             with self.subTest(source=source):
