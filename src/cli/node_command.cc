@@ -49,6 +49,7 @@
 #include "kube/api_client.h"
 #include "kube/kube_caller_resolver.h"
 #include "kube/kube_config.h"
+#include "kube/kube_token_reviewer.h"
 #include "kube/pod_index.h"
 #include "kube/reflector.h"
 #include <spdlog/spdlog.h>
@@ -217,9 +218,9 @@ int run_node(const NodeOptions& o) {
   broker::AwsCredentialSource& aws_credentials =
       aws ? static_cast<broker::AwsCredentialSource&>(*aws) : no_cloud;
 
-  // The container-credentials token is not reviewed here (no TokenReview client yet): the caller is the pod
-  // at the peer address, as for IMDS.
-  MetadataFrontEnds front_ends(world, resolver, google_credentials, aws_credentials, nullptr,
+  // Container credentials: the Authorization token must be the calling pod's, checked by TokenReview.
+  kube::KubeTokenReviewer reviewer(**api);
+  MetadataFrontEnds front_ends(world, resolver, google_credentials, aws_credentials, &reviewer,
                                imds_options(*world, o), clock);
   http::Server metadata_server({.name = "metadata", .listen = o.metadata_addr, .access_log = o.access_log},
                                front_ends.router(), workers, metrics);

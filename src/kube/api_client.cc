@@ -468,4 +468,50 @@ asio::awaitable<absl::StatusOr<IssuedToken>> ApiClient::request_token(std::strin
   co_return issued;
 }
 
+asio::awaitable<absl::StatusOr<TokenReviewStatus>> ApiClient::review_token(std::string token,
+                                                                         std::vector<std::string> audiences) {
+  json::array requested;
+  for (const std::string& audience : audiences) requested.emplace_back(audience);
+  json::object spec{{"token", token}};
+  if (!requested.empty()) spec["audiences"] = std::move(requested);
+  const json::object body{
+      {"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenReview"}, {"spec", std::move(spec)}};
+  const std::string path = "/apis/authentication.k8s.io/v1/tokenreviews";
+  const std::string what = "POST " + path;
+  absl::StatusOr<http::Response> response =
+      co_await call(verb::post, make_target(path, {}), json::serialize(body), 1 << 20);
+  if (!response.ok()) co_return response.status();
+  if (response->result_int() != 200 && response->result_int() != 201) {
+    co_return error_from_response(*response, what);
+  }
+  WIMS_CO_ASSIGN_OR_RETURN(json::object answer, parse_object(response->body(), what));
+  TokenReviewStatus review;
+  auto status = answer.find("status");
+  if (status == answer.end() || !status->value().is_object()) co_return review;  // not authenticated
+  const json::object& fields = status->value().get_object();
+  if (auto it = fields.find("authenticated"); it != fields.end() && it->value().is_bool()) {
+    review.authenticated = it->value().get_bool();
+  }
+  review.error = string_at(fields, "error");
+  if (auto it = fields.find("audiences"); it != fields.end() && it->value().is_array()) {
+    for (const json::value& audience : it->value().get_array()) {
+      if (audience.is_string()) review.audiences.emplace_back(audience.get_string());
+    }
+  }
+  if (auto user = fields.find("user"); user != fields.end() && user->value().is_object()) {
+    review.username = string_at(user->value().get_object(), "username");
+    const json::object& user_fields = user->value().get_object();
+    if (auto extra = user_fields.find("extra"); extra != user_fields.end() && extra->value().is_object()) {
+      for (const auto& [key, values] : extra->value().get_object()) {
+        if (!values.is_array()) continue;
+        std::vector<std::string>& out = review.extra[std::string(key)];
+        for (const json::value& v : values.get_array()) {
+          if (v.is_string()) out.emplace_back(v.get_string());
+        }
+      }
+    }
+  }
+  co_return review;
+}
+
 }  // namespace wims::kube

@@ -1,5 +1,5 @@
-// ApiClient: typed calls to the Kubernetes API server over http::Client (list, get, version, TokenRequest)
-// plus the watch stream, which http::Client cannot express (it reads whole bodies), so WatchStream opens its
+// ApiClient: typed calls to the Kubernetes API server over http::Client (list, get, version, TokenRequest,
+// TokenReview) plus the watch stream, which http::Client cannot express (it reads whole bodies), so WatchStream opens its
 // own connection with the same TLS context and reads the chunked, newline-delimited JSON events
 // incrementally, one bounded line at a time.
 //
@@ -24,6 +24,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,6 +116,16 @@ struct IssuedToken {
   absl::Time expiration;
 };
 
+// The status of an authentication.k8s.io/v1 TokenReview.
+struct TokenReviewStatus {
+  bool authenticated = false;
+  std::string username = {};  // "system:serviceaccount:NS:NAME"
+  // user.extra: authentication.kubernetes.io/pod-name, pod-uid, ...
+  std::map<std::string, std::vector<std::string>> extra = {};
+  std::vector<std::string> audiences = {};
+  std::string error = {};  // why not authenticated
+};
+
 class ApiClient {
  public:
   // InvalidArgument for bad TLS material; Unimplemented for options http::Client cannot honour yet
@@ -133,6 +144,11 @@ class ApiClient {
   // POST /api/v1/namespaces/NS/serviceaccounts/NAME/token (authentication.k8s.io/v1 TokenRequest).
   boost::asio::awaitable<absl::StatusOr<IssuedToken>> request_token(std::string ns, std::string service_account,
                                                                      TokenRequestSpec spec);
+
+  // POST /apis/authentication.k8s.io/v1/tokenreviews: whether `token` is valid for one of `audiences` (empty:
+  // the API server's). A token that is not authenticated is a successful review with authenticated=false.
+  boost::asio::awaitable<absl::StatusOr<TokenReviewStatus>> review_token(std::string token,
+                                                                         std::vector<std::string> audiences);
 
   // The Authorization header value ("" when none): the static token or the token file's current content.
   absl::StatusOr<std::string> bearer_token() const;

@@ -210,6 +210,14 @@ class FakeKubeApiServer::Impl {
                                             {"gitVersion", owner_.options_.git_version},
                                             {"platform", "linux/amd64"}});
     }
+    if (path == "/apis/authentication.k8s.io/v1/tokenreviews" && request.method() == bhttp::verb::post) {
+      ++owner_.token_reviews_;
+      if (owner_.options_.token_reviewer) {
+        auto [code, body] = owner_.options_.token_reviewer(request.body());
+        return answer(code, std::move(body));
+      }
+      return answer(201, token_review(request.body()));
+    }
     // /api/v1/{pods|serviceaccounts}, /api/v1/namespaces/NS/{pods|serviceaccounts}[/NAME[/token]]
     std::vector<std::string> parts;
     for (size_t start = 1; start <= path.size();) {
@@ -428,6 +436,75 @@ class FakeKubeApiServer::Impl {
     }
     --owner_.open_watches_;
     watch_timers_.erase(&timer);
+  }
+
+  // The TokenReview of a token this fake minted ("fake-ksa-token." + base64url(claims)).
+  json::object token_review(const std::string& body_text) {
+    json::error_code ec;
+    json::value body = json::parse(body_text, ec);
+    const json::object empty;
+    const json::object& spec = !ec && body.is_object() ? sub(body.get_object(), "spec") : empty;
+    const std::string token = str(spec, "token");
+    json::array requested;
+    if (auto it = spec.find("audiences"); it != spec.end() && it->value().is_array()) {
+      requested = it->value().get_array();
+    }
+    auto review = [&](json::object status) {
+      return json::object{{"apiVersion", "authentication.k8s.io/v1"},
+                          {"kind", "TokenReview"},
+                          {"spec", spec},
+                          {"status", std::move(status)}};
+    };
+    auto refuse = [&](std::string why) {
+      return review(json::object{{"authenticated", false}, {"error", why}});
+    };
+    const std::string prefix = "fake-ksa-token.";
+    if (token.rfind(prefix, 0) != 0) return refuse("invalid bearer token");
+    absl::StatusOr<std::string> decoded = base64url_decode(token.substr(prefix.size()));
+    if (!decoded.ok()) return refuse("invalid bearer token");
+    json::value parsed = json::parse(*decoded, ec);
+    if (ec || !parsed.is_object()) return refuse("invalid bearer token");
+    const json::object& claims = parsed.get_object();
+    if (auto exp = claims.find("exp");
+        exp == claims.end() || !exp->value().is_int64() ||
+        absl::FromUnixSeconds(exp->value().get_int64()) <= owner_.clock_.now()) {
+      return refuse("service account token has expired");
+    }
+    json::array audiences;
+    if (auto aud = claims.find("aud"); aud != claims.end() && aud->value().is_array()) {
+      for (const json::value& a : aud->value().get_array()) {
+        bool wanted = requested.empty();
+        for (const json::value& r : requested) wanted = wanted || r == a;
+        if (wanted) audiences.push_back(a);
+      }
+    }
+    if (audiences.empty()) return refuse("token audiences is invalid for the target audiences");
+    // "system:serviceaccount:NS:NAME": the account and the bound pod must still exist.
+    const std::string subject = str(claims, "sub");
+    const std::string sa_prefix = "system:serviceaccount:";
+    const size_t colon = subject.find(':', sa_prefix.size());
+    if (subject.rfind(sa_prefix, 0) != 0 || colon == std::string::npos) return refuse("invalid subject");
+    const std::string ns = subject.substr(sa_prefix.size(), colon - sa_prefix.size());
+    const std::string pod_name = str(claims, "pod");
+    json::object extra;
+    {
+      absl::MutexLock lock(&owner_.mu_);
+      if (owner_.objects_["serviceaccounts"].count(ns + "/" + subject.substr(colon + 1)) == 0) {
+        return refuse("service account token has been invalidated");
+      }
+      if (!pod_name.empty()) {
+        auto& pods = owner_.objects_["pods"];
+        auto pod = pods.find(ns + "/" + pod_name);
+        if (pod == pods.end() || str(sub(pod->second, "metadata"), "uid") != str(claims, "pod_uid")) {
+          return refuse("service account token has been invalidated");
+        }
+        extra["authentication.kubernetes.io/pod-name"] = json::array{json::string(pod_name)};
+        extra["authentication.kubernetes.io/pod-uid"] = json::array{json::string(str(claims, "pod_uid"))};
+      }
+    }
+    return review(json::object{{"authenticated", true},
+                               {"audiences", std::move(audiences)},
+                               {"user", json::object{{"username", subject}, {"extra", std::move(extra)}}}});
   }
 
   std::pair<int, json::object> token_request(const std::string& ns, const std::string& name,

@@ -6,7 +6,9 @@
 // {"type":"ERROR","object":{"kind":"Status",...,"reason":"Expired","code":410}}), GET of one service account,
 // the TokenRequest API with the API server's validation errors (expirationSeconds < 600 -> 422, > 2^32 ->
 // 422, a bound kind other than Pod/Secret/Node -> 400, a pod of another service account -> 400, a UID
-// mismatch -> 409, unknown service account or pod -> 404; 201 on success) and GET /version.
+// mismatch -> 409, unknown service account or pod -> 404; 201 on success), the TokenReview API for the
+// tokens it minted (signature-free: the claims travel in the token; expiry, audience, and that the service
+// account and bound pod still exist with the same uid) and GET /version.
 //
 // Not built on http::Server: its Handler returns whole responses and cannot stream a watch, so this fake
 // runs its own Beast listener on one io_context thread.
@@ -61,6 +63,9 @@ struct FakeKubeApiServerOptions {
   std::function<std::pair<int, boost::json::object>(const std::string& ns, const std::string& service_account,
                                                     const std::string& body)>
       token_minter = {};
+  // Set: a TokenReview (its request body) is answered by this function instead of the fake's own review of
+  // the tokens it minted. Called on the server thread; it may block (tests only).
+  std::function<std::pair<int, boost::json::object>(const std::string& body)> token_reviewer = {};
 };
 
 struct FakePodSpec {
@@ -120,6 +125,7 @@ class FakeKubeApiServer {
   size_t list_requests() const { return list_requests_.load(); }
   size_t watch_requests() const { return watch_requests_.load(); }
   size_t token_requests() const { return token_requests_.load(); }
+  size_t token_reviews() const { return token_reviews_.load(); }
   // Watches currently streaming (for tests waiting until a client is attached).
   size_t open_watches() const { return open_watches_.load(); }
 
@@ -143,7 +149,8 @@ class FakeKubeApiServer {
   const Clock& clock_;
   std::unique_ptr<Impl> impl_;
   std::thread thread_;
-  std::atomic<size_t> list_requests_{0}, watch_requests_{0}, token_requests_{0}, open_watches_{0};
+  std::atomic<size_t> list_requests_{0}, watch_requests_{0}, token_requests_{0}, token_reviews_{0},
+      open_watches_{0};
 
   mutable absl::Mutex mu_;
   int64_t rv_ ABSL_GUARDED_BY(mu_) = 1000;

@@ -15,7 +15,8 @@
 //
 // and exits on end of input. With --mint-via, TokenRequests that pass the fake's validation are forwarded
 // (same path and body) to URL with "Authorization: Bearer <the file's content>", so the tokens are minted
-// by that issuer (a `wims up` local cloud, whose STS trusts them) instead of the fake's unsigned ones.
+// by that issuer (a `wims up` local cloud, whose STS trusts them) instead of the fake's unsigned ones; and
+// TokenReviews go to the same issuer, which alone can check its signatures.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -68,10 +69,9 @@ std::pair<int, json::object> failure(int code, const std::string& message) {
                              {"message", message},     {"reason", "InternalError"}, {"code", code}}};
 }
 
-// A blocking POST of a TokenRequest to `base` (http only), answered with the upstream's status and body.
-std::pair<int, json::object> forward_token_request(const std::string& base, const std::string& bearer_file,
-                                                   const std::string& ns, const std::string& name,
-                                                   const std::string& body) {
+// A blocking POST of `body` to `base` + `path` (http only), answered with the upstream's status and body.
+std::pair<int, json::object> forward(const std::string& base, const std::string& bearer_file,
+                                     const std::string& path, const std::string& body) {
   std::string base_copy = base;  // Boost.URL 1.81 reads with strlen: a NUL-terminated copy
   auto url = boost::urls::parse_uri(base_copy.c_str());
   if (!url || url->scheme() != "http") return failure(500, "--mint-via must be an http:// URL");
@@ -82,9 +82,7 @@ std::pair<int, json::object> forward_token_request(const std::string& base, cons
     boost::asio::ip::tcp::resolver resolver(io);
     boost::asio::ip::tcp::socket socket(io);
     boost::asio::connect(socket, resolver.resolve(host, port));
-    bhttp::request<bhttp::string_body> request(
-        bhttp::verb::post, std::string(url->path()) + "/api/v1/namespaces/" + ns + "/serviceaccounts/" + name + "/token",
-        11);
+    bhttp::request<bhttp::string_body> request(bhttp::verb::post, std::string(url->path()) + path, 11);
     request.set(bhttp::field::host, host + ":" + port);
     request.set(bhttp::field::content_type, "application/json");
     request.set(bhttp::field::authorization, "Bearer " + read_text(bearer_file));
@@ -159,7 +157,11 @@ int main(int argc, char** argv) {
   if (!flags["--mint-via"].empty()) {
     options.token_minter = [base = flags["--mint-via"], file = flags["--mint-bearer-file"]](
                                const std::string& ns, const std::string& name, const std::string& body) {
-      return forward_token_request(base, file, ns, name, body);
+      return forward(base, file, "/api/v1/namespaces/" + ns + "/serviceaccounts/" + name + "/token", body);
+    };
+    options.token_reviewer = [base = flags["--mint-via"], file = flags["--mint-bearer-file"]](
+                                 const std::string& body) {
+      return forward(base, file, "/apis/authentication.k8s.io/v1/tokenreviews", body);
     };
   }
   FakeKubeApiServer server(options);

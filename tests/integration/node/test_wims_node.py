@@ -291,6 +291,31 @@ class NodeWithCloudTest(unittest.TestCase):
         self.cluster.send(op="delete_pod", namespace="apps", name="delta-pod")
         self.assertEqual(self.eventually_email(ip, 403)[0], 403)
 
+    def pod_token(self, name, audience="pods.eks.amazonaws.com"):
+        """A token bound to the pod, from the (fake) API server's TokenRequest, as the kubelet projects it."""
+        body = json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                           "spec": {"audiences": [audience], "expirationSeconds": 3600,
+                                    "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": name + "-pod",
+                                                       "uid": PODS[name][1]}}})
+        status, answer = request(self.cluster.ready["url"].split("//", 1)[1],
+                                 "/api/v1/namespaces/apps/serviceaccounts/%s/token" % name,
+                                 {"Authorization": "Bearer e2e-kube-admin", "Content-Type": "application/json"},
+                                 method="POST", body=body)
+        self.assertEqual(status, 201, answer)
+        return json.loads(answer)["status"]["token"]
+
+    def test_container_credentials_review_the_pods_token(self):
+        alpha, beta = self.pod_token("alpha"), self.pod_token("beta")
+        cases = [("own token", alpha, 200), ("another pod's token", beta, 403), ("not a token", "garbage", 401),
+                 ("wrong audience", self.pod_token("alpha", audience="sts.amazonaws.com"), 401)]
+        for what, token, expected in cases:
+            with self.subTest(what):
+                status, body = request(self.node.metadata, "/v1/credentials", {"Authorization": token},
+                                       source=PODS["alpha"][0])
+                self.assertEqual(status, expected, (body, self.logs()))
+                if expected == 200:
+                    self.assertTrue(json.loads(body)["AccessKeyId"])
+
     def test_pod_of_another_node_and_unknown_addresses_are_refused(self):
         for source in (OTHER_NODE_IP, "127.0.0.9"):
             with self.subTest(source=source):
