@@ -11,7 +11,6 @@
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "fmt/format.h"
-#include "http/canonical_path.h"
 
 namespace wims::cloud {
 namespace {
@@ -125,6 +124,30 @@ http::Response storage_denied(const iam::Caller& caller, std::string_view permis
   return storage_error(403, message, "forbidden");
 }
 
+// An object-name segment of the cloud listener's canonical path (http/canonical_path.h, keep_encoded_slash):
+// "%2F" and "%25" are the only escapes left in it.
+std::string decode_kept_escapes(std::string_view segment) {
+  std::string out;
+  out.reserve(segment.size());
+  for (size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && segment.size() - i >= 3) {
+      std::string_view escape = segment.substr(i, 3);
+      if (escape == "%2F") {
+        out.push_back('/');
+        i += 2;
+        continue;
+      }
+      if (escape == "%25") {
+        out.push_back('%');
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(segment[i]);
+  }
+  return out;
+}
+
 }  // namespace
 
 boost::asio::awaitable<http::Response> StorageHandler::handle(http::Request& request) {
@@ -146,7 +169,7 @@ boost::asio::awaitable<http::Response> StorageHandler::handle(http::Request& req
   } else if (tail.starts_with("/o/")) {
     op = Op::kObject;
     // Object names may contain '/', spelled %2F (the cloud listener keeps it encoded, http/server.h).
-    object_name = http::decode_kept_escapes(tail.substr(3));
+    object_name = decode_kept_escapes(tail.substr(3));
   }
   if (bucket_name.empty() || op == Op::kNone) {
     request.route = "storage.not_found";

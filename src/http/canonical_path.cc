@@ -91,26 +91,8 @@ absl::StatusOr<std::string> canonicalize_path(std::string_view raw_path, Canonic
   return out;
 }
 
-std::string decode_kept_escapes(std::string_view segment) {
-  std::string out;
-  out.reserve(segment.size());
-  for (size_t i = 0; i < segment.size(); ++i) {
-    if (segment[i] == '%' && segment.size() - i >= 3) {
-      std::string_view escape = segment.substr(i, 3);
-      if (escape == "%2F") {
-        out.push_back('/');
-        i += 2;
-        continue;
-      }
-      if (escape == "%25") {
-        out.push_back('%');
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(segment[i]);
-  }
-  return out;
+absl::StatusOr<std::string> canonicalize_path(std::string_view raw_path) {
+  return canonicalize_path(raw_path, CanonicalPathOptions{});
 }
 
 }  // namespace wims::http

@@ -16,8 +16,8 @@
 //
 // APIs whose resource names may contain '/' (Cloud Storage object names, spelled "dir%2Ffile.txt") opt in
 // with keep_encoded_slash: "%2F" is then accepted but stays "%2F" in the canonical path (never a
-// separator), and a decoded '%' is written "%25" so that the two cannot be confused; the handler decodes
-// the one segment with decode_kept_escapes(). Listeners of the metadata server never opt in.
+// separator), and a decoded '%' is written "%25" so that the two cannot be confused; the handler turns
+// "%2F" and "%25" in its segment back into '/' and '%'. Listeners of the metadata server never opt in.
 // The server answers 400 (plain text, with the message) when this fails.
 //
 //   canonicalize_path("/computeMetadata/v1/instance/")   -> "/computeMetadata/v1/instance/"
@@ -39,9 +39,8 @@ struct CanonicalPathOptions {
 };
 
 // `raw_path` is the path part of an origin-form request target (no '?' or query).
-absl::StatusOr<std::string> canonicalize_path(std::string_view raw_path, CanonicalPathOptions options = {});
+absl::StatusOr<std::string> canonicalize_path(std::string_view raw_path, CanonicalPathOptions options);
+absl::StatusOr<std::string> canonicalize_path(std::string_view raw_path);
 
-// A segment of a keep_encoded_slash canonical path with its "%2F" and "%25" turned back into '/' and '%'.
-std::string decode_kept_escapes(std::string_view segment);
 
 }  // namespace wims::http

@@ -258,6 +258,10 @@ asio::awaitable<Response> Server::call_handler(Request* request) {
   co_return plain(beast_http::status::internal_server_error, "internal server error\n");
 }
 
+absl::StatusOr<std::string> Server::canonical_path(std::string_view raw_path) const {
+  return canonicalize_path(raw_path, path_options_);
+}
+
 struct Server::Peer {
   tcp::endpoint remote;
   tcp::endpoint local;
@@ -386,9 +390,7 @@ asio::awaitable<void> Server::serve_stream(Stream& stream, const Peer& peer, siz
       std::string_view raw_query =
           question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
       log_path = std::string(raw_path);
-      CanonicalPathOptions path_options;  // named: a braced temporary here crashes GCC 12 in coroutines
-      path_options.keep_encoded_slash = options_.keep_encoded_slash;
-      absl::StatusOr<std::string> path = canonicalize_path(raw_path, path_options);
+      absl::StatusOr<std::string> path = canonical_path(raw_path);
       if (!path.ok()) {
         response = plain(beast_http::status::bad_request, std::string(path.status().message()) + "\n");
       } else if (!raw_query.empty() && !boost::urls::parse_query(std::string(raw_query))) {

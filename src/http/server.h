@@ -67,6 +67,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "http/canonical_path.h"
 #include "http/handler.h"
 #include "http/metrics.h"
 #include "http/tls_credentials.h"
@@ -136,6 +137,10 @@ class Server {
   void session_ended(bool counted_connection);
 
   const ServerOptions options_;
+  // Built once here: GCC 12 crashes (ICE) on a CanonicalPathOptions constructed inside the request coroutine.
+  const CanonicalPathOptions path_options_{.keep_encoded_slash = options_.keep_encoded_slash};
+  // canonicalize_path with path_options_ (a plain function, called from the request coroutine).
+  absl::StatusOr<std::string> canonical_path(std::string_view raw_path) const;
   Handler& handler_;
   WorkerPool& workers_;
   Metrics& metrics_;

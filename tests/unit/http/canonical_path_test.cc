@@ -131,13 +131,5 @@ TEST(CanonicalPathTest, KeepEncodedSlashTable) {
   EXPECT_FALSE(canonicalize_path("/o/a%2Fb").ok());
 }
 
-TEST(CanonicalPathTest, DecodeKeptEscapes) {
-  EXPECT_EQ(decode_kept_escapes("dir%2Fdata.json"), "dir/data.json");
-  EXPECT_EQ(decode_kept_escapes("100%25"), "100%");
-  EXPECT_EQ(decode_kept_escapes("%252F"), "%2F");
-  EXPECT_EQ(decode_kept_escapes("plain"), "plain");
-  EXPECT_EQ(decode_kept_escapes("trailing%2"), "trailing%2");
-}
-
 }  // namespace
 }  // namespace wims::http
