@@ -1,23 +1,25 @@
-// `wims node`: the DaemonSet process. The node metadata server for the pods of one Kubernetes node, whose
-// callers come from the Kubernetes API (list + watch of the node's pods and their service accounts) and whose
-// credentials come from a cloud reached over HTTP (--cloud-url: a wims local cloud, e.g. the one `wims up`
-// serves), with service-account tokens minted by the cluster's TokenRequest API.
+// `wims node`: the DaemonSet process. The node metadata server for the pods of one Kubernetes node,
+// whose callers come from the Kubernetes API (list + watch of the node's pods and their service
+// accounts) and whose credentials come from a cloud reached over HTTP (--cloud-url: a wims local
+// cloud, e.g. the one `wims up` serves), with service-account tokens minted by the cluster's
+// TokenRequest API.
 //
-// Start order: kube config -> API client -> server version (1.24+ for bound service-account tokens) ->
-// pod index + reflector, waiting (bounded) for the first complete list -> caller resolver (new pods: a
-// request waits, bounded, for the watch) -> TokenRequest token source + brokers -> metadata listener ->
-// netguard -> admin listener (/readyz follows the index's sync) -> ready file. Stop order is the reverse, on
-// SIGINT/SIGTERM.
+// Start order: kube config -> API client -> server version (1.24+ for bound service-account tokens)
+// -> pod index + reflector, waiting (bounded) for the first complete list -> caller resolver (new
+// pods: a request waits, bounded, for the watch) -> TokenRequest token source + brokers -> metadata
+// listener -> netguard -> admin listener (/readyz follows the index's sync) -> ready file. Stop
+// order is the reverse, on SIGINT/SIGTERM.
 //
-// Without --cloud-url the identity facts that need no token exchange (the email of an annotated service
-// account, the AWS role name, the instance facts) are served; token paths answer Unavailable in each
-// protocol's error shape (GCE 503, IMDS and container credentials their 5xx).
+// Without --cloud-url the identity facts that need no token exchange (the email of an annotated
+// service account, the AWS role name, the instance facts) are served; token paths answer
+// Unavailable in each protocol's error shape (GCE 503, IMDS and container credentials their 5xx).
+#include <spdlog/spdlog.h>
+
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json/object.hpp>
-
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -52,7 +54,6 @@
 #include "kube/kube_token_reviewer.h"
 #include "kube/pod_index.h"
 #include "kube/reflector.h"
-#include <spdlog/spdlog.h>
 
 namespace wims::cli {
 namespace {
@@ -68,25 +69,29 @@ struct NodeOptions : ServeOptions {
   int pod_wait_ms = 500;
 };
 
-// The credential sources when no cloud is configured: every token path answers Unavailable with the reason.
-class NoCloudCredentials final : public broker::GoogleCredentials, public broker::AwsCredentialSource {
+// The credential sources when no cloud is configured: every token path answers Unavailable with the
+// reason.
+class NoCloudCredentials final : public broker::GoogleCredentials,
+                                 public broker::AwsCredentialSource {
  public:
-  boost::asio::awaitable<absl::StatusOr<broker::AccessToken>> access_token(const broker::Caller&,
-                                                                           std::vector<std::string>) override {
+  boost::asio::awaitable<absl::StatusOr<broker::AccessToken>> access_token(
+      const broker::Caller&, std::vector<std::string>) override {
     co_return unavailable();
   }
   boost::asio::awaitable<absl::StatusOr<std::string>> id_token(const broker::Caller&,
                                                                broker::IdTokenOptions) override {
     co_return unavailable();
   }
-  boost::asio::awaitable<absl::StatusOr<broker::AwsCredentials>> credentials(const broker::Caller&) override {
+  boost::asio::awaitable<absl::StatusOr<broker::AwsCredentials>> credentials(
+      const broker::Caller&) override {
     co_return unavailable();
   }
 
  private:
   static absl::Status unavailable() {
     return absl::UnavailableError(
-        "wims node has no cloud configured (--cloud-url): identities are served, tokens cannot be minted");
+        "wims node has no cloud configured (--cloud-url): identities are served, tokens cannot be "
+        "minted");
   }
 };
 
@@ -103,14 +108,17 @@ absl::StatusOr<T> run_blocking(boost::asio::awaitable<absl::StatusOr<T>> call) {
   }
 }
 
-// The project/cluster/node facts Kubernetes does not have; pods and service accounts come from the API.
+// The project/cluster/node facts Kubernetes does not have; pods and service accounts come from the
+// API.
 absl::StatusOr<config::World> node_world(const NodeOptions& o, const std::string& node_name) {
   absl::StatusOr<config::World> loaded =
-      o.config.empty() ? absl::StatusOr<config::World>(config::default_world()) : config::load_world_file(o.config);
+      o.config.empty() ? absl::StatusOr<config::World>(config::default_world())
+                       : config::load_world_file(o.config);
   if (!loaded.ok()) return loaded.status();
   if (!o.config.empty() && !loaded->pods.empty()) {
-    spdlog::info("wims node: the {} pods of {} are ignored: pods and service accounts come from Kubernetes",
-                 loaded->pods.size(), o.config);
+    spdlog::info(
+        "wims node: the {} pods of {} are ignored: pods and service accounts come from Kubernetes",
+        loaded->pods.size(), o.config);
   }
   loaded->pods.clear();
   loaded->service_accounts.clear();
@@ -134,7 +142,8 @@ int run_node(const NodeOptions& o) {
     node_name = env ? env : "";
   }
   if (node_name.empty()) {
-    std::cerr << "wims node: the node name is required: pass --node-name NAME or set NODE_NAME (the DaemonSet "
+    std::cerr << "wims node: the node name is required: pass --node-name NAME or set NODE_NAME "
+                 "(the DaemonSet "
                  "sets it from spec.nodeName through the downward API)\n";
     return kExitUsage;
   }
@@ -147,15 +156,17 @@ int run_node(const NodeOptions& o) {
   const std::string state_dir = o.state_dir.empty() ? default_state_dir() : o.state_dir;
   std::error_code mkdir_error;
   std::filesystem::create_directories(state_dir, mkdir_error);
-  if (mkdir_error) return fail("state directory " + state_dir, absl::UnavailableError(mkdir_error.message()));
+  if (mkdir_error)
+    return fail("state directory " + state_dir, absl::UnavailableError(mkdir_error.message()));
 
   // The Kubernetes API.
-  absl::StatusOr<kube::KubeConfig> kube_config = o.kubeconfig.empty()
-                                                     ? kube::load_in_cluster_config()
-                                                     : kube::load_kubeconfig(o.kubeconfig, {.context = o.context});
+  absl::StatusOr<kube::KubeConfig> kube_config =
+      o.kubeconfig.empty() ? kube::load_in_cluster_config()
+                           : kube::load_kubeconfig(o.kubeconfig, {.context = o.context});
   if (!kube_config.ok()) {
-    return fail(o.kubeconfig.empty() ? "in-cluster configuration (or pass --kubeconfig)" : "kubeconfig",
-                kube_config.status());
+    return fail(
+        o.kubeconfig.empty() ? "in-cluster configuration (or pass --kubeconfig)" : "kubeconfig",
+        kube_config.status());
   }
   absl::StatusOr<std::unique_ptr<kube::ApiClient>> api = kube::ApiClient::create(*kube_config);
   if (!api.ok()) return fail("Kubernetes API client", api.status());
@@ -164,8 +175,8 @@ int run_node(const NodeOptions& o) {
   if (absl::Status supported = kube::check_server_version(*version); !supported.ok()) {
     return fail("", supported);
   }
-  spdlog::info("wims node: Kubernetes {} at {} ({}), node {}", version->git_version, kube_config->server,
-               kube_config->source, node_name);
+  spdlog::info("wims node: Kubernetes {} at {} ({}), node {}", version->git_version,
+               kube_config->server, kube_config->source, node_name);
 
   kube::PodIndex index(*world);
   kube::Reflector reflector(**api, index, {.node_name = node_name});
@@ -173,9 +184,10 @@ int run_node(const NodeOptions& o) {
   if (!reflector.wait_synced(absl::Seconds(o.sync_timeout_seconds))) {
     const std::string last_error = reflector.stats().last_error;
     reflector.stop();
-    return fail("", absl::DeadlineExceededError(absl::StrCat(
-                        "the pods of node ", node_name, " could not be listed within ", o.sync_timeout_seconds,
-                        " s (--sync-timeout)", last_error.empty() ? "" : ": ", last_error)));
+    return fail("", absl::DeadlineExceededError(
+                        absl::StrCat("the pods of node ", node_name, " could not be listed within ",
+                                     o.sync_timeout_seconds, " s (--sync-timeout)",
+                                     last_error.empty() ? "" : ": ", last_error)));
   }
   kube::KubeCallerResolver resolver(index, absl::Milliseconds(o.pod_wait_ms));
 
@@ -185,7 +197,8 @@ int run_node(const NodeOptions& o) {
   http::WorkerPool workers(o.workers);
   workers.start();
 
-  // Credentials: TokenRequest at the API server (bearer and TLS from the kube config), exchanged at the cloud.
+  // Credentials: TokenRequest at the API server (bearer and TLS from the kube config), exchanged at
+  // the cloud.
   broker::HttpClientTransport api_transport((*api)->http_client());
   http::Client cloud_client;
   broker::HttpClientTransport cloud_transport(cloud_client);
@@ -208,8 +221,9 @@ int run_node(const NodeOptions& o) {
                                     .cluster_url = world->cluster_resource_url(),
                                     .compute_engine = compute_engine_facts(*world, clock.now())},
         ksa_tokens, cloud_transport, clock, upstream_metrics(metrics));
-    aws = std::make_unique<broker::AwsBroker>(broker::AwsBrokerOptions{.sts_url = cloud_url + "/aws/"}, ksa_tokens,
-                                              cloud_transport, clock, upstream_metrics(metrics));
+    aws = std::make_unique<broker::AwsBroker>(
+        broker::AwsBrokerOptions{.sts_url = cloud_url + "/aws/"}, ksa_tokens, cloud_transport,
+        clock, upstream_metrics(metrics));
   } else {
     spdlog::warn("wims node: no --cloud-url: identities are served, token paths answer 503");
   }
@@ -218,20 +232,24 @@ int run_node(const NodeOptions& o) {
   broker::AwsCredentialSource& aws_credentials =
       aws ? static_cast<broker::AwsCredentialSource&>(*aws) : no_cloud;
 
-  // Container credentials: the Authorization token must be the calling pod's, checked by TokenReview.
+  // Container credentials: the Authorization token must be the calling pod's, checked by
+  // TokenReview.
   kube::KubeTokenReviewer reviewer(**api);
   MetadataFrontEnds front_ends(world, resolver, google_credentials, aws_credentials, &reviewer,
                                imds_options(*world, o), clock);
-  http::Server metadata_server({.name = "metadata", .listen = o.metadata_addr, .access_log = o.access_log},
-                               front_ends.router(), workers, metrics);
+  http::Server metadata_server(
+      {.name = "metadata", .listen = o.metadata_addr, .access_log = o.access_log},
+      front_ends.router(), workers, metrics);
   if (auto s = metadata_server.start(); !s.ok()) {
     reflector.stop();
     return fail("metadata listener " + o.metadata_addr, s);
   }
 
-  // netguard after the metadata listener: redirect targets its bound port (see cli/netguard_runtime.h).
-  auto netguard = NetguardRuntime::start(
-      {.mode = *parse_netguard_mode(o.netguard), .metadata_listener = metadata_server.local_endpoint()}, metrics);
+  // netguard after the metadata listener: redirect targets its bound port (see
+  // cli/netguard_runtime.h).
+  auto netguard = NetguardRuntime::start({.mode = *parse_netguard_mode(o.netguard),
+                                          .metadata_listener = metadata_server.local_endpoint()},
+                                         metrics);
   if (!netguard.ok()) {
     metadata_server.stop();
     reflector.stop();
@@ -239,9 +257,10 @@ int run_node(const NodeOptions& o) {
   }
 
   std::atomic<bool> serving{false};
-  http::AdminHandler admin(metrics, [&serving, &index] { return serving.load() && index.snapshot()->synced(); });
-  http::Server admin_server({.name = "admin", .listen = o.admin_addr, .access_log = false}, admin, workers,
-                            metrics);
+  http::AdminHandler admin(
+      metrics, [&serving, &index] { return serving.load() && index.snapshot()->synced(); });
+  http::Server admin_server({.name = "admin", .listen = o.admin_addr, .access_log = false}, admin,
+                            workers, metrics);
   if (auto s = admin_server.start(); !s.ok()) {
     (*netguard)->stop();
     metadata_server.stop();
@@ -253,22 +272,25 @@ int run_node(const NodeOptions& o) {
   const std::string admin_hostport = reachable(admin_server.local_endpoint());
   serving = true;
   if (!o.ready_file.empty()) {
-    boost::json::object ready{{"metadata", metadata_hostport},
-                              {"metadata_bound", http::format_endpoint(metadata_server.local_endpoint())},
-                              {"admin", admin_hostport},
-                              {"node_name", node_name},
-                              {"api_server", kube_config->server},
-                              {"cloud_url", cloud_url},
-                              {"state_dir", state_dir},
-                              {"pods", index.snapshot()->pod_count()}};
-    if (auto s = write_ready_file(o.ready_file, ready); !s.ok()) spdlog::error("{}", std::string(s.message()));
+    boost::json::object ready{
+        {"metadata", metadata_hostport},
+        {"metadata_bound", http::format_endpoint(metadata_server.local_endpoint())},
+        {"admin", admin_hostport},
+        {"node_name", node_name},
+        {"api_server", kube_config->server},
+        {"cloud_url", cloud_url},
+        {"state_dir", state_dir},
+        {"pods", index.snapshot()->pod_count()}};
+    if (auto s = write_ready_file(o.ready_file, ready); !s.ok())
+      spdlog::error("{}", std::string(s.message()));
   }
-  std::cout << "wims node " << node_name << ": metadata http://" << metadata_hostport << "  admin http://"
-            << admin_hostport << "  Kubernetes " << kube_config->server << "  cloud "
+  std::cout << "wims node " << node_name << ": metadata http://" << metadata_hostport
+            << "  admin http://" << admin_hostport << "  Kubernetes " << kube_config->server
+            << "  cloud "
             << (cloud_url.empty() ? std::string("(none: identities only)") : cloud_url) << "\n"
             << std::flush;
-  spdlog::info("wims node: metadata={} admin={} pods={} workers={}", metadata_hostport, admin_hostport,
-               index.snapshot()->pod_count(), workers.size());
+  spdlog::info("wims node: metadata={} admin={} pods={} workers={}", metadata_hostport,
+               admin_hostport, index.snapshot()->pod_count(), workers.size());
 
   const int received = wait_for_stop_signal();
   spdlog::info("wims node: signal {}, shutting down", received);
@@ -288,17 +310,21 @@ int run_node(const NodeOptions& o) {
 void register_node_command(CLI::App& app, CommandRegistry& registry) {
   auto opts = std::make_shared<NodeOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "node", "Run the node metadata server of one Kubernetes node (the DaemonSet process): pods from the "
-              "Kubernetes API, credentials from --cloud-url");
-  cmd->add_option("--kubeconfig", opts->kubeconfig, "kubeconfig file (default: the in-cluster configuration)")
+      "node",
+      "Run the node metadata server of one Kubernetes node (the DaemonSet process): pods from the "
+      "Kubernetes API, credentials from --cloud-url");
+  cmd->add_option("--kubeconfig", opts->kubeconfig,
+                  "kubeconfig file (default: the in-cluster configuration)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--context", opts->context, "kubeconfig context (default: current-context)");
   cmd->add_option("--node-name", opts->node_name, "This node's name (default: $NODE_NAME)");
-  cmd->add_option("--cloud-url", opts->cloud_url,
-                  "Base URL of a wims local cloud (e.g. the cloud endpoint of `wims up`); without it only "
-                  "identities are served");
+  cmd->add_option(
+      "--cloud-url", opts->cloud_url,
+      "Base URL of a wims local cloud (e.g. the cloud endpoint of `wims up`); without it only "
+      "identities are served");
   cmd->add_option("--config", opts->config,
-                  "World YAML for the facts Kubernetes does not hold: project id/number, cluster, AWS account "
+                  "World YAML for the facts Kubernetes does not hold: project id/number, cluster, "
+                  "AWS account "
                   "and region, metadata policy (its pods and service accounts are ignored)")
       ->check(CLI::ExistingFile);
   add_serve_options(*cmd, *opts);
@@ -307,8 +333,9 @@ void register_node_command(CLI::App& app, CommandRegistry& registry) {
                   "Seconds to wait for the first list of the node's pods before giving up")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--pod-wait-ms", opts->pod_wait_ms,
-                  "How long a request from an address the pod index does not know yet waits for the watch")
+  cmd->add_option(
+         "--pod-wait-ms", opts->pod_wait_ms,
+         "How long a request from an address the pod index does not know yet waits for the watch")
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();
   registry.add(cmd, [opts] { return run_node(*opts); });

@@ -2,7 +2,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-
 #include <csignal>
 #include <string_view>
 
@@ -11,23 +10,30 @@
 namespace wims::cli {
 
 void add_serve_options(CLI::App& cmd, ServeOptions& o) {
-  cmd.add_option("--metadata-addr", o.metadata_addr, "Metadata server listen HOST:PORT (port 0: any)")
+  cmd.add_option("--metadata-addr", o.metadata_addr,
+                 "Metadata server listen HOST:PORT (port 0: any)")
       ->capture_default_str();
   cmd.add_option("--admin-addr", o.admin_addr, "Admin (/healthz /readyz /metrics) HOST:PORT")
       ->capture_default_str();
-  cmd.add_option("--ready-file", o.ready_file,
-                 "Once every listener is bound, write the bound addresses and endpoints here as JSON");
+  cmd.add_option(
+      "--ready-file", o.ready_file,
+      "Once every listener is bound, write the bound addresses and endpoints here as JSON");
   cmd.add_option("--state-dir", o.state_dir, "State directory (default $XDG_STATE_HOME/wims)");
-  cmd.add_option("--log-level", o.log_level, "trace|debug|info|warn|error|off")->capture_default_str();
-  cmd.add_option("--workers", o.workers, "I/O worker threads (0: one per core)")->capture_default_str();
-  cmd.add_flag("--access-log,!--no-access-log", o.access_log, "One JSON line per request (default on)");
+  cmd.add_option("--log-level", o.log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str();
+  cmd.add_option("--workers", o.workers, "I/O worker threads (0: one per core)")
+      ->capture_default_str();
+  cmd.add_flag("--access-log,!--no-access-log", o.access_log,
+               "One JSON line per request (default on)");
   cmd.add_option("--imds-tokens", o.imds_tokens,
-                 "AWS IMDSv2 session tokens: optional (v1 and v2), required (a tokenless GET -> 401), disabled "
+                 "AWS IMDSv2 session tokens: optional (v1 and v2), required (a tokenless GET -> "
+                 "401), disabled "
                  "(the token PUT -> 403, so clients fall back to v1)")
       ->check(CLI::IsMember({"optional", "required", "disabled"}))
       ->capture_default_str();
   cmd.add_option("--imds-profile", o.imds_profile,
-                 "AWS IMDS paths: full (EC2 instance metadata) or emulator (GKE-on-AWS: the credentials paths only)")
+                 "AWS IMDS paths: full (EC2 instance metadata) or emulator (GKE-on-AWS: the "
+                 "credentials paths only)")
       ->check(CLI::IsMember({"full", "emulator"}))
       ->capture_default_str();
 }
@@ -35,15 +41,18 @@ void add_serve_options(CLI::App& cmd, ServeOptions& o) {
 std::string reachable(const boost::asio::ip::tcp::endpoint& bound) {
   boost::asio::ip::tcp::endpoint e = bound;
   if (e.address().is_unspecified()) {
-    e.address(e.address().is_v4() ? boost::asio::ip::address(boost::asio::ip::address_v4::loopback())
-                                   : boost::asio::ip::address(boost::asio::ip::address_v6::loopback()));
+    e.address(e.address().is_v4()
+                  ? boost::asio::ip::address(boost::asio::ip::address_v4::loopback())
+                  : boost::asio::ip::address(boost::asio::ip::address_v6::loopback()));
   }
   return http::format_endpoint(e);
 }
 
 void describe_metrics(http::Metrics& metrics) {
-  metrics.describe_counter("wims_upstream_requests_total", "Upstream calls by service and HTTP status");
-  metrics.describe_counter("wims_token_cache_total", "Credential cache lookups by cache and result");
+  metrics.describe_counter("wims_upstream_requests_total",
+                           "Upstream calls by service and HTTP status");
+  metrics.describe_counter("wims_token_cache_total",
+                           "Credential cache lookups by cache and result");
 }
 
 broker::UpstreamMetrics upstream_metrics(http::Metrics& metrics) {
@@ -72,12 +81,14 @@ metadata::AwsImdsOptions imds_options(const config::World& world, const ServeOpt
   } else {
     options.token_mode = metadata::ImdsTokenMode::kOptional;
   }
-  options.profile = o.imds_profile == "emulator" ? metadata::ImdsProfile::kEmulator : metadata::ImdsProfile::kFull;
+  options.profile = o.imds_profile == "emulator" ? metadata::ImdsProfile::kEmulator
+                                                 : metadata::ImdsProfile::kFull;
   return options;
 }
 
 MetadataFrontEnds::MetadataFrontEnds(std::shared_ptr<const config::World> world,
-                                     const metadata::CallerResolver& resolver, broker::GoogleCredentials& google,
+                                     const metadata::CallerResolver& resolver,
+                                     broker::GoogleCredentials& google,
                                      broker::AwsCredentialSource& aws,
                                      metadata::ServiceAccountTokenReviewer* reviewer,
                                      metadata::AwsImdsOptions imds, const Clock& clock)

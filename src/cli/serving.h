@@ -1,21 +1,24 @@
-// Serving pieces shared by `wims up` and `wims node`: the listener/logging/IMDS flags both commands take, the
-// metadata front ends (GCE, AWS IMDS, container credentials) behind one router, the upstream metrics, and the
-// shutdown-signal wait. The commands differ in where callers and credentials come from (a World file and the
-// embedded cloud for `up`; the Kubernetes watch and TokenRequest for `node`), not in how they are served.
+// Serving pieces shared by `wims up` and `wims node`: the listener/logging/IMDS flags both commands
+// take, the metadata front ends (GCE, AWS IMDS, container credentials) behind one router, the
+// upstream metrics, and the shutdown-signal wait. The commands differ in where callers and
+// credentials come from (a World file and the embedded cloud for `up`; the Kubernetes watch and
+// TokenRequest for `node`), not in how they are served.
 //
-//   MetadataFrontEnds front_ends(world, resolver, google, aws, &reviewer, imds_options(*world, o), clock);
-//   http::Server metadata({.name = "metadata", .listen = o.metadata_addr}, front_ends.router(), workers, m);
+//   MetadataFrontEnds front_ends(world, resolver, google, aws, &reviewer,
+//                                imds_options(*world, o), clock);
+//   http::Server metadata({.name = "metadata", .listen = o.metadata_addr}, front_ends.router(),
+//                         workers, metrics);
 //   ...
 //   int signo = wait_for_stop_signal();
 //   front_ends.stop();
 //
-// Used only from the cli wiring, on the main thread; the front ends themselves are thread-safe handlers (see
-// their headers). The resolver, credential sources, reviewer and clock must outlive MetadataFrontEnds.
+// Used only from the cli wiring, on the main thread; the front ends themselves are thread-safe
+// handlers (see their headers). The resolver, credential sources, reviewer and clock must outlive
+// MetadataFrontEnds.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/tcp.hpp>
-
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -51,28 +54,33 @@ struct ServeOptions {
   std::string imds_profile = "full";     // full|emulator
 };
 
-// Registers --metadata-addr --admin-addr --ready-file --state-dir --log-level --workers --access-log
+// Registers --metadata-addr --admin-addr --ready-file --state-dir --log-level --workers
+// --access-log
 // --imds-tokens --imds-profile on `cmd`, bound to `options` (which must outlive parsing).
 void add_serve_options(CLI::App& cmd, ServeOptions& options);
 
-// The URL host:port for a bound endpoint: an unspecified address (0.0.0.0, ::) is reached on loopback.
+// The URL host:port for a bound endpoint: an unspecified address (0.0.0.0, ::) is reached on
+// loopback.
 std::string reachable(const boost::asio::ip::tcp::endpoint& bound);
 
 // Describes the counters the brokers report, and the reporter that feeds them.
 void describe_metrics(http::Metrics& metrics);
 broker::UpstreamMetrics upstream_metrics(http::Metrics& metrics);
 
-// The node as a Compute Engine instance, for `identity?format=full` ID tokens minted by the embedded cloud.
+// The node as a Compute Engine instance, for `identity?format=full` ID tokens minted by the
+// embedded cloud.
 broker::ComputeEngineFacts compute_engine_facts(const config::World& world, absl::Time started);
 
 // AwsImdsOptions::from_world plus the --imds-tokens / --imds-profile choices.
 metadata::AwsImdsOptions imds_options(const config::World& world, const ServeOptions& options);
 
-// The node metadata endpoint: AWS IMDS at /latest, container credentials at /v1/credentials, GCE elsewhere.
+// The node metadata endpoint: AWS IMDS at /latest, container credentials at /v1/credentials, GCE
+// elsewhere.
 class MetadataFrontEnds {
  public:
-  MetadataFrontEnds(std::shared_ptr<const config::World> world, const metadata::CallerResolver& resolver,
-                    broker::GoogleCredentials& google, broker::AwsCredentialSource& aws,
+  MetadataFrontEnds(std::shared_ptr<const config::World> world,
+                    const metadata::CallerResolver& resolver, broker::GoogleCredentials& google,
+                    broker::AwsCredentialSource& aws,
                     metadata::ServiceAccountTokenReviewer* reviewer, metadata::AwsImdsOptions imds,
                     const Clock& clock);
   MetadataFrontEnds(const MetadataFrontEnds&) = delete;

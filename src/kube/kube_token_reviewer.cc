@@ -4,15 +4,18 @@
 
 namespace wims::kube {
 
-absl::StatusOr<metadata::ReviewedServiceAccountToken> reviewed_subject(const TokenReviewStatus& status) {
+absl::StatusOr<metadata::ReviewedServiceAccountToken> reviewed_subject(
+    const TokenReviewStatus& status) {
   if (!status.authenticated) {
-    return absl::UnauthenticatedError(status.error.empty() ? "the token is not authenticated" : status.error);
+    return absl::UnauthenticatedError(status.error.empty() ? "the token is not authenticated"
+                                                           : status.error);
   }
   std::vector<std::string> parts = absl::StrSplit(status.username, ':');
   if (parts.size() != 4 || parts[0] != "system" || parts[1] != "serviceaccount") {
     return absl::UnauthenticatedError("not a service-account token (user " + status.username + ")");
   }
-  metadata::ReviewedServiceAccountToken reviewed{.namespace_name = parts[2], .service_account = parts[3]};
+  metadata::ReviewedServiceAccountToken reviewed{.namespace_name = parts[2],
+                                                 .service_account = parts[3]};
   auto first = [&status](const char* key) {
     auto it = status.extra.find(key);
     return it == status.extra.end() || it->second.empty() ? std::string() : it->second.front();
@@ -22,13 +25,13 @@ absl::StatusOr<metadata::ReviewedServiceAccountToken> reviewed_subject(const Tok
   return reviewed;
 }
 
-boost::asio::awaitable<absl::StatusOr<metadata::ReviewedServiceAccountToken>> KubeTokenReviewer::review(
-    std::string token, std::vector<std::string> audiences) {
+boost::asio::awaitable<absl::StatusOr<metadata::ReviewedServiceAccountToken>>
+KubeTokenReviewer::review(std::string token, std::vector<std::string> audiences) {
   absl::StatusOr<TokenReviewStatus> status =
       co_await client_.review_token(std::move(token), std::move(audiences));
   if (status.ok()) co_return reviewed_subject(*status);
-  // The node's own credentials (or RBAC on tokenreviews) were refused: the caller's token was never judged,
-  // so this must not read as "your token is invalid".
+  // The node's own credentials (or RBAC on tokenreviews) were refused: the caller's token was never
+  // judged, so this must not read as "your token is invalid".
   if (absl::IsUnauthenticated(status.status()) || absl::IsPermissionDenied(status.status())) {
     co_return absl::UnavailableError("TokenReview is not available to wims: " +
                                      std::string(status.status().message()));

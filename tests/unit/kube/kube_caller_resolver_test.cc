@@ -1,6 +1,6 @@
-// The metadata front ends reach KubeCallerResolver::resolve_or_wait through CallerResolver::resolve_async:
-// a request from a pod the watch has not delivered yet is answered, on its first try, once the pod is
-// published, instead of being refused.
+// The metadata front ends reach KubeCallerResolver::resolve_or_wait through
+// CallerResolver::resolve_async: a request from a pod the watch has not delivered yet is answered,
+// on its first try, once the pod is published, instead of being refused.
 #include "kube/kube_caller_resolver.h"
 
 #include <gmock/gmock.h>
@@ -9,7 +9,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-
 #include <functional>
 #include <optional>
 
@@ -43,11 +42,11 @@ PodInfo web_pod() {
 }
 
 config::ServiceAccount web_account() {
-  return config::ServiceAccount{
-      .namespace_name = "apps",
-      .name = "web",
-      .uid = "sa-uid-web",
-      .annotations = {{config::kGcpServiceAccountAnnotation, kGsa}, {config::kEksRoleArnAnnotation, kRoleArn}}};
+  return config::ServiceAccount{.namespace_name = "apps",
+                                .name = "web",
+                                .uid = "sa-uid-web",
+                                .annotations = {{config::kGcpServiceAccountAnnotation, kGsa},
+                                                {config::kEksRoleArnAnnotation, kRoleArn}}};
 }
 
 // A synced index with no pod: every address is unknown.
@@ -98,27 +97,40 @@ boost::asio::awaitable<void> call(http::Handler& handler, http::Request& request
 TEST_F(FrontEndWaitTest, EveryFrontEndAnswersAPodThatAppearsDuringTheWait) {
   const std::vector<std::pair<http::Handler*, Case>> cases = {
       {&gce_,
-       {"gce email", [] { return metadata::testing::make_request(
-                              "/computeMetadata/v1/instance/service-accounts/default/email", kNewPodIp); },
+       {"gce email",
+        [] {
+          return metadata::testing::make_request(
+              "/computeMetadata/v1/instance/service-accounts/default/email", kNewPodIp);
+        },
         200, kGsa}},
       {&gce_,
-       {"gce token", [] { return metadata::testing::make_request(
-                              "/computeMetadata/v1/instance/service-accounts/default/token", kNewPodIp); },
+       {"gce token",
+        [] {
+          return metadata::testing::make_request(
+              "/computeMetadata/v1/instance/service-accounts/default/token", kNewPodIp);
+        },
         200, "ya29.fake-web"}},
       {&imds_,
-       {"imds role name", [] { return metadata::testing::make_aws_request(
-                                   bh::verb::get, "/latest/meta-data/iam/security-credentials/", kNewPodIp); },
+       {"imds role name",
+        [] {
+          return metadata::testing::make_aws_request(
+              bh::verb::get, "/latest/meta-data/iam/security-credentials/", kNewPodIp);
+        },
         200, "web"}},
       {&imds_,
        {"imds session token",
-        [] { return metadata::testing::make_aws_request(
-                 bh::verb::put, "/latest/api/token", kNewPodIp,
-                 {{"X-aws-ec2-metadata-token-ttl-seconds", "60"}}); },
+        [] {
+          return metadata::testing::make_aws_request(
+              bh::verb::put, "/latest/api/token", kNewPodIp,
+              {{"X-aws-ec2-metadata-token-ttl-seconds", "60"}});
+        },
         200, ""}},
       {&container_,
        {"container credentials",
-        [] { return metadata::testing::make_aws_request(bh::verb::get, "/v1/credentials", kNewPodIp,
-                                                        {{"Authorization", "ksa-token"}}); },
+        [] {
+          return metadata::testing::make_aws_request(bh::verb::get, "/v1/credentials", kNewPodIp,
+                                                     {{"Authorization", "ksa-token"}});
+        },
         200, "ASIAFAKEweb"}},
   };
   for (const auto& [handler, c] : cases) {
@@ -126,13 +138,15 @@ TEST_F(FrontEndWaitTest, EveryFrontEndAnswersAPodThatAppearsDuringTheWait) {
     PodIndex& index = index_;
     index.remove_pod("uid-web");
     publish_empty(index);
-    ASSERT_EQ(resolver_.resolve(make_address(kNewPodIp)).status().code(), absl::StatusCode::kNotFound);
+    ASSERT_EQ(resolver_.resolve(make_address(kNewPodIp)).status().code(),
+              absl::StatusCode::kNotFound);
 
     boost::asio::io_context io;
     http::Request request = c.request();
     std::optional<http::Response> out;
     boost::asio::co_spawn(io, call(*handler, request, out), boost::asio::detached);
-    // Runs until the handler is parked in the wait: it must not have answered (a refusal would be here).
+    // Runs until the handler is parked in the wait: it must not have answered (a refusal would be
+    // here).
     io.poll();
     ASSERT_FALSE(out.has_value()) << out->body();
 
@@ -150,8 +164,8 @@ TEST_F(FrontEndWaitTest, AnAddressThatNeverAppearsIsRefusedAfterTheBound) {
   KubeCallerResolver short_wait(index_, absl::Milliseconds(20));
   metadata::GceMetadataHandler gce(world_, short_wait, google_, SystemClock::instance(), {});
   publish_empty(index_);
-  http::Request request =
-      metadata::testing::make_request("/computeMetadata/v1/instance/service-accounts/default/email", kNewPodIp);
+  http::Request request = metadata::testing::make_request(
+      "/computeMetadata/v1/instance/service-accounts/default/email", kNewPodIp);
   std::optional<http::Response> out = metadata::testing::run(gce, request);
   gce.stop();
   ASSERT_TRUE(out.has_value());

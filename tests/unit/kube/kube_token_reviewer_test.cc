@@ -19,16 +19,23 @@ constexpr char kAudience[] = "pods.eks.amazonaws.com";
 TEST(KubeTokenReviewerTest, ReviewTableThroughTheApiServer) {
   FakeKubeApiServer server({.required_token = "admin-token"});
   ASSERT_TRUE(server.start().ok());
-  auto client = ApiClient::create(KubeConfig{.server = server.url(), .bearer_token = "admin-token"});
+  auto client =
+      ApiClient::create(KubeConfig{.server = server.url(), .bearer_token = "admin-token"});
   ASSERT_TRUE(client.ok()) << client.status();
   server.upsert_service_account(FakeKubeApiServer::make_service_account("apps", "web", "sa-uid"));
-  server.upsert_pod(FakePodSpec{.namespace_name = "apps", .name = "p", .uid = "pod-uid", .node_name = "n1",
+  server.upsert_pod(FakePodSpec{.namespace_name = "apps",
+                                .name = "p",
+                                .uid = "pod-uid",
+                                .node_name = "n1",
                                 .service_account = "web"});
-  server.upsert_pod(FakePodSpec{.namespace_name = "apps", .name = "q", .uid = "pod-uid-q", .node_name = "n1",
+  server.upsert_pod(FakePodSpec{.namespace_name = "apps",
+                                .name = "q",
+                                .uid = "pod-uid-q",
+                                .node_name = "n1",
                                 .service_account = "web"});
   auto mint = [&](std::string pod, std::string uid) {
-    absl::StatusOr<IssuedToken> issued = run_coroutine(
-        (*client)->request_token("apps", "web", {{kAudience}, 3600, std::move(pod), std::move(uid)}));
+    absl::StatusOr<IssuedToken> issued = run_coroutine((*client)->request_token(
+        "apps", "web", {{kAudience}, 3600, std::move(pod), std::move(uid)}));
     EXPECT_TRUE(issued.ok()) << issued.status();
     return issued.ok() ? issued->token : std::string();
   };
@@ -48,9 +55,21 @@ TEST(KubeTokenReviewerTest, ReviewTableThroughTheApiServer) {
   const std::vector<Case> cases = {
       {"pod-bound token", bound_to_p, {kAudience}, absl::StatusCode::kOk, "pod-uid"},
       {"unbound token", unbound, {kAudience}, absl::StatusCode::kOk, ""},
-      {"another audience", bound_to_p, {"sts.amazonaws.com"}, absl::StatusCode::kUnauthenticated, "audiences"},
-      {"bound pod deleted", bound_to_q, {kAudience}, absl::StatusCode::kUnauthenticated, "invalidated"},
-      {"not a token", "garbage", {kAudience}, absl::StatusCode::kUnauthenticated, "invalid bearer token"},
+      {"another audience",
+       bound_to_p,
+       {"sts.amazonaws.com"},
+       absl::StatusCode::kUnauthenticated,
+       "audiences"},
+      {"bound pod deleted",
+       bound_to_q,
+       {kAudience},
+       absl::StatusCode::kUnauthenticated,
+       "invalidated"},
+      {"not a token",
+       "garbage",
+       {kAudience},
+       absl::StatusCode::kUnauthenticated,
+       "invalid bearer token"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -75,7 +94,8 @@ TEST(KubeTokenReviewerTest, OnlyServiceAccountUsersAreAccepted) {
     EXPECT_EQ(reviewed_subject({.authenticated = true, .username = username}).status().code(),
               absl::StatusCode::kUnauthenticated);
   }
-  EXPECT_EQ(reviewed_subject({.authenticated = false, .error = "expired"}).status().message(), "expired");
+  EXPECT_EQ(reviewed_subject({.authenticated = false, .error = "expired"}).status().message(),
+            "expired");
 }
 
 TEST(KubeTokenReviewerTest, ApiErrorsAreNotAuthenticationFailures) {
@@ -85,11 +105,13 @@ TEST(KubeTokenReviewerTest, ApiErrorsAreNotAuthenticationFailures) {
   ASSERT_TRUE(client.ok());
   KubeTokenReviewer reviewer(**client);
   // The node's own credentials are refused: the caller's token was never judged.
-  absl::StatusOr<metadata::ReviewedServiceAccountToken> refused = run_coroutine(reviewer.review("t", {kAudience}));
+  absl::StatusOr<metadata::ReviewedServiceAccountToken> refused =
+      run_coroutine(reviewer.review("t", {kAudience}));
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("TokenReview is not available"));
   server.stop();
-  EXPECT_EQ(run_coroutine(reviewer.review("t", {kAudience})).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(run_coroutine(reviewer.review("t", {kAudience})).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
