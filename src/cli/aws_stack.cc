@@ -6,9 +6,12 @@
 
 #include <map>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "aws/aws_error.h"
 #include "aws/oidc_issuer_url.h"
 #include "common/random.h"
 #include "common/status_macros.h"
@@ -46,23 +49,26 @@ absl::Status iam_call(aws::IamService& iam, std::string_view action, std::string
   return absl::OkStatus();
 }
 
-// Seeds the provider of the embedded issuer and the roles the world names.
-absl::Status seed_world(AwsStack& stack, const config::World& world) {
-  const std::string& issuer = world.cluster.issuer_url;
-  // The provider key IAM uses: the issuer without its scheme (http only on loopback, as the local STS allows).
-  std::optional<std::string> provider_url = aws::oidc_provider_url(issuer);
-  if (!provider_url) {
-    return absl::InvalidArgumentError("cluster issuer " + issuer + " cannot be an AWS OIDC provider URL");
-  }
-  const std::string host_path = *provider_url;
+// Seeds the providers of the cluster issuer(s) and the roles the world names, trusting every one of them.
+absl::Status seed_world(AwsStack& stack, const config::World& world, const std::vector<std::string>& issuers) {
   const std::string account = world.project.aws_account_id;
-  const std::string provider_arn = "arn:aws:iam::" + account + ":oidc-provider/" + host_path;
-  auto existing = stack.repository->find_oidc_provider(provider_arn);
-  if (existing.ok() && !existing->has_value()) {
-    WIMS_RETURN_IF_ERROR(iam_call(*stack.iam, "CreateOpenIDConnectProvider",
-                                  "Url=" + form_value(issuer) + "&ClientIDList.member.1=sts.amazonaws.com" +
-                                      "&ClientIDList.member.2=" + metadata::kEksPodIdentityAudience +
-                                      "&ThumbprintList.member.1=" + std::string(40, '0')));
+  // (provider host/path, provider ARN) per issuer.
+  std::vector<std::pair<std::string, std::string>> providers;
+  for (const std::string& issuer : issuers) {
+    // The provider key IAM uses: the issuer without its scheme (http only on loopback, as the local STS allows).
+    std::optional<std::string> provider_url = aws::oidc_provider_url(issuer);
+    if (!provider_url) {
+      return absl::InvalidArgumentError("cluster issuer " + issuer + " cannot be an AWS OIDC provider URL");
+    }
+    const std::string provider_arn = "arn:aws:iam::" + account + ":oidc-provider/" + *provider_url;
+    providers.emplace_back(*provider_url, provider_arn);
+    auto existing = stack.repository->find_oidc_provider(provider_arn);
+    if (existing.ok() && !existing->has_value()) {
+      WIMS_RETURN_IF_ERROR(iam_call(*stack.iam, "CreateOpenIDConnectProvider",
+                                    "Url=" + form_value(issuer) + "&ClientIDList.member.1=sts.amazonaws.com" +
+                                        "&ClientIDList.member.2=" + metadata::kEksPodIdentityAudience +
+                                        "&ThumbprintList.member.1=" + std::string(40, '0')));
+    }
   }
   // role ARN -> the service accounts ("system:serviceaccount:NS:NAME") that name it.
   std::map<std::string, std::set<std::string>> roles;
@@ -90,13 +96,16 @@ absl::Status seed_world(AwsStack& stack, const config::World& world) {
     if (!role.ok() || role->has_value()) continue;
     boost::json::array subs;
     for (const auto& s : subjects) subs.emplace_back(s);
-    boost::json::object condition{
-        {"StringEquals", boost::json::object{{host_path + ":aud", "sts.amazonaws.com"}, {host_path + ":sub", subs}}}};
-    boost::json::object statement{{"Effect", "Allow"},
-                                  {"Principal", boost::json::object{{"Federated", provider_arn}}},
-                                  {"Action", "sts:AssumeRoleWithWebIdentity"},
-                                  {"Condition", condition}};
-    boost::json::object trust{{"Version", "2012-10-17"}, {"Statement", boost::json::array{statement}}};
+    boost::json::array statements;
+    for (const auto& [host_path, provider_arn] : providers) {
+      boost::json::object condition{
+          {"StringEquals", boost::json::object{{host_path + ":aud", "sts.amazonaws.com"}, {host_path + ":sub", subs}}}};
+      statements.push_back(boost::json::object{{"Effect", "Allow"},
+                                               {"Principal", boost::json::object{{"Federated", provider_arn}}},
+                                               {"Action", "sts:AssumeRoleWithWebIdentity"},
+                                               {"Condition", condition}});
+    }
+    boost::json::object trust{{"Version", "2012-10-17"}, {"Statement", statements}};
     WIMS_RETURN_IF_ERROR(iam_call(*stack.iam, "CreateRole",
                                   "RoleName=" + form_value(name) + "&Path=" + form_value(path) +
                                       "&MaxSessionDuration=43200&Description=" +
@@ -106,6 +115,41 @@ absl::Status seed_world(AwsStack& stack, const config::World& world) {
   return absl::OkStatus();
 }
 
+// Tokens of one issuer checked against a cloud::IssuerKeySource (the World's external cluster issuer and
+// its configured JWKS); other issuers go to `fallback`.
+class IssuerKeySourceTokenVerifier final : public aws::OidcTokenVerifier {
+ public:
+  IssuerKeySourceTokenVerifier(std::string issuer_url, const cloud::IssuerKeySource& keys, const Clock& clock,
+                               aws::OidcTokenVerifier& fallback)
+      : issuer_url_(jose::without_trailing_slash(std::move(issuer_url))),
+        keys_(keys),
+        clock_(clock),
+        fallback_(fallback) {}
+
+  boost::asio::awaitable<absl::Status> verify_signature(jose::DecodedJwt jwt, std::string issuer_url) override {
+    if (jose::without_trailing_slash(issuer_url) != issuer_url_) {
+      co_return co_await fallback_.verify_signature(std::move(jwt), std::move(issuer_url));
+    }
+    std::string kid;
+    if (const boost::json::value* v = jwt.header.if_contains("kid"); v && v->is_string()) {
+      kid = std::string(v->get_string());
+    }
+    absl::StatusOr<jose::JwkSet> jwks = co_await keys_.keys(issuer_url_, kid, clock_.now());
+    if (!jwks.ok()) {
+      co_return aws::aws_error("IDPCommunicationError",
+                               absl::StrCat("Couldn't retrieve verification key from your identity provider ",
+                                            issuer_url_, ": ", jwks.status().message()));
+    }
+    co_return aws::verify_with_jwks(jwt, *jwks);
+  }
+
+ private:
+  const std::string issuer_url_;
+  const cloud::IssuerKeySource& keys_;
+  const Clock& clock_;
+  aws::OidcTokenVerifier& fallback_;
+};
+
 }  // namespace
 
 void AwsStack::stop() {
@@ -113,15 +157,26 @@ void AwsStack::stop() {
 }
 
 absl::StatusOr<std::unique_ptr<AwsStack>> open_aws_stack(store::StateStore& store, const config::World& world,
-                                                          const cloud::SigningKeyRing& ring, const Clock& clock) {
+                                                          const cloud::SigningKeyRing& ring, const Clock& clock,
+                                                          std::string embedded_issuer_url,
+                                                          const cloud::IssuerKeySource* external_issuer_keys) {
+  if (embedded_issuer_url.empty()) embedded_issuer_url = world.cluster.issuer_url;
   auto stack = std::make_unique<AwsStack>();
   WIMS_RETURN_IF_ERROR(load_admin_keys(store, *stack));
   WIMS_ASSIGN_OR_RETURN(stack->repository, aws::PersistentAwsStateRepository::open(store, clock.now()));
   std::map<std::string, aws::KeySourceTokenVerifier::KeySource> issuers;
-  issuers[world.cluster.issuer_url] = [&ring, &clock] { return ring.verification_keys(clock.now()); };
+  issuers[embedded_issuer_url] = [&ring, &clock] { return ring.verification_keys(clock.now()); };
   stack->http_client = std::make_unique<http::Client>();
   stack->external_verifier = std::make_unique<aws::HttpJwksTokenVerifier>(*stack->http_client, clock);
-  stack->verifier = std::make_unique<aws::KeySourceTokenVerifier>(std::move(issuers), stack->external_verifier.get());
+  aws::OidcTokenVerifier* fallback = stack->external_verifier.get();
+  std::vector<std::string> seeded_issuers{world.cluster.issuer_url};
+  if (external_issuer_keys != nullptr && embedded_issuer_url != world.cluster.issuer_url) {
+    stack->cluster_verifier = std::make_unique<IssuerKeySourceTokenVerifier>(
+        world.cluster.issuer_url, *external_issuer_keys, clock, *stack->external_verifier);
+    fallback = stack->cluster_verifier.get();
+    seeded_issuers.push_back(embedded_issuer_url);
+  }
+  stack->verifier = std::make_unique<aws::KeySourceTokenVerifier>(std::move(issuers), fallback);
   const std::string account = world.project.aws_account_id;
   stack->iam = std::make_unique<aws::IamService>(*stack->repository, clock, account);
   stack->sts = std::make_unique<aws::StsService>(*stack->repository, *stack->verifier, clock, account);
@@ -129,7 +184,7 @@ absl::StatusOr<std::unique_ptr<AwsStack>> open_aws_stack(store::StateStore& stor
       *stack->iam, *stack->sts, clock,
       aws::AwsQueryHandlerOptions{.admin_access_key_id = stack->admin_access_key_id,
                                   .admin_secret_access_key = stack->admin_secret_access_key});
-  WIMS_RETURN_IF_ERROR(seed_world(*stack, world));
+  WIMS_RETURN_IF_ERROR(seed_world(*stack, world, seeded_issuers));
   return stack;
 }
 

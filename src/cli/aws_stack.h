@@ -7,7 +7,8 @@
 //
 // Web identity tokens of the embedded issuer are checked against the in-process signing keys; tokens of any
 // other issuer (an OIDC provider registered with `aws iam create-open-id-connect-provider` for an external
-// cluster or IdP) go to HttpJwksTokenVerifier, which fetches that issuer's discovery document and JWKS.
+// cluster or IdP) go to HttpJwksTokenVerifier, which fetches that issuer's discovery document and JWKS; the
+// World's external cluster issuer (cluster.jwksUrl / jwksFile) is checked against its configured keys.
 #pragma once
 
 #include <memory>
@@ -20,6 +21,7 @@
 #include "aws/persistent_aws_state_repository.h"
 #include "aws/query_handler.h"
 #include "aws/sts_service.h"
+#include "cloud/issuer_key_source.h"
 #include "cloud/service_account_token_issuer.h"
 #include "cloud/signing_key_ring.h"
 #include "common/clock.h"
@@ -37,6 +39,9 @@ struct AwsStack {
   // External issuers (declared before `verifier`, which points at it).
   std::unique_ptr<http::Client> http_client;
   std::unique_ptr<aws::HttpJwksTokenVerifier> external_verifier;
+  // The World's external cluster issuer (cluster.jwksUrl / jwksFile), when configured; falls back
+  // to external_verifier.
+  std::unique_ptr<aws::OidcTokenVerifier> cluster_verifier;
   std::unique_ptr<aws::KeySourceTokenVerifier> verifier;
   std::unique_ptr<aws::IamService> iam;
   std::unique_ptr<aws::StsService> sts;
@@ -46,8 +51,14 @@ struct AwsStack {
   void stop();
 };
 
+// `embedded_issuer_url`: the URL of the embedded issuer whose keys `ring` holds (empty: the World's
+// cluster issuer). `external_issuer_keys` (not owned; may be nullptr): the keys of the World's
+// cluster issuer when it is an external one (World cluster.jwksUrl / jwksFile); then both issuers
+// get an OIDC provider and the seeded roles trust both.
 absl::StatusOr<std::unique_ptr<AwsStack>> open_aws_stack(store::StateStore& store, const config::World& world,
-                                                          const cloud::SigningKeyRing& ring, const Clock& clock);
+                                                          const cloud::SigningKeyRing& ring, const Clock& clock,
+                                                          std::string embedded_issuer_url = "",
+                                                          const cloud::IssuerKeySource* external_issuer_keys = nullptr);
 
 // TokenReview through the in-process issuer.
 class IssuerTokenReviewer final : public metadata::ServiceAccountTokenReviewer {

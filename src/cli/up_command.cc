@@ -18,6 +18,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "broker/aws_broker.h"
@@ -33,6 +34,7 @@
 #include "cli/serving.h"
 #include "cloud/access_token_codec.h"
 #include "cloud/caller_auth.h"
+#include "cloud/external_issuer_key_source.h"
 #include "cloud/google_apis_handler.h"
 #include "cloud/google_policy_store.h"
 #include "cloud/google_sts_handler.h"
@@ -57,6 +59,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "http/worker_pool.h"
+#include "jose/http_jwks_cache.h"
 #include "metadata/aws_imds_handler.h"
 #include "metadata/caller_resolver.h"
 #include "metadata/container_credentials_handler.h"
@@ -135,11 +138,15 @@ int run_up(const UpOptions& o) {
   const std::string cloud_hostport = reachable(cloud_server.local_endpoint());
   const std::string cloud_url = "http://" + cloud_hostport;
   config::World world_value = std::move(*loaded);
+  const std::string local_issuer_url = cloud_url + "/oidc/" + world_value.cluster.name;
   if (world_value.cluster.issuer_url.empty()) {
-    world_value.cluster.issuer_url = cloud_url + "/oidc/" + world_value.cluster.name;
+    world_value.cluster.issuer_url = local_issuer_url;
   }
   auto world = std::make_shared<const config::World>(std::move(world_value));
-  const std::string issuer_url = world->cluster.issuer_url;
+  // The embedded issuer's URL: the cluster's, unless the cluster's issuer is an external one (then
+  // both are trusted; docs/configuration.md "Trusting an external cluster issuer").
+  const bool external_issuer = world->cluster.has_external_issuer();
+  const std::string issuer_url = external_issuer ? local_issuer_url : world->cluster.issuer_url;
 
   auto ring = cloud::SigningKeyRing::open(**store, clock.now());
   if (!ring.ok()) {
@@ -162,7 +169,29 @@ int run_up(const UpOptions& o) {
               << (codec.ok() ? policies.status().message() : codec.status().message()) << "\n";
     return kExitFailure;
   }
-  cloud::LocalIssuerKeySource issuer_keys(issuer_url, **ring);
+  cloud::LocalIssuerKeySource local_issuer_keys(issuer_url, **ring);
+  http::Client jwks_client;
+  jose::HttpJwksCache jwks_cache(jwks_client, clock);
+  std::unique_ptr<cloud::IssuerKeySource> external_issuer_keys;
+  if (external_issuer) {
+    const config::Cluster& cluster = world->cluster;
+    if (!cluster.jwks_file.empty()) {
+      auto file_keys = cloud::JwksFileIssuerKeySource::open(cluster.issuer_url, cluster.jwks_file);
+      if (!file_keys.ok()) {
+        std::cerr << "wims up: cluster.jwksFile: " << file_keys.status().message() << "\n";
+        return kExitFailure;
+      }
+      external_issuer_keys = *std::move(file_keys);
+    } else {
+      external_issuer_keys =
+          std::make_unique<cloud::HttpJwksIssuerKeySource>(cluster.issuer_url, cluster.jwks_url, jwks_cache);
+    }
+    spdlog::info("wims up: trusting the external cluster issuer {} (keys from {}) and the embedded issuer {}",
+                 cluster.issuer_url, cluster.jwks_file.empty() ? cluster.jwks_url : cluster.jwks_file, issuer_url);
+  }
+  std::vector<const cloud::IssuerKeySource*> key_sources{&local_issuer_keys};
+  if (external_issuer_keys) key_sources.push_back(external_issuer_keys.get());
+  cloud::IssuerKeySourceChain issuer_keys(std::move(key_sources));
   cloud::GoogleStsHandler sts({.issuer_url = issuer_url}, [world] { return world; }, issuer_keys, **codec,
                               clock);
   cloud::CallerAuth caller_auth(*admin_token, **codec, clock);
@@ -175,7 +204,7 @@ int run_up(const UpOptions& o) {
   for (const char* prefix : cloud::GoogleApisHandler::kPrefixes) cloud_router.add(prefix, google_apis);
 
   // AWS side: IAM and STS over the Query protocol at /aws/ (both `aws iam` and `aws sts`).
-  auto aws_stack = open_aws_stack(**store, *world, **ring, clock);
+  auto aws_stack = open_aws_stack(**store, *world, **ring, clock, issuer_url, external_issuer_keys.get());
   if (!aws_stack.ok()) {
     std::cerr << "wims up: local AWS: " << aws_stack.status().message() << "\n";
     return kExitFailure;

@@ -354,11 +354,16 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
     if (kid.empty()) return invalid_grant("The subject token header must contain a \"kid\".");
     std::string expected_issuer =
         world->cluster.issuer_url.empty() ? options_.issuer_url : world->cluster.issuer_url;
+    // With an external cluster issuer, the embedded issuer (options_.issuer_url) is trusted too:
+    // its tokens are the ones `wims up`'s own metadata server exchanges.
+    const bool external = world->cluster.has_external_issuer() && !options_.issuer_url.empty() &&
+                          options_.issuer_url != expected_issuer;
     std::string issuer = string_member(jwt->claims, "iss");
-    if (issuer != expected_issuer) {
-      return invalid_grant(absl::StrCat("The issuer in the subject token \"", issuer,
-                                        "\" does not match the expected issuer \"", expected_issuer,
-                                        "\"."));
+    if (issuer != expected_issuer && !(external && issuer == options_.issuer_url)) {
+      return invalid_grant(absl::StrCat(
+          "The issuer in the subject token \"", issuer, "\" does not match the expected issuer \"",
+          expected_issuer, "\"", external ? absl::StrCat(" or \"", options_.issuer_url, "\"") : "",
+          "."));
     }
     return Validated{*std::move(jwt), std::move(audience), std::move(scopes), std::move(issuer),
                      std::move(kid)};
@@ -438,12 +443,18 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
     // The KSA must still exist (with the same uid when the token names one). The real STS knows
     // nothing of the cluster; this is where a provider's attribute condition would reject the
     // credential.
-    const config::ServiceAccount* account = world->find_service_account(ns, ksa);
-    if (account == nullptr ||
-        (!identity.service_account_uid.empty() && identity.service_account_uid != account->uid)) {
-      return absl::PermissionDeniedError(kAttributeConditionMessage);
+    // A token of an external cluster issuer is mapped as sts.googleapis.com maps it: the World
+    // does not hold that cluster's service accounts, so the token's own claims are the truth.
+    const bool from_external_issuer =
+        world->cluster.has_external_issuer() && v->issuer == world->cluster.issuer_url;
+    if (!from_external_issuer) {
+      const config::ServiceAccount* account = world->find_service_account(ns, ksa);
+      if (account == nullptr || (!identity.service_account_uid.empty() &&
+                                 identity.service_account_uid != account->uid)) {
+        return absl::PermissionDeniedError(kAttributeConditionMessage);
+      }
+      identity.service_account_uid = account->uid;
     }
-    identity.service_account_uid = account->uid;
 
     AccessTokenClaims token;
     token.kind = AccessTokenKind::kFederated;

@@ -25,6 +25,12 @@
 // "system:serviceaccount:NS:KSA" (at most 127 characters) of a KSA that exists in the World (with
 // the token's uid when it carries one).
 //
+// An external cluster issuer (World cluster.issuerUrl with cluster.jwksUrl or jwksFile): the STS
+// trusts both that issuer and the embedded one (options.issuer_url; `keys` must serve both, e.g.
+// an IssuerKeySourceChain). Tokens of the external issuer are mapped from their own claims, as
+// sts.googleapis.com does: their KSA need not be in the World (it describes this machine, not the
+// real cluster), and the uid is the token's.
+//
 // Errors are RFC 6749 JSON {"error","error_description"} with status 400: invalid_request
 // (parameters, including the documented "Invalid value for \"audience\"..." text), invalid_grant
 // (the subject token: malformed, signature, kid, issuer, audience, time), unauthorized_client (the
@@ -54,8 +60,9 @@
 namespace wims::cloud {
 
 struct GoogleStsHandlerOptions {
-  // The cluster issuer URL the subject token's `iss` must equal when World cluster.issuer_url is
-  // empty (the embedded issuer, "http://127.0.0.1:PORT/oidc/CLUSTER").
+  // The embedded issuer ("http://127.0.0.1:PORT/oidc/CLUSTER"): the `iss` subject tokens must
+  // have when World cluster.issuer_url is empty, and a second trusted issuer when the World's
+  // cluster issuer is external.
   std::string issuer_url;
   // The provider id of the provider form; empty: the cluster name.
   std::string provider_id;

@@ -32,8 +32,18 @@ struct Cluster {
   std::string location;  // "us-central1-a" (a zone) or a region
   std::string uid;
   // The service-account token issuer. Empty: the embedded cloud's own issuer URL (set at start,
-  // once the cloud listener is bound).
+  // once the cloud listener is bound). Without jwks_url/jwks_file, a URL here only renames the
+  // embedded issuer (its tokens carry this `iss`, e.g. a public URL proxied to wims).
   std::string issuer_url;
+  // An external cluster issuer (a real cluster's API server): the keys that verify its tokens, at
+  // most one of the two. With either, issuer_url names that external issuer, the local STSs trust
+  // its tokens, and the embedded issuer keeps its own URL (docs/configuration.md, "Trusting an
+  // external cluster issuer").
+  std::string jwks_url;   // "https://host/openid/v1/jwks": fetched, cached, refetched on new kids
+  std::string jwks_file;  // a JWKS JSON file; relative paths are relative to the world file
+
+  // True when issuer_url is an external issuer whose keys come from jwks_url or jwks_file.
+  bool has_external_issuer() const { return !jwks_url.empty() || !jwks_file.empty(); }
 
   bool operator==(const Cluster&) const = default;
 };

@@ -330,6 +330,10 @@ class WorldReader {
             {"uid", [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.uid); }},
             {"issuerUrl",
              [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.issuer_url); }},
+            {"jwksUrl",
+             [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.jwks_url); }},
+            {"jwksFile",
+             [&](const YAML::Node& n, const std::string& q) { read_string(n, q, c.jwks_file); }},
         });
   }
 
@@ -586,6 +590,11 @@ std::string format_error(std::string_view source, const LocatedError& e) {
 }  // namespace
 
 absl::StatusOr<World> load_world_yaml(std::string_view yaml, std::string_view source_name) {
+  return load_world_yaml_in(yaml, source_name, "");
+}
+
+absl::StatusOr<World> load_world_yaml_in(std::string_view yaml, std::string_view source_name,
+                                         std::string_view base_dir) {
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(std::string(yaml));
@@ -607,6 +616,11 @@ absl::StatusOr<World> load_world_yaml(std::string_view yaml, std::string_view so
   }
   World& world = reader.world();
   apply_defaults(world, reader.namespaces_present());
+  // Before validation, which checks that the file is readable.
+  std::string& jwks_file = world.cluster.jwks_file;
+  if (!base_dir.empty() && !jwks_file.empty() && jwks_file.front() != '/') {
+    jwks_file = fmt::format("{}/{}", base_dir, jwks_file);
+  }
 
   std::vector<LocatedError> errors = std::move(reader.errors());
   for (WorldProblem& problem : find_world_problems(world)) {
@@ -643,7 +657,9 @@ absl::StatusOr<World> load_world_file(const std::string& path) {
     }
   }
   if (in.bad()) return absl::DataLossError(fmt::format("error reading world file {}", path));
-  return load_world_yaml(text, path);
+  const size_t slash = path.rfind('/');
+  return load_world_yaml_in(text, path,
+                            slash == std::string::npos ? "." : path.substr(0, std::max<size_t>(slash, 1)));
 }
 
 std::string world_to_yaml(const World& world) {
@@ -694,6 +710,10 @@ std::string world_to_yaml(const World& world) {
   if (!world.cluster.issuer_url.empty())
     out << YAML::Key << "issuerUrl" << YAML::Value << YAML::DoubleQuoted
         << world.cluster.issuer_url;
+  if (!world.cluster.jwks_url.empty())
+    out << YAML::Key << "jwksUrl" << YAML::Value << YAML::DoubleQuoted << world.cluster.jwks_url;
+  if (!world.cluster.jwks_file.empty())
+    out << YAML::Key << "jwksFile" << YAML::Value << YAML::DoubleQuoted << world.cluster.jwks_file;
   out << YAML::EndMap;
 
   out << YAML::Key << "node" << YAML::Value << YAML::BeginMap;

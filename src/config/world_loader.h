@@ -35,7 +35,13 @@ inline constexpr size_t kMaxWorldFileBytes = 16 * 1024 * 1024;
 absl::StatusOr<World> load_world_file(const std::string& path);
 
 // Loads a world from YAML text. `source_name` (usually the file name) prefixes every error message.
+// A relative cluster.jwksFile stays relative (to the working directory).
 absl::StatusOr<World> load_world_yaml(std::string_view yaml, std::string_view source_name);
+
+// load_world_yaml, with a relative cluster.jwksFile made relative to `base_dir` (load_world_file
+// passes the world file's directory, so a world and its JWKS file can move together).
+absl::StatusOr<World> load_world_yaml_in(std::string_view yaml, std::string_view source_name,
+                                         std::string_view base_dir);
 
 // The world as a world file: load_world_yaml(world_to_yaml(w), ...) == w for any valid w whose
 // defaults are already applied (every World the loader or default_world returns). Used by `wims` to

@@ -1,5 +1,11 @@
 #include "config/world_validator.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <regex>
 #include <set>
 #include <string_view>
@@ -137,6 +143,43 @@ class Checker {
         add("cluster.issuerUrl", fmt::format("{} is not an http(s) URL without query or fragment",
                                              quoted(c.issuer_url)));
       }
+    }
+    check_external_issuer(c);
+  }
+
+  // cluster.jwksUrl / cluster.jwksFile: the keys of an external issuer named by issuerUrl.
+  void check_external_issuer(const Cluster& c) {
+    if (!c.jwks_url.empty() && !c.jwks_file.empty()) {
+      add("cluster.jwksFile",
+          "give either cluster.jwksUrl or cluster.jwksFile, not both (the external issuer's keys "
+          "come from one place)");
+    }
+    if (c.has_external_issuer() && c.issuer_url.empty()) {
+      add(c.jwks_url.empty() ? "cluster.jwksFile" : "cluster.jwksUrl",
+          "needs cluster.issuerUrl: the external issuer (the `iss` of its tokens) whose keys "
+          "these are");
+    }
+    if (!c.jwks_url.empty()) {
+      auto url = boost::urls::parse_absolute_uri(c.jwks_url);
+      if (!url || (url->scheme() != "https" && url->scheme() != "http") || url->host().empty() ||
+          url->has_fragment()) {
+        add("cluster.jwksUrl",
+            fmt::format("{} is not an http(s) URL without fragment", quoted(c.jwks_url)));
+      }
+    }
+    if (!c.jwks_file.empty() && c.jwks_url.empty()) {
+      // Read at load time so a wrong path fails `wims up` at once; the content (a JWKS) is
+      // parsed by the key source when wims starts, and reread when a token names a new kid.
+      const int fd = ::open(c.jwks_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+      struct stat st {};
+      if (fd < 0) {
+        const int err = errno;
+        add("cluster.jwksFile",
+            fmt::format("cannot read {}: {}", quoted(c.jwks_file), std::strerror(err)));
+      } else if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        add("cluster.jwksFile", fmt::format("{} is not a regular file", quoted(c.jwks_file)));
+      }
+      if (fd >= 0) ::close(fd);
     }
   }
 

@@ -7,8 +7,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/url.hpp>
+#include <cstdio>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "cloud/external_issuer_key_source.h"
 #include "jose/jwt.h"
 
 namespace wims::cloud {
@@ -85,7 +88,7 @@ class GoogleStsHandlerTest : public ::testing::Test {
     request.path = std::move(path);
     boost::asio::io_context io;
     std::optional<http::Response> response;
-    boost::asio::co_spawn(io, handler_.handle(request),
+    boost::asio::co_spawn(io, target_->handle(request),
                           [&](std::exception_ptr e, http::Response r) {
                             ASSERT_FALSE(e) << "handler threw";
                             response = std::move(r);
@@ -148,6 +151,8 @@ class GoogleStsHandlerTest : public ::testing::Test {
   LocalIssuerKeySource keys_;
   AccessTokenCodec codec_;
   GoogleStsHandler handler_;
+  // The handler call() drives.
+  GoogleStsHandler* target_ = &handler_;
 };
 
 void expect_success(const http::Response& r) {
@@ -541,6 +546,107 @@ TEST_F(GoogleStsHandlerTest, RejectsNonStringJsonFields) {
   EXPECT_EQ(json(r)["error"], "invalid_request");
   r = call(bhttp::verb::post, "/v1/token", "[", "application/json");
   EXPECT_EQ(json(r)["error"], "invalid_request");
+}
+
+// An external cluster issuer (cluster.issuerUrl + cluster.jwksFile): its tokens are exchanged
+// from their own claims (the KSA is not in the World), the embedded issuer stays trusted, and
+// anything else is refused.
+TEST_F(GoogleStsHandlerTest, TrustsAnExternalClusterIssuerAndTheEmbeddedOne) {
+  constexpr char kExternal[] = "https://kubernetes.default.svc.cluster.local";
+  absl::StatusOr<jose::SigningKey> external = jose::SigningKey::generate(jose::Algorithm::kRS256);
+  absl::StatusOr<jose::SigningKey> other = jose::SigningKey::generate(jose::Algorithm::kRS256);
+  ASSERT_TRUE(external.ok() && other.ok());
+  const std::string path = ::testing::TempDir() + "/sts_external_jwks.json";
+  {
+    std::ofstream(path) << boost::json::serialize(
+        boost::json::object{{"keys", boost::json::array{external->public_jwk()}}});
+  }
+  config::World w = test_world();
+  w.cluster.issuer_url = kExternal;
+  w.cluster.jwks_file = path;
+  world_ = std::make_shared<const config::World>(w);
+  absl::StatusOr<std::unique_ptr<JwksFileIssuerKeySource>> file_keys =
+      JwksFileIssuerKeySource::open(kExternal, path);
+  ASSERT_TRUE(file_keys.ok()) << file_keys.status();
+  IssuerKeySourceChain chain({&keys_, file_keys->get()});
+  GoogleStsHandler handler({kIssuer}, [this] { return world_; }, chain, codec_, clock_);
+  target_ = &handler;
+
+  const int64_t now = absl::ToUnixSeconds(clock_.now());
+  boost::json::object ext_claims{
+      {"aud", boost::json::array{kPool}},
+      {"exp", now + 3600},
+      {"iat", now},
+      {"iss", kExternal},
+      {"kubernetes.io",
+       {{"namespace", "ext"},
+        {"serviceaccount", {{"name", "app"}, {"uid", "real-cluster-uid"}}},
+        {"pod", {{"name", "app-1"}, {"uid", "real-pod-uid"}}}}},
+      {"sub", "system:serviceaccount:ext:app"}};
+
+  {
+    SCOPED_TRACE("external token, KSA unknown to the World");
+    http::Response r = exchange(form(jose::sign_jwt(*external, ext_claims)));
+    expect_success(r);
+    absl::StatusOr<AccessTokenClaims> claims =
+        codec_.verify(std::string(json(r).at("access_token").get_string()), clock_.now());
+    ASSERT_TRUE(claims.ok()) << claims.status();
+    EXPECT_EQ(claims->subject,
+              "principal://iam.googleapis.com/projects/123/locations/global/"
+              "workloadIdentityPools/p.svc.id.goog/subject/ns/ext/sa/app");
+    ASSERT_TRUE(claims->workload.has_value());
+    EXPECT_EQ(claims->workload->service_account_uid, "real-cluster-uid");
+    EXPECT_EQ(claims->workload->pod_uid, "real-pod-uid");
+    EXPECT_EQ(claims->workload->cluster_url, kClusterUrl);
+  }
+  {
+    SCOPED_TRACE("embedded issuer token");
+    expect_success(exchange(form(kube_token())));
+  }
+
+  // Another key under the external key's kid: the other key's signature on the same claims.
+  const std::string good = jose::sign_jwt(*external, ext_claims);
+  const std::string by_other = jose::sign_jwt(*other, ext_claims);
+  const std::string forged =
+      good.substr(0, good.rfind('.')) + by_other.substr(by_other.rfind('.'));
+  boost::json::object other_issuer = ext_claims;
+  other_issuer["iss"] = "https://evil.example.com";
+  boost::json::object embedded_sub_on_external = ext_claims;
+  embedded_sub_on_external["sub"] = "system:serviceaccount:default:demo";
+  embedded_sub_on_external.erase("kubernetes.io");
+  struct Refused {
+    const char* name;
+    std::string token;
+    const char* description;
+  } refused[] = {
+      {"another key, same kid", forged, "The subject token signature is invalid."},
+      {"key not in the JWKS", jose::sign_jwt(*other, ext_claims), "is not among the keys"},
+      {"another issuer", jose::sign_jwt(*external, other_issuer),
+       "does not match the expected issuer \"https://kubernetes.default.svc.cluster.local\" or "
+       "\"http://127.0.0.1:8080/oidc/c\""},
+      {"embedded issuer name, external key",
+       jose::sign_jwt(*external, [&] {
+         boost::json::object c = ext_claims;
+         c["iss"] = kIssuer;
+         return c;
+       }()),
+       "is not among the keys published by http://127.0.0.1:8080/oidc/c"},
+  };
+  for (const Refused& c : refused) {
+    SCOPED_TRACE(c.name);
+    http::Response r = exchange(form(c.token));
+    EXPECT_EQ(r.result(), bhttp::status::bad_request) << r.body();
+    boost::json::object body = json(r);
+    EXPECT_EQ(body["error"], "invalid_grant") << r.body();
+    EXPECT_NE(std::string(body["error_description"].as_string()).find(c.description),
+              std::string::npos)
+        << r.body();
+  }
+  // A token of the external issuer for a KSA that the World does declare is still mapped from the
+  // token (the World's uid does not apply to the real cluster).
+  expect_success(exchange(form(jose::sign_jwt(*external, embedded_sub_on_external))));
+  target_ = &handler_;
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "config/default_world.h"
@@ -376,6 +377,44 @@ TEST(WorldLoaderTest, LoadsAFileAndReportsMissingFiles) {
   absl::StatusOr<World> missing = load_world_file(path);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr(path));
+}
+
+// cluster.jwksFile is relative to the world file's directory, checked at load (with the line), and
+// round-trips through world_to_yaml.
+TEST(WorldLoaderTest, JwksFileIsRelativeToTheWorldFileAndMustBeReadable) {
+  const std::string dir = testing::TempDir() + "/world_loader_jwks";
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/world.yaml";
+  {
+    std::ofstream out(path);
+    out << "cluster:\n  issuerUrl: https://issuer.example.com\n  jwksFile: keys/jwks.json\n";
+  }
+  absl::StatusOr<World> missing = load_world_file(path);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(),
+              HasSubstr(path + ":3: cluster.jwksFile: cannot read \"" + dir + "/keys/jwks.json\""));
+
+  std::filesystem::create_directories(dir + "/keys");
+  { std::ofstream(dir + "/keys/jwks.json") << R"({"keys":[]})"; }
+  absl::StatusOr<World> world = load_world_file(path);
+  ASSERT_TRUE(world.ok()) << world.status();
+  EXPECT_EQ(world->cluster.jwks_file, dir + "/keys/jwks.json");
+  EXPECT_EQ(world->cluster.issuer_url, "https://issuer.example.com");
+  EXPECT_TRUE(world->cluster.has_external_issuer());
+  absl::StatusOr<World> again = load_world_yaml(world_to_yaml(*world), "again.yaml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *world);
+
+  // From text, a relative path is relative to the working directory (no file to anchor it).
+  absl::StatusOr<World> text = load_world_yaml(
+      "cluster:\n  issuerUrl: https://i.example.com\n  jwksUrl: https://i.example.com/keys\n"
+      "  jwksFile: x.json\n",
+      "w.yaml");
+  ASSERT_FALSE(text.ok());
+  EXPECT_THAT(text.status().message(),
+              HasSubstr("w.yaml:4: cluster.jwksFile: give either cluster.jwksUrl or "
+                        "cluster.jwksFile, not both"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(WorldLoaderTest, FileErrorsNameTheFile) {

@@ -45,6 +45,43 @@ TEST(WorldValidatorTest, ReportsEachProblemWithItsPath) {
        "is not an http(s) URL"},
       {"issuer url query", [](World& w) { w.cluster.issuer_url = "https://x/?a=b"; },
        "cluster.issuerUrl", "without query"},
+      {"jwks url and file",
+       [](World& w) {
+         w.cluster.issuer_url = "https://issuer.example.com";
+         w.cluster.jwks_url = "https://issuer.example.com/keys";
+         w.cluster.jwks_file = "/etc/hostname";
+       },
+       "cluster.jwksFile", "give either cluster.jwksUrl or cluster.jwksFile, not both"},
+      {"jwks url without issuer",
+       [](World& w) { w.cluster.jwks_url = "https://issuer.example.com/keys"; },
+       "cluster.jwksUrl", "needs cluster.issuerUrl"},
+      {"jwks file without issuer", [](World& w) { w.cluster.jwks_file = "/etc/hostname"; },
+       "cluster.jwksFile", "needs cluster.issuerUrl"},
+      {"jwks url not http",
+       [](World& w) {
+         w.cluster.issuer_url = "https://issuer.example.com";
+         w.cluster.jwks_url = "file:///etc/jwks.json";
+       },
+       "cluster.jwksUrl", "\"file:///etc/jwks.json\" is not an http(s) URL"},
+      {"jwks url relative",
+       [](World& w) {
+         w.cluster.issuer_url = "https://issuer.example.com";
+         w.cluster.jwks_url = "/openid/v1/jwks";
+       },
+       "cluster.jwksUrl", "is not an http(s) URL"},
+      {"jwks file missing",
+       [](World& w) {
+         w.cluster.issuer_url = "https://issuer.example.com";
+         w.cluster.jwks_file = "/nonexistent/wims/jwks.json";
+       },
+       "cluster.jwksFile",
+       "cannot read \"/nonexistent/wims/jwks.json\": No such file or directory"},
+      {"jwks file is a directory",
+       [](World& w) {
+         w.cluster.issuer_url = "https://issuer.example.com";
+         w.cluster.jwks_file = "/";
+       },
+       "cluster.jwksFile", "\"/\" is not a regular file"},
       {"node id", [](World& w) { w.node.id = 0; }, "node.id", "must be a positive integer"},
       {"node zone", [](World& w) { w.node.zone = "us-central1"; }, "node.zone",
        "is not a Google Cloud zone"},
@@ -175,6 +212,21 @@ TEST(WorldValidatorTest, ReportsEachProblemWithItsPath) {
 TEST(WorldValidatorTest, ValidWorldHasNoProblems) {
   EXPECT_TRUE(find_world_problems(default_world()).empty())
       << describe(find_world_problems(default_world()));
+}
+
+TEST(WorldValidatorTest, AcceptsAnExternalIssuerWithItsKeys) {
+  World with_url = default_world();
+  with_url.cluster.issuer_url = "https://container.googleapis.com/v1/projects/p/locations/l/clusters/c";
+  with_url.cluster.jwks_url = "https://container.googleapis.com/v1/projects/p/locations/l/clusters/c/jwks";
+  EXPECT_TRUE(find_world_problems(with_url).empty()) << describe(find_world_problems(with_url));
+  EXPECT_TRUE(with_url.cluster.has_external_issuer());
+
+  World with_file = default_world();
+  with_file.cluster.issuer_url = "http://127.0.0.1:8080/issuer";
+  with_file.cluster.jwks_file = "/proc/self/status";  // any readable regular file: read at start
+  EXPECT_TRUE(find_world_problems(with_file).empty()) << describe(find_world_problems(with_file));
+  EXPECT_TRUE(with_file.cluster.has_external_issuer());
+  EXPECT_FALSE(default_world().cluster.has_external_issuer());
 }
 
 TEST(WorldValidatorTest, ReportsAllProblemsTogether) {
