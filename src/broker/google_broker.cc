@@ -140,13 +140,19 @@ boost::asio::awaitable<absl::StatusOr<CachedCredential>> GoogleBroker::federated
 
 boost::asio::awaitable<absl::StatusOr<CachedCredential>> GoogleBroker::exchange(Caller caller,
                                                                                 std::vector<std::string> scopes) {
-  WIMS_CO_ASSIGN_OR_RETURN(std::string subject_token, co_await ksa_tokens_.token(caller, options_.pool));
+  const bool provider = !options_.workload_identity_provider.empty();
+  std::string token_audience =
+      provider ? "https://iam.googleapis.com/" + options_.workload_identity_provider : options_.pool;
+  std::string sts_audience = provider ? "//iam.googleapis.com/" + options_.workload_identity_provider
+                                      : fmt::format("identitynamespace:{}:{}", options_.pool, options_.cluster_url);
+  WIMS_CO_ASSIGN_OR_RETURN(std::string subject_token,
+                           co_await ksa_tokens_.token(caller, std::move(token_audience)));
   TransportRequest request;
   request.url = options_.sts_url + "/v1/token";
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
   request.body = form_encode({
       {"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
-      {"audience", fmt::format("identitynamespace:{}:{}", options_.pool, options_.cluster_url)},
+      {"audience", std::move(sts_audience)},
       {"scope", absl::StrJoin(scopes, " ")},
       {"requested_token_type", "urn:ietf:params:oauth:token-type:access_token"},
       {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"},

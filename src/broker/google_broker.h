@@ -64,6 +64,12 @@ struct GoogleBrokerOptions {
   int64_t project_number = 0;
   std::string pool;         // "PROJECT_ID.svc.id.goog"
   std::string cluster_url;  // "https://container.googleapis.com/v1/projects/P/locations/L/clusters/C"
+  // A workload identity pool provider instead of the GKE pool (self-managed clusters on the real Google
+  // Cloud): "projects/NUM/locations/global/workloadIdentityPools/POOL/providers/PROVIDER". The STS
+  // audience is then "//iam.googleapis.com/" + provider and the pod's token is requested for the
+  // provider's default audience "https://iam.googleapis.com/" + provider. Empty: GKE's
+  // "identitynamespace:POOL:CLUSTER_URL", with the pod token's audience POOL.
+  std::string workload_identity_provider;
   std::string default_scope = kCloudPlatformScope;
   // generateAccessToken "lifetime"; the API caps it at 1 h without an org policy.
   absl::Duration access_token_lifetime = absl::Hours(1);

@@ -25,6 +25,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -63,6 +64,8 @@ struct NodeOptions : ServeOptions {
   std::string context;
   std::string node_name;
   std::string cloud_url;
+  bool real_cloud = false;
+  std::string google_provider;
   std::string config;
   std::string netguard = "off";  // off|restrict|redirect (checked by CLI11)
   double sync_timeout_seconds = 60;
@@ -212,13 +215,28 @@ int run_node(const NodeOptions& o) {
   std::unique_ptr<broker::AwsBroker> aws;
   std::string cloud_url = o.cloud_url;
   while (!cloud_url.empty() && cloud_url.back() == '/') cloud_url.pop_back();
-  if (!cloud_url.empty()) {
+  if (o.real_cloud) {
+    // The real services: Google's STS and IAM Credentials (the broker's defaults, without the embedded
+    // cloud's wimsComputeEngine extension) and the AWS STS of the world's region.
+    broker::GoogleBrokerOptions google_options;
+    google_options.project_number = world->project.number;
+    google_options.pool = world->workload_identity_pool();
+    google_options.cluster_url = world->cluster_resource_url();
+    google_options.workload_identity_provider = o.google_provider;
+    google = std::make_unique<broker::GoogleBroker>(std::move(google_options), ksa_tokens, cloud_transport, clock,
+                                                    upstream_metrics(metrics));
+    broker::AwsBrokerOptions aws_options;
+    if (!world->project.aws_region.empty()) aws_options.sts_url = broker::aws_regional_sts_url(world->project.aws_region);
+    aws = std::make_unique<broker::AwsBroker>(std::move(aws_options), ksa_tokens, cloud_transport, clock,
+                                              upstream_metrics(metrics));
+  } else if (!cloud_url.empty()) {
     google = std::make_unique<broker::GoogleBroker>(
         broker::GoogleBrokerOptions{.sts_url = cloud_url,
                                     .iam_credentials_url = cloud_url,
                                     .project_number = world->project.number,
                                     .pool = world->workload_identity_pool(),
                                     .cluster_url = world->cluster_resource_url(),
+                                    .workload_identity_provider = o.google_provider,
                                     .compute_engine = compute_engine_facts(*world, clock.now())},
         ksa_tokens, cloud_transport, clock, upstream_metrics(metrics));
     aws = std::make_unique<broker::AwsBroker>(
@@ -278,7 +296,7 @@ int run_node(const NodeOptions& o) {
         {"admin", admin_hostport},
         {"node_name", node_name},
         {"api_server", kube_config->server},
-        {"cloud_url", cloud_url},
+        {"cloud_url", o.real_cloud ? std::string("real") : cloud_url},
         {"state_dir", state_dir},
         {"pods", index.snapshot()->pod_count()}};
     if (auto s = write_ready_file(o.ready_file, ready); !s.ok())
@@ -287,7 +305,10 @@ int run_node(const NodeOptions& o) {
   std::cout << "wims node " << node_name << ": metadata http://" << metadata_hostport
             << "  admin http://" << admin_hostport << "  Kubernetes " << kube_config->server
             << "  cloud "
-            << (cloud_url.empty() ? std::string("(none: identities only)") : cloud_url) << "\n"
+            << (o.real_cloud        ? std::string("real (Google, AWS)")
+                : cloud_url.empty() ? std::string("(none: identities only)")
+                                    : cloud_url)
+            << "\n"
             << std::flush;
   spdlog::info("wims node: metadata={} admin={} pods={} workers={}", metadata_hostport,
                admin_hostport, index.snapshot()->pod_count(), workers.size());
@@ -322,6 +343,21 @@ void register_node_command(CLI::App& app, CommandRegistry& registry) {
       "--cloud-url", opts->cloud_url,
       "Base URL of a wims local cloud (e.g. the cloud endpoint of `wims up`); without it only "
       "identities are served");
+  cmd->add_flag("--real-cloud", opts->real_cloud,
+                "Exchange at the real Google STS / IAM Credentials and the AWS STS of the --config region")
+      ->excludes("--cloud-url");
+  cmd->add_option("--google-workload-identity-provider", opts->google_provider,
+                  "projects/NUM/locations/global/workloadIdentityPools/POOL/providers/PROVIDER: exchange pod "
+                  "tokens through this provider instead of GKE's PROJECT.svc.id.goog pool")
+      ->check(
+          [](const std::string& value) -> std::string {
+            static const std::regex kProvider(
+                "projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]+/providers/[a-z0-9-]+");
+            return std::regex_match(value, kProvider)
+                       ? std::string()
+                       : "must be projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER";
+          },
+          "PROVIDER");
   cmd->add_option("--config", opts->config,
                   "World YAML for the facts Kubernetes does not hold: project id/number, cluster, "
                   "AWS account "

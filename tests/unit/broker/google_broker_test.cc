@@ -147,6 +147,20 @@ TEST_F(GoogleBrokerTest, WithoutGoogleServiceAccountReturnsFederatedTokenFromSts
   EXPECT_THAT(upstream_calls_, ::testing::ElementsAre(std::pair<std::string, int>("sts", 200)));
 }
 
+TEST_F(GoogleBrokerTest, WorkloadIdentityProviderSetsBothAudiences) {
+  GoogleBrokerOptions options = broker_->options();
+  options.workload_identity_provider = "projects/123456789012/locations/global/workloadIdentityPools/onprem/providers/k8s";
+  broker_ = std::make_unique<GoogleBroker>(options, ksa_, transport_, clock_);
+  transport_.on("/v1/token", 200, kStsOk);
+  ASSERT_TRUE(access_token(caller_for("demo", std::nullopt), {}).ok());
+  ASSERT_EQ(ksa_.calls.size(), 1u);
+  EXPECT_EQ(ksa_.calls[0].second,
+            "https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/onprem/providers/k8s");
+  ASSERT_EQ(transport_.requests().size(), 1u);
+  EXPECT_EQ(form_fields(transport_.requests()[0].body)["audience"],
+            "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/onprem/providers/k8s");
+}
+
 TEST_F(GoogleBrokerTest, FederatedTokenCarriesRequestedScopesSpaceSeparated) {
   transport_.on("/v1/token", 200, kStsOk);
   ASSERT_TRUE(access_token(caller_for("demo", std::nullopt), {"https://www.googleapis.com/auth/userinfo.email",
