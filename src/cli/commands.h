@@ -26,5 +26,6 @@ void register_token_command(CLI::App& app, CommandRegistry& registry);
 void register_netguard_command(CLI::App& app, CommandRegistry& registry);
 void register_node_command(CLI::App& app, CommandRegistry& registry);
 void register_webhook_command(CLI::App& app, CommandRegistry& registry);
+void register_sidecar_command(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace wims::cli

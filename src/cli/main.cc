@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   register_netguard_command(app, registry);
   register_node_command(app, registry);
   register_webhook_command(app, registry);
+  register_sidecar_command(app, registry);
 
   try {
     app.parse(argc, argv);
