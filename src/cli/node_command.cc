@@ -34,6 +34,7 @@
 #include "broker/http_client_transport.h"
 #include "broker/ksa_token_source.h"
 #include "cli/commands.h"
+#include "cli/kube_connection.h"
 #include "cli/defaults.h"
 #include "cli/exit_codes.h"
 #include "cli/netguard_runtime.h"
@@ -98,19 +99,6 @@ class NoCloudCredentials final : public broker::GoogleCredentials,
   }
 };
 
-// Runs one API call to completion on a private io_context (start-up only, before any server runs).
-template <class T>
-absl::StatusOr<T> run_blocking(boost::asio::awaitable<absl::StatusOr<T>> call) {
-  boost::asio::io_context io;
-  auto future = boost::asio::co_spawn(io, std::move(call), boost::asio::use_future);
-  io.run();
-  try {
-    return future.get();
-  } catch (const std::exception& e) {
-    return absl::InternalError(e.what());
-  }
-}
-
 // The project/cluster/node facts Kubernetes does not have; pods and service accounts come from the
 // API.
 absl::StatusOr<config::World> node_world(const NodeOptions& o, const std::string& node_name) {
@@ -163,26 +151,13 @@ int run_node(const NodeOptions& o) {
     return fail("state directory " + state_dir, absl::UnavailableError(mkdir_error.message()));
 
   // The Kubernetes API.
-  absl::StatusOr<kube::KubeConfig> kube_config =
-      o.kubeconfig.empty() ? kube::load_in_cluster_config()
-                           : kube::load_kubeconfig(o.kubeconfig, {.context = o.context});
-  if (!kube_config.ok()) {
-    return fail(
-        o.kubeconfig.empty() ? "in-cluster configuration (or pass --kubeconfig)" : "kubeconfig",
-        kube_config.status());
-  }
-  absl::StatusOr<std::unique_ptr<kube::ApiClient>> api = kube::ApiClient::create(*kube_config);
-  if (!api.ok()) return fail("Kubernetes API client", api.status());
-  absl::StatusOr<kube::ServerVersion> version = run_blocking((*api)->server_version());
-  if (!version.ok()) return fail("Kubernetes API server " + kube_config->server, version.status());
-  if (absl::Status supported = kube::check_server_version(*version); !supported.ok()) {
-    return fail("", supported);
-  }
-  spdlog::info("wims node: Kubernetes {} at {} ({}), node {}", version->git_version,
-               kube_config->server, kube_config->source, node_name);
+  absl::StatusOr<KubeConnection> cluster = connect_kube(o.kubeconfig, o.context);
+  if (!cluster.ok()) return fail("", cluster.status());
+  spdlog::info("wims node: Kubernetes {} at {} ({}), node {}", cluster->version.git_version,
+               cluster->config.server, cluster->config.source, node_name);
 
   kube::PodIndex index(*world);
-  kube::Reflector reflector(**api, index, {.node_name = node_name});
+  kube::Reflector reflector(*cluster->api, index, {.node_name = node_name});
   reflector.start();
   if (!reflector.wait_synced(absl::Seconds(o.sync_timeout_seconds))) {
     const std::string last_error = reflector.stats().last_error;
@@ -202,12 +177,12 @@ int run_node(const NodeOptions& o) {
 
   // Credentials: TokenRequest at the API server (bearer and TLS from the kube config), exchanged at
   // the cloud.
-  broker::HttpClientTransport api_transport((*api)->http_client());
+  broker::HttpClientTransport api_transport(cluster->api->http_client());
   http::Client cloud_client;
   broker::HttpClientTransport cloud_transport(cloud_client);
-  kube::ApiClient* api_client = api->get();
+  kube::ApiClient* api_client = cluster->api.get();
   broker::TokenRequestKsaTokenSource ksa_tokens(
-      {.api_url = kube_config->server}, api_transport,
+      {.api_url = cluster->config.server}, api_transport,
       [api_client]() -> absl::StatusOr<std::string> { return api_client->bearer_token(); }, clock,
       upstream_metrics(metrics));
   NoCloudCredentials no_cloud;
@@ -252,7 +227,7 @@ int run_node(const NodeOptions& o) {
 
   // Container credentials: the Authorization token must be the calling pod's, checked by
   // TokenReview.
-  kube::KubeTokenReviewer reviewer(**api);
+  kube::KubeTokenReviewer reviewer(*cluster->api);
   MetadataFrontEnds front_ends(world, resolver, google_credentials, aws_credentials, &reviewer,
                                imds_options(*world, o), clock);
   http::Server metadata_server(
@@ -295,7 +270,7 @@ int run_node(const NodeOptions& o) {
         {"metadata_bound", http::format_endpoint(metadata_server.local_endpoint())},
         {"admin", admin_hostport},
         {"node_name", node_name},
-        {"api_server", kube_config->server},
+        {"api_server", cluster->config.server},
         {"cloud_url", o.real_cloud ? std::string("real") : cloud_url},
         {"state_dir", state_dir},
         {"pods", index.snapshot()->pod_count()}};
@@ -303,7 +278,7 @@ int run_node(const NodeOptions& o) {
       spdlog::error("{}", std::string(s.message()));
   }
   std::cout << "wims node " << node_name << ": metadata http://" << metadata_hostport
-            << "  admin http://" << admin_hostport << "  Kubernetes " << kube_config->server
+            << "  admin http://" << admin_hostport << "  Kubernetes " << cluster->config.server
             << "  cloud "
             << (o.real_cloud        ? std::string("real (Google, AWS)")
                 : cloud_url.empty() ? std::string("(none: identities only)")

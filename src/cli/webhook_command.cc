@@ -18,6 +18,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/kube_connection.h"
 #include "cli/exit_codes.h"
 #include "cli/serving.h"
 #include "common/logging.h"
@@ -50,18 +51,6 @@ struct WebhookOptions {
   int sidecar_port = 8180;
 };
 
-template <class T>
-absl::StatusOr<T> run_blocking(boost::asio::awaitable<absl::StatusOr<T>> call) {
-  boost::asio::io_context io;
-  auto future = boost::asio::co_spawn(io, std::move(call), boost::asio::use_future);
-  io.run();
-  try {
-    return future.get();
-  } catch (const std::exception& e) {
-    return absl::InternalError(e.what());
-  }
-}
-
 int run_webhook(WebhookOptions o) {
   if (absl::Status s = init_logging(o.log_level); !s.ok()) {
     std::cerr << "wims webhook: " << s.message() << "\n";
@@ -78,25 +67,12 @@ int run_webhook(WebhookOptions o) {
       http::ServerTlsCredentials::load(o.tls_cert, o.tls_key, absl::Seconds(o.tls_reload_seconds));
   if (!tls.ok()) return fail("TLS certificate", tls.status());
 
-  absl::StatusOr<kube::KubeConfig> kube_config =
-      o.kubeconfig.empty() ? kube::load_in_cluster_config()
-                           : kube::load_kubeconfig(o.kubeconfig, {.context = o.context});
-  if (!kube_config.ok()) {
-    return fail(
-        o.kubeconfig.empty() ? "in-cluster configuration (or pass --kubeconfig)" : "kubeconfig",
-        kube_config.status());
-  }
-  absl::StatusOr<std::unique_ptr<kube::ApiClient>> api = kube::ApiClient::create(*kube_config);
-  if (!api.ok()) return fail("Kubernetes API client", api.status());
-  absl::StatusOr<kube::ServerVersion> version = run_blocking((*api)->server_version());
-  if (!version.ok()) return fail("Kubernetes API server " + kube_config->server, version.status());
-  // Projected, bound service-account tokens (what every mutation mounts) need 1.24+.
-  if (absl::Status supported = kube::check_server_version(*version); !supported.ok())
-    return fail("", supported);
-  spdlog::info("wims webhook: Kubernetes {} at {} ({})", version->git_version, kube_config->server,
-               kube_config->source);
+  absl::StatusOr<KubeConnection> cluster = connect_kube(o.kubeconfig, o.context);
+  if (!cluster.ok()) return fail("", cluster.status());
+  spdlog::info("wims webhook: Kubernetes {} at {} ({})", cluster->version.git_version, cluster->config.server,
+               cluster->config.source);
 
-  webhook::KubeServiceAccountLookup lookup(**api);
+  webhook::KubeServiceAccountLookup lookup(*cluster->api);
   webhook::AdmissionHandler handler(o.mutator, lookup);
   http::Metrics metrics;
   http::WorkerPool workers(o.workers == 0 ? 2 : o.workers);
