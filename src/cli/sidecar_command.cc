@@ -53,6 +53,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "http/worker_pool.h"
+#include "jose/jwt.h"
 #include "metadata/aws_imds_handler.h"
 #include "metadata/fixed_caller_resolver.h"
 #include "webhook/irsa_mutation.h"
@@ -103,6 +104,31 @@ std::string host_name() {
   char buffer[HOST_NAME_MAX + 1] = {};
   if (::gethostname(buffer, sizeof buffer - 1) != 0) return "pod";
   return buffer;
+}
+
+// The pod a projected token is bound to, from its claims ("kubernetes.io": {"namespace", "pod": {"name",
+// "uid"}, "serviceaccount": {"name"}}), read WITHOUT verifying: only to name the STS session and the logs
+// when --pod-name/--pod-namespace and the env are not set. STS verifies the token.
+broker::Caller token_pod(const std::string& token) {
+  broker::Caller out;
+  absl::StatusOr<jose::DecodedJwt> jwt = jose::decode_jwt(token);
+  if (!jwt.ok()) return out;
+  const boost::json::value* kubernetes = jwt->claims.if_contains("kubernetes.io");
+  if (kubernetes == nullptr || !kubernetes->is_object()) return out;
+  const boost::json::object& k = kubernetes->get_object();
+  auto text = [](const boost::json::object& object, std::string_view key) {
+    const boost::json::value* v = object.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  out.pod.namespace_name = text(k, "namespace");
+  if (const boost::json::value* pod = k.if_contains("pod"); pod != nullptr && pod->is_object()) {
+    out.pod.name = text(pod->get_object(), "name");
+    out.pod.uid = text(pod->get_object(), "uid");
+  }
+  if (const boost::json::value* sa = k.if_contains("serviceaccount"); sa != nullptr && sa->is_object()) {
+    out.pod.service_account_name = text(sa->get_object(), "name");
+  }
+  return out;
 }
 
 // FNV-1a: a stable instance id per pod for the full profile's instance-id.
@@ -172,19 +198,21 @@ int run_sidecar(const SidecarOptions& o) {
     listen.push_back(address);
   }
   if (listen.empty()) return usage("no usable --listen address");
-  if (absl::StatusOr<std::string> token = broker::read_token_file(o.token_file); !token.ok()) {
-    return fail(absl::StrCat("--token-file: ", token.status().message()));
-  }
+  absl::StatusOr<std::string> token = broker::read_token_file(o.token_file);
+  if (!token.ok()) return fail(absl::StrCat("--token-file: ", token.status().message()));
   std::string sts_url = o.sts_endpoint;
   if (sts_url.empty()) sts_url = broker::aws_regional_sts_url(o.region);
   if (sts_url.rfind("https://", 0) != 0 && sts_url.rfind("http://", 0) != 0) {
     return usage(absl::StrCat("--sts-endpoint \"", sts_url, "\" is not an http:// or https:// URL"));
   }
 
-  // The one caller: this pod.
-  broker::Caller caller;
-  caller.pod.name = o.pod_name.empty() ? env_or("POD_NAME", host_name()) : o.pod_name;
-  caller.pod.namespace_name = o.pod_namespace.empty() ? env_or("POD_NAMESPACE", "") : o.pod_namespace;
+  // The one caller: this pod (flags, else the downward-API env, else the token's claims, else the host name).
+  broker::Caller caller = token_pod(*token);
+  caller.pod.name = !o.pod_name.empty() ? o.pod_name
+                    : !caller.pod.name.empty() ? env_or("POD_NAME", caller.pod.name)
+                                               : env_or("POD_NAME", host_name());
+  caller.pod.namespace_name =
+      !o.pod_namespace.empty() ? o.pod_namespace : env_or("POD_NAMESPACE", caller.pod.namespace_name);
   caller.aws_role_arn = o.role_arn;
   metadata::FixedCallerResolver resolver(caller);
 
@@ -298,8 +326,8 @@ void register_sidecar_command(CLI::App& app, CommandRegistry& registry) {
                   "STS URL (default https://sts.REGION.amazonaws.com/ with --region, else "
                   "https://sts.amazonaws.com/)");
   cmd->add_option("--region", opts->region, "AWS region (the regional STS endpoint, placement/region)");
-  cmd->add_option("--pod-name", opts->pod_name, "This pod's name (default $POD_NAME, else the host name)");
-  cmd->add_option("--pod-namespace", opts->pod_namespace, "This pod's namespace (default $POD_NAMESPACE)");
+  cmd->add_option("--pod-name", opts->pod_name, "This pod's name (default $POD_NAME, else the token's pod, else the host name)");
+  cmd->add_option("--pod-namespace", opts->pod_namespace, "This pod's namespace (default $POD_NAMESPACE, else the token's)");
   cmd->add_option("--credential-duration", opts->credential_duration,
                   "Session length asked of STS (DurationSeconds), 15m..12h and at most the role's maximum")
       ->capture_default_str();

@@ -67,7 +67,8 @@ def replace_file(path, text):
 class Sidecar:
     """One `wims sidecar` process on loopback port 0 with its own token file and log."""
 
-    def __init__(self, extra_args=(), listen=("127.0.0.1:0",), token_text=None, profile="emulator"):
+    def __init__(self, extra_args=(), listen=("127.0.0.1:0",), token_text=None, profile="emulator",
+                 pod_flags=True):
         self.dir = tempfile.mkdtemp(prefix="wims-sidecar-test-")
         self.token_file = os.path.join(self.dir, "token")
         if token_text is None:
@@ -81,8 +82,9 @@ class Sidecar:
             args += ["--listen", address]
         args += ["--role-arn", ROLE_ARN, "--token-file", self.token_file,
                  "--sts-endpoint", WIMS.endpoints["aws_sts"], "--region", "us-east-1",
-                 "--pod-name", "demo", "--pod-namespace", "default",
                  "--admin-addr", "127.0.0.1:0", "--ready-file", self.ready_file] + list(extra_args)
+        if pod_flags:
+            args += ["--pod-name", "demo", "--pod-namespace", "default"]
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + READY_TIMEOUT_S
@@ -286,6 +288,26 @@ class FullProfileTest(SidecarTestCase):
                     self.assertEqual(status, 200, body)
             self.assertEqual(sidecar.v2_get("/latest/meta-data/placement/availability-zone")[1].strip(),
                              "us-east-1a")
+        finally:
+            sidecar.stop()
+
+
+class PodIdentityTest(SidecarTestCase):
+    def test_without_pod_flags_the_pod_comes_from_the_tokens_claims(self):
+        env = {k: v for k, v in os.environ.items() if k not in ("POD_NAME", "POD_NAMESPACE")}
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(env)
+        try:
+            sidecar = Sidecar(pod_flags=False)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        self.sidecars = (sidecar,)
+        try:
+            self.assertEqual(sidecar.ready["pod"], "default/demo")
+            status, body = sidecar.v2_get(CREDENTIALS_PATH)
+            self.assertEqual(status, 200, body)
         finally:
             sidecar.stop()
 
