@@ -360,10 +360,10 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
                           options_.issuer_url != expected_issuer;
     std::string issuer = string_member(jwt->claims, "iss");
     if (issuer != expected_issuer && !(external && issuer == options_.issuer_url)) {
-      return invalid_grant(absl::StrCat(
-          "The issuer in the subject token \"", issuer, "\" does not match the expected issuer \"",
-          expected_issuer, "\"", external ? absl::StrCat(" or \"", options_.issuer_url, "\"") : "",
-          "."));
+      return invalid_grant(
+          absl::StrCat("The issuer in the subject token \"", issuer,
+                       "\" does not match the expected issuer \"", expected_issuer, "\"",
+                       external ? absl::StrCat(" or \"", options_.issuer_url, "\"") : "", "."));
     }
     return Validated{*std::move(jwt), std::move(audience), std::move(scopes), std::move(issuer),
                      std::move(kid)};
@@ -449,8 +449,8 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
         world->cluster.has_external_issuer() && v->issuer == world->cluster.issuer_url;
     if (!from_external_issuer) {
       const config::ServiceAccount* account = world->find_service_account(ns, ksa);
-      if (account == nullptr || (!identity.service_account_uid.empty() &&
-                                 identity.service_account_uid != account->uid)) {
+      if (account == nullptr ||
+          (!identity.service_account_uid.empty() && identity.service_account_uid != account->uid)) {
         return absl::PermissionDeniedError(kAttributeConditionMessage);
       }
       identity.service_account_uid = account->uid;

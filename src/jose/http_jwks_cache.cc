@@ -23,8 +23,7 @@ bool is_http_url(std::string_view url) {
          !parsed->encoded_host().empty();
 }
 
-HttpJwksCache::HttpJwksCache(http::Client& client, const Clock& clock,
-                             HttpJwksCacheOptions options)
+HttpJwksCache::HttpJwksCache(http::Client& client, const Clock& clock, HttpJwksCacheOptions options)
     : client_(client), clock_(clock), options_(options) {}
 
 size_t HttpJwksCache::fetches() const {

@@ -197,9 +197,8 @@ class HttpJwksIssuerKeySourceTest : public ::testing::Test {
   http::Server server_{http::testing::test_options("127.0.0.1:0"), issuer_, workers_, metrics_};
   FakeClock clock_;
   http::Client client_;
-  jose::HttpJwksCache cache_{client_,
-                             clock_,
-                             {.cache_ttl = absl::Hours(1), .min_refetch_interval = absl::Seconds(30)}};
+  jose::HttpJwksCache cache_{
+      client_, clock_, {.cache_ttl = absl::Hours(1), .min_refetch_interval = absl::Seconds(30)}};
 };
 
 TEST_F(HttpJwksIssuerKeySourceTest, FetchesTheConfiguredJwksUrlAndCachesIt) {
@@ -236,7 +235,8 @@ TEST_F(HttpJwksIssuerKeySourceTest, UnknownKidRefetchesAtMostOncePerInterval) {
   // A stream of made-up kids: one fetch per interval.
   clock_.advance(absl::Seconds(30));
   for (int i = 0; i < 10; ++i) {
-    EXPECT_TRUE(run_sync(source.keys(kExternal, "made-up-" + std::to_string(i), clock_.now())).ok());
+    EXPECT_TRUE(
+        run_sync(source.keys(kExternal, "made-up-" + std::to_string(i), clock_.now())).ok());
   }
   EXPECT_EQ(issuer_.jwks_requests.load(), 3);
 }
