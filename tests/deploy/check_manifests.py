@@ -83,6 +83,15 @@ def main(deploy_dir):
         assert "eks.amazonaws.com/skip-pod-identity-webhook" in spec["spec"]["template"]["metadata"]["labels"]
     svc = objects[("Service", "wims-webhook")]
     assert svc["spec"]["selector"] == objects[("Deployment", "wims-webhook")]["spec"]["selector"]["matchLabels"]
+    # Uninstall: the cleanup DaemonSet removes netguard's table on every node (kept out of kustomization.yaml).
+    with open(os.path.join(deploy_dir, "uninstall", "netguard-cleanup.yaml")) as f:
+        cleanup = yaml.safe_load(f)
+    assert cleanup["kind"] == "DaemonSet"
+    pod = cleanup["spec"]["template"]["spec"]
+    assert pod["hostNetwork"] is True
+    assert pod["initContainers"][0]["args"] == ["netguard", "remove"]
+    assert "NET_ADMIN" in pod["initContainers"][0]["securityContext"]["capabilities"]["add"]
+    assert not any("uninstall" in r for r in kustomization["resources"])
     print(f"deploy: {len(got)} objects in {len(files)} files OK")
 
 
