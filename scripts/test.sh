@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test:
-#   1. installs missing Debian packages and the pinned npm test clients (tests/clients/node, lockfile);
+#   1. installs missing Debian packages and the pinned npm test clients (tests/clients/node, lockfile), and
+#      checks the formatting (clang-format, Google base, 100 columns);
 #   2. builds with -Wall -Wextra -Werror and runs all CTest tests (unit, integration, real clients, netns);
 #   3. builds with ASan+UBSan and runs the unit tests again.
 # Network-namespace tests need root; they skip themselves otherwise.
@@ -14,13 +15,19 @@ if [[ -f tests/clients/node/package-lock.json ]]; then
   (cd tests/clients/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+echo "== format (clang-format, .clang-format)"
+mapfile -t sources < <(find src tests bench -name '*.cc' -o -name '*.h' | grep -v node_modules | sort)
+clang-format --dry-run --Werror "${sources[@]}"
+
 echo "== build (werror)"
 scripts/build.sh
 echo "== tests (all)"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 300
 
 echo "== build (asan+ubsan)"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWIMS_SANITIZE=ON -DWIMS_BUILD_BENCH=OFF >/dev/null
+# -g1: line tables are all ASan/UBSan reports need, and compile faster than full debug info.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DWIMS_SANITIZE=ON \
+  -DWIMS_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs" --target wims_unit_tests
 echo "== unit tests (asan+ubsan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -1,11 +1,12 @@
-// kube_index_bench: peak RSS of wims' pod index as the Reflector fills it from a Kubernetes API server.
+// kube_index_bench: peak RSS of wims' pod index as the Reflector fills it from a Kubernetes API
+// server.
 //
 //   kube_index_bench --service-accounts 100000 --pods-on-node 110
 //   kube_index_bench --service-accounts 1000 --pods-on-node 10000
 //
-// The fake API server runs in a forked child process, so the figures are the client side only: the process
-// that lists and watches pods (spec.nodeName) and service accounts (paged, only referenced ones kept), builds
-// the index and publishes a snapshot. Prints one line of JSON.
+// The fake API server runs in a forked child process, so the figures are the client side only: the
+// process that lists and watches pods (spec.nodeName) and service accounts (paged, only referenced
+// ones kept), builds the index and publishes a snapshot. Prints one line of JSON.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,14 +46,16 @@ std::string ip_for(int i) {
          std::to_string(i % 256);
 }
 
-// The child: a fake API server with `accounts` service accounts in 100 namespaces, `pods` on node-1 (each
-// using one of those accounts) and as many elsewhere; writes the URL to `out` and serves until killed.
+// The child: a fake API server with `accounts` service accounts in 100 namespaces, `pods` on node-1
+// (each using one of those accounts) and as many elsewhere; writes the URL to `out` and serves
+// until killed.
 [[noreturn]] void serve(int out, int accounts, int pods) {
   wims::fakes::FakeKubeApiServer server;
   for (int i = 0; i < accounts; ++i) {
     server.upsert_service_account(wims::fakes::FakeKubeApiServer::make_service_account(
         "ns-" + std::to_string(i % 100), "sa-" + std::to_string(i), "uid-sa-" + std::to_string(i),
-        {{"iam.gke.io/gcp-service-account", "sa-" + std::to_string(i) + "@p.iam.gserviceaccount.com"}}));
+        {{"iam.gke.io/gcp-service-account",
+          "sa-" + std::to_string(i) + "@p.iam.gserviceaccount.com"}}));
   }
   for (int i = 0; i < pods; ++i) {
     const int sa = i % accounts;
@@ -111,14 +114,15 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   reflector.start();
   const bool synced = reflector.wait_synced(absl::Minutes(10));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto snapshot = index.snapshot();
   std::printf(
       "{\"service_accounts_in_cluster\":%d,\"pods_on_node\":%d,\"synced\":%s,\"sync_seconds\":%.2f,"
       "\"indexed_pods\":%zu,\"indexed_addresses\":%zu,\"kept_service_accounts\":%zu,"
       "\"baseline_rss_kib\":%ld,\"peak_rss_kib\":%ld}\n",
-      accounts, pods, synced ? "true" : "false", seconds, snapshot->pod_count(), snapshot->address_count(),
-      snapshot->service_account_count(), baseline, peak_rss_kib());
+      accounts, pods, synced ? "true" : "false", seconds, snapshot->pod_count(),
+      snapshot->address_count(), snapshot->service_account_count(), baseline, peak_rss_kib());
   reflector.stop();
   kill(child, SIGTERM);
   waitpid(child, nullptr, 0);

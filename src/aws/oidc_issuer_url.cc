@@ -22,8 +22,9 @@ bool is_loopback_host(const boost::urls::url_view& url) {
 }  // namespace
 
 std::optional<std::string> oidc_provider_url(std::string_view issuer) {
-  // Boost.URL 1.81's compiled parsers read their input with strlen: hand them a NUL-terminated copy, never a
-  // view into someone else's buffer. The url_view points into `text`, which outlives it.
+  // Boost.URL 1.81's compiled parsers read their input with strlen: hand them a NUL-terminated
+  // copy, never a view into someone else's buffer. The url_view points into `text`, which outlives
+  // it.
   const std::string text(issuer);
   boost::urls::result<boost::urls::url_view> parsed = boost::urls::parse_absolute_uri(text);
   if (!parsed) return std::nullopt;
@@ -34,7 +35,8 @@ std::optional<std::string> oidc_provider_url(std::string_view issuer) {
   const bool https = url.scheme_id() == boost::urls::scheme::https;
   const bool loopback_http = url.scheme_id() == boost::urls::scheme::http && is_loopback_host(url);
   if (!https && !loopback_http) return std::nullopt;
-  std::string_view rest = std::string_view(text).substr(url.scheme().size() + 3);  // after "scheme://"
+  std::string_view rest =
+      std::string_view(text).substr(url.scheme().size() + 3);  // after "scheme://"
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   return std::string(rest);
 }

@@ -1,11 +1,10 @@
 #include "aws/persistent_aws_state_repository.h"
 
-#include "aws/internal/record_maps.h"
-
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
 
+#include "aws/internal/record_maps.h"
 #include "common/encoding.h"
 #include "common/status_macros.h"
 #include "common/strings.h"

@@ -1,11 +1,11 @@
 #include "broker/aws_broker.h"
 
-#include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdlib>
 #include <utility>
 
@@ -21,8 +21,8 @@ constexpr char kService[] = "aws-sts";
 constexpr size_t kMaxQuotedBody = 256;
 
 bool session_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
-         c == '=' || c == ',' || c == '.' || c == '@' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '-';
 }
 
 std::string sha256_hex_prefix(std::string_view text, size_t hex_digits) {
@@ -33,16 +33,18 @@ std::string sha256_hex_prefix(std::string_view text, size_t hex_digits) {
     fmt::print(stderr, "wims: EVP_Digest(SHA-256) failed\n");
     std::abort();
   }
-  return hex_encode(std::string_view(reinterpret_cast<const char*>(digest), length)).substr(0, hex_digits);
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(digest), length))
+      .substr(0, hex_digits);
 }
 
-// The role ARN goes into a form field, so any text is safe to send; this only refuses what STS would refuse
-// anyway (RoleArn is 20..2048 characters), with a message that names the annotation.
+// The role ARN goes into a form field, so any text is safe to send; this only refuses what STS
+// would refuse anyway (RoleArn is 20..2048 characters), with a message that names the annotation.
 absl::Status check_role_arn(std::string_view arn) {
   if (arn.size() < 20 || arn.size() > 2048 || arn.substr(0, 4) != "arn:" ||
       arn.find(":role/") == std::string_view::npos || aws_role_name(arn).empty()) {
-    return absl::FailedPreconditionError(fmt::format(
-        "\"{}\" is not an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)", arn.substr(0, kMaxQuotedBody)));
+    return absl::FailedPreconditionError(
+        fmt::format("\"{}\" is not an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)",
+                    arn.substr(0, kMaxQuotedBody)));
   }
   return absl::OkStatus();
 }
@@ -64,7 +66,8 @@ absl::StatusOr<AwsCredentials> decode_entry(const CachedCredential& entry) {
   const boost::json::object& object = value.get_object();
   auto text = [&](std::string_view key) -> std::string {
     const auto* member = object.if_contains(key);
-    return member != nullptr && member->is_string() ? std::string(member->get_string()) : std::string();
+    return member != nullptr && member->is_string() ? std::string(member->get_string())
+                                                    : std::string();
   };
   AwsCredentials credentials;
   credentials.access_key_id = text("AccessKeyId");
@@ -72,7 +75,8 @@ absl::StatusOr<AwsCredentials> decode_entry(const CachedCredential& entry) {
   credentials.session_token = text("SessionToken");
   credentials.assumed_role_arn = text("Arn");
   const auto* updated = object.if_contains("LastUpdated");
-  if (updated == nullptr || !updated->is_int64()) return absl::InternalError("aws broker: corrupt cache entry");
+  if (updated == nullptr || !updated->is_int64())
+    return absl::InternalError("aws broker: corrupt cache entry");
   credentials.last_updated = absl::FromUnixNanos(updated->get_int64());
   credentials.expiration = entry.expiry;
   return credentials;
@@ -83,7 +87,8 @@ std::string required_text(const XmlElement& result, std::initializer_list<std::s
   const XmlElement* element = result.find(path);
   if (element == nullptr || element->text.empty()) {
     if (missing.ok()) {
-      missing = absl::InternalError(fmt::format("sts: AssumeRoleWithWebIdentity answer has no {}", label));
+      missing = absl::InternalError(
+          fmt::format("sts: AssumeRoleWithWebIdentity answer has no {}", label));
     }
     return {};
   }
@@ -111,8 +116,8 @@ absl::Status aws_sts_error(int http_status, std::string_view body) {
   std::string message;
   XmlLimits limits;
   if (absl::StatusOr<XmlElement> root = parse_xml(body, limits); root.ok()) {
-    // <ErrorResponse><Error><Code>..</Code><Message>..</Message></Error></ErrorResponse>; some services answer
-    // <Response><Errors><Error>..., so look in both places.
+    // <ErrorResponse><Error><Code>..</Code><Message>..</Message></Error></ErrorResponse>; some
+    // services answer <Response><Errors><Error>..., so look in both places.
     const XmlElement* error = root->child("Error");
     if (error == nullptr) error = root->find({"Errors", "Error"});
     if (error != nullptr) {
@@ -129,7 +134,8 @@ absl::Status aws_sts_error(int http_status, std::string_view body) {
     return absl::ResourceExhaustedError(text);
   }
   if (code == "IDPCommunicationError") return absl::UnavailableError(text);
-  if (code == "AccessDenied" || code == "IDPRejectedClaim") return absl::PermissionDeniedError(text);
+  if (code == "AccessDenied" || code == "IDPRejectedClaim")
+    return absl::PermissionDeniedError(text);
   if (code == "InvalidIdentityToken" || code == "ExpiredTokenException") {
     return absl::UnauthenticatedError(text);
   }
@@ -145,22 +151,29 @@ absl::StatusOr<AwsCredentials> parse_assume_role_with_web_identity(std::string_v
                                            std::string(root.status().message())));
   }
   if (root->name != "AssumeRoleWithWebIdentityResponse") {
-    return absl::InternalError(fmt::format("sts: expected AssumeRoleWithWebIdentityResponse, got <{}>", root->name));
+    return absl::InternalError(
+        fmt::format("sts: expected AssumeRoleWithWebIdentityResponse, got <{}>", root->name));
   }
   const XmlElement* result = root->child("AssumeRoleWithWebIdentityResult");
-  if (result == nullptr) return absl::InternalError("sts: answer has no AssumeRoleWithWebIdentityResult");
+  if (result == nullptr)
+    return absl::InternalError("sts: answer has no AssumeRoleWithWebIdentityResult");
   absl::Status missing;
   AwsCredentials credentials;
-  credentials.access_key_id = required_text(*result, {"Credentials", "AccessKeyId"}, "AccessKeyId", missing);
+  credentials.access_key_id =
+      required_text(*result, {"Credentials", "AccessKeyId"}, "AccessKeyId", missing);
   credentials.secret_access_key =
       required_text(*result, {"Credentials", "SecretAccessKey"}, "SecretAccessKey", missing);
-  credentials.session_token = required_text(*result, {"Credentials", "SessionToken"}, "SessionToken", missing);
-  std::string expiration = required_text(*result, {"Credentials", "Expiration"}, "Expiration", missing);
-  credentials.assumed_role_arn = required_text(*result, {"AssumedRoleUser", "Arn"}, "AssumedRoleUser/Arn", missing);
+  credentials.session_token =
+      required_text(*result, {"Credentials", "SessionToken"}, "SessionToken", missing);
+  std::string expiration =
+      required_text(*result, {"Credentials", "Expiration"}, "Expiration", missing);
+  credentials.assumed_role_arn =
+      required_text(*result, {"AssumedRoleUser", "Arn"}, "AssumedRoleUser/Arn", missing);
   if (!missing.ok()) return missing;
   absl::StatusOr<absl::Time> expiry = parse_rfc3339(expiration);
   if (!expiry.ok()) {
-    return absl::InternalError(fmt::format("sts: bad Expiration \"{}\"", expiration.substr(0, kMaxQuotedBody)));
+    return absl::InternalError(
+        fmt::format("sts: bad Expiration \"{}\"", expiration.substr(0, kMaxQuotedBody)));
   }
   credentials.expiration = *expiry;
   credentials.last_updated = last_updated;
@@ -176,18 +189,19 @@ AwsBroker::AwsBroker(AwsBrokerOptions options, KsaTokenSource& ksa_tokens, HttpT
       metrics_(std::move(metrics)),
       cache_(options_.cache, clock, std::move(random)) {}
 
-boost::asio::awaitable<absl::StatusOr<AwsCredentials>> AwsBroker::credentials(const Caller& caller) {
+boost::asio::awaitable<absl::StatusOr<AwsCredentials>> AwsBroker::credentials(
+    const Caller& caller) {
   if (!caller.aws_role_arn || caller.aws_role_arn->empty()) {
-    co_return absl::NotFoundError(fmt::format("pod {}/{} has no AWS role", caller.pod.namespace_name,
-                                              caller.pod.name));
+    co_return absl::NotFoundError(
+        fmt::format("pod {}/{} has no AWS role", caller.pod.namespace_name, caller.pod.name));
   }
   std::string role_arn = *caller.aws_role_arn;
   WIMS_CO_RETURN_IF_ERROR(check_role_arn(role_arn));
-  // The pod uid is in the key so a re-created pod of the same name never gets its predecessor's session;
-  // the role is last so no annotation value can make two keys equal.
+  // The pod uid is in the key so a re-created pod of the same name never gets its predecessor's
+  // session; the role is last so no annotation value can make two keys equal.
   std::string key = token_cache_key(
-      fmt::format("aws\n{}\n{}/{}\n{}\n{}", caller.pod.uid, caller.pod.namespace_name, caller.pod.name,
-                  caller.service_account.uid, role_arn),
+      fmt::format("aws\n{}\n{}/{}\n{}\n{}", caller.pod.uid, caller.pod.namespace_name,
+                  caller.pod.name, caller.service_account.uid, role_arn),
       {});
   // Named, not a temporary inside the co_await expression: GCC 12 destroys such temporaries twice.
   TokenCache::Fetcher fetch = [this, caller, role_arn] { return assume_role(caller, role_arn); };
@@ -196,9 +210,10 @@ boost::asio::awaitable<absl::StatusOr<AwsCredentials>> AwsBroker::credentials(co
   co_return decode_entry(*entry);
 }
 
-boost::asio::awaitable<absl::StatusOr<CachedCredential>> AwsBroker::assume_role(Caller caller,
-                                                                                std::string role_arn) {
-  WIMS_CO_ASSIGN_OR_RETURN(std::string web_identity_token, co_await ksa_tokens_.token(caller, options_.audience));
+boost::asio::awaitable<absl::StatusOr<CachedCredential>> AwsBroker::assume_role(
+    Caller caller, std::string role_arn) {
+  WIMS_CO_ASSIGN_OR_RETURN(std::string web_identity_token,
+                           co_await ksa_tokens_.token(caller, options_.audience));
   TransportRequest request;
   request.method = boost::beast::http::verb::post;
   request.url = options_.sts_url;
@@ -218,12 +233,14 @@ boost::asio::awaitable<absl::StatusOr<CachedCredential>> AwsBroker::assume_role(
   absl::StatusOr<http::Response> response = co_await transport_.send(std::move(request));
   if (!response.ok()) {
     if (metrics_) metrics_(kService, 0);
-    co_return absl::UnavailableError(fmt::format("sts: {}", std::string(response.status().message())));
+    co_return absl::UnavailableError(
+        fmt::format("sts: {}", std::string(response.status().message())));
   }
   const int status = static_cast<int>(response->result_int());
   if (metrics_) metrics_(kService, status);
   if (status < 200 || status >= 300) co_return aws_sts_error(status, response->body());
-  WIMS_CO_ASSIGN_OR_RETURN(AwsCredentials credentials, parse_assume_role_with_web_identity(response->body(), sent));
+  WIMS_CO_ASSIGN_OR_RETURN(AwsCredentials credentials,
+                           parse_assume_role_with_web_identity(response->body(), sent));
   const absl::Time expiry = credentials.expiration;
   co_return CachedCredential{encode_entry(credentials), expiry};
 }

@@ -1,6 +1,8 @@
-// AwsBroker: the AwsCredentialSource implementation, doing what an IRSA-enabled AWS SDK does for a pod:
+// AwsBroker: the AwsCredentialSource implementation, doing what an IRSA-enabled AWS SDK does for a
+// pod:
 //
-//   1. a Kubernetes service-account token for the pod, audience `sts.amazonaws.com` (options.audience), from
+//   1. a Kubernetes service-account token for the pod, audience `sts.amazonaws.com`
+//   (options.audience), from
 //      the KsaTokenSource;
 //   2. STS AssumeRoleWithWebIdentity over the Query protocol, unsigned:
 //      `POST {sts_url}` with `Content-Type: application/x-www-form-urlencoded` and the body
@@ -10,14 +12,16 @@
 //      {AccessKeyId,SecretAccessKey,SessionToken,Expiration}` and `AssumedRoleUser/Arn`.
 //
 // RoleSessionName: `wims-NS-POD` (aws_role_session_name), deterministic per pod, valid for STS
-// (`[\w+=,.@-]{2,64}`): other characters become '-', and a name over 64 characters is cut to 55 and given
+// (`[\w+=,.@-]{2,64}`): other characters become '-', and a name over 64 characters is cut to 55 and
+// given
 // '-' plus 8 hex digits of the SHA-256 of the untruncated name, so long names stay distinct.
 //
-// Caching: one TokenCache (broker/token_cache.h) keyed by (pod uid, pod, service account uid, role ARN):
-// concurrent misses coalesce into one STS call, the upstream rate is bounded, entries are refreshed in the
-// background ahead of expiry. Defaults differ from the Google caches on purpose: `min_remaining` 10 min
-// (botocore's mandatory-refresh window, so clients never see credentials they consider stale, and well over
-// the 5 minutes IMDS promises) and `refresh_ahead` 20 min, with DurationSeconds 3600.
+// Caching: one TokenCache (broker/token_cache.h) keyed by (pod uid, pod, service account uid, role
+// ARN): concurrent misses coalesce into one STS call, the upstream rate is bounded, entries are
+// refreshed in the background ahead of expiry. Defaults differ from the Google caches on purpose:
+// `min_remaining` 10 min (botocore's mandatory-refresh window, so clients never see credentials
+// they consider stale, and well over the 5 minutes IMDS promises) and `refresh_ahead` 20 min, with
+// DurationSeconds 3600.
 //
 // Errors (STS `<ErrorResponse><Error><Code>` and HTTP status):
 //   no role on the caller                          -> NotFound
@@ -28,14 +32,14 @@
 //   InvalidIdentityToken, ExpiredTokenException    -> Unauthenticated
 //   any other 4xx (ValidationError, ...)           -> FailedPrecondition
 //   2xx with an unreadable or incomplete body      -> Internal
-// Messages read "sts: CODE: MESSAGE". Each STS call is reported to `metrics` as ("aws-sts", HTTP status or 0).
+// Messages read "sts: CODE: MESSAGE". Each STS call is reported to `metrics` as ("aws-sts", HTTP
+// status or 0).
 //
-// Thread-safe; calls run on the caller's executor (fetches on the executor of the request that started
-// them). The KsaTokenSource, transport and clock must outlive the broker.
+// Thread-safe; calls run on the caller's executor (fetches on the executor of the request that
+// started them). The KsaTokenSource, transport and clock must outlive the broker.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-
 #include <string>
 #include <string_view>
 
@@ -69,8 +73,8 @@ absl::StatusOr<AwsCredentials> parse_assume_role_with_web_identity(std::string_v
                                                                    absl::Time last_updated);
 
 struct AwsBrokerOptions {
-  // The full STS URL requests are POSTed to: the real global or regional endpoint, or the local cloud's
-  // `http://CLOUD/aws/sts/` in `wims up`.
+  // The full STS URL requests are POSTed to: the real global or regional endpoint, or the local
+  // cloud's `http://CLOUD/aws/sts/` in `wims up`.
   std::string sts_url = kAwsGlobalStsUrl;
   std::string audience = kAwsStsAudience;
   absl::Duration duration = absl::Hours(1);  // DurationSeconds; STS accepts 900..43200
@@ -88,8 +92,8 @@ struct AwsBrokerOptions {
 
 class AwsBroker final : public AwsCredentialSource {
  public:
-  AwsBroker(AwsBrokerOptions options, KsaTokenSource& ksa_tokens, HttpTransport& transport, const Clock& clock,
-            UpstreamMetrics metrics = {}, TokenCache::RandomSource random = {});
+  AwsBroker(AwsBrokerOptions options, KsaTokenSource& ksa_tokens, HttpTransport& transport,
+            const Clock& clock, UpstreamMetrics metrics = {}, TokenCache::RandomSource random = {});
 
   boost::asio::awaitable<absl::StatusOr<AwsCredentials>> credentials(const Caller& caller) override;
 
@@ -97,7 +101,8 @@ class AwsBroker final : public AwsCredentialSource {
   const AwsBrokerOptions& options() const { return options_; }
 
  private:
-  boost::asio::awaitable<absl::StatusOr<CachedCredential>> assume_role(Caller caller, std::string role_arn);
+  boost::asio::awaitable<absl::StatusOr<CachedCredential>> assume_role(Caller caller,
+                                                                       std::string role_arn);
 
   const AwsBrokerOptions options_;
   KsaTokenSource& ksa_tokens_;

@@ -1,6 +1,6 @@
-// Caller: the resolved identity of a process calling the node metadata server, decided ONLY from the
-// connection's source address (never from headers): which pod it is, which Kubernetes service account that
-// pod runs as, and what the service account's annotations bind it to in each cloud.
+// Caller: the resolved identity of a process calling the node metadata server, decided ONLY from
+// the connection's source address (never from headers): which pod it is, which Kubernetes service
+// account that pod runs as, and what the service account's annotations bind it to in each cloud.
 //
 // A plain value, copied per request; thread-safe to read.
 #pragma once
@@ -22,7 +22,8 @@ struct Caller {
   std::optional<std::string> google_service_account;
   // `iam.gke.io/return-principal-id-as-email: "true"`.
   bool return_principal_id_as_email = false;
-  // The AWS role the pod gets, when any (IMDS-emulator pod annotation, else `eks.amazonaws.com/role-arn`).
+  // The AWS role the pod gets, when any (IMDS-emulator pod annotation, else
+  // `eks.amazonaws.com/role-arn`).
   std::optional<std::string> aws_role_arn;
 };
 

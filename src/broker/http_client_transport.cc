@@ -4,7 +4,8 @@
 
 namespace wims::broker {
 
-boost::asio::awaitable<absl::StatusOr<http::Response>> HttpClientTransport::send(TransportRequest request) {
+boost::asio::awaitable<absl::StatusOr<http::Response>> HttpClientTransport::send(
+    TransportRequest request) {
   http::ClientRequest client_request;
   client_request.method = request.method;
   client_request.url = std::move(request.url);

@@ -1,16 +1,17 @@
-// HttpTransport: the broker's narrow seam onto an HTTP client. The broker's upstream backends (Kubernetes
-// TokenRequest, Google STS, IAM Credentials) send one request and read one response through it, so they can be
-// tested against a scripted fake (tests/unit/broker/fake_http_transport.h) and wired onto http::Client in
-// production (broker/http_client_transport.h, once src/http/client.h exists).
+// HttpTransport: the broker's narrow seam onto an HTTP client. The broker's upstream backends
+// (Kubernetes TokenRequest, Google STS, IAM Credentials) send one request and read one response
+// through it, so they can be tested against a scripted fake
+// (tests/unit/broker/fake_http_transport.h) and wired onto http::Client in production
+// (broker/http_client_transport.h, once src/http/client.h exists).
 //
-// Implementations are thread-safe: `send` may be called concurrently from every worker executor, and the
-// returned awaitable completes on the caller's executor. A non-OK status means no HTTP response was received
-// (connect failure, timeout, body over the limit); any HTTP status, including 4xx and 5xx, is a Response.
+// Implementations are thread-safe: `send` may be called concurrently from every worker executor,
+// and the returned awaitable completes on the caller's executor. A non-OK status means no HTTP
+// response was received (connect failure, timeout, body over the limit); any HTTP status, including
+// 4xx and 5xx, is a Response.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
-
 #include <cstddef>
 #include <string>
 #include <utility>

@@ -1,5 +1,8 @@
 #include "broker/token_cache.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,14 +12,10 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <random>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "common/random.h"
 
@@ -36,14 +35,15 @@ std::string token_cache_key(std::string_view identity, std::vector<std::string> 
   return key;
 }
 
-// Completes a flight even when its coroutine frame is destroyed before the fetch returns (its io_context was
-// shut down), so that waiters on other executors are not left suspended for ever.
+// Completes a flight even when its coroutine frame is destroyed before the fetch returns (its
+// io_context was shut down), so that waiters on other executors are not left suspended for ever.
 class TokenCache::FlightGuard {
  public:
   FlightGuard(TokenCache& cache, std::string key, std::shared_ptr<Flight> flight)
       : cache_(cache), key_(std::move(key)), flight_(std::move(flight)) {}
   ~FlightGuard() {
-    if (!finished_) cache_.finish_flight(key_, flight_, absl::CancelledError("token fetch abandoned"));
+    if (!finished_)
+      cache_.finish_flight(key_, flight_, absl::CancelledError("token fetch abandoned"));
   }
   FlightGuard(const FlightGuard&) = delete;
   FlightGuard& operator=(const FlightGuard&) = delete;
@@ -105,7 +105,8 @@ bool TokenCache::take_upstream_token() {
   absl::Time now = clock_.now();
   double elapsed = std::max(0.0, absl::ToDoubleSeconds(now - bucket_updated_));
   bucket_updated_ = std::max(bucket_updated_, now);
-  bucket_tokens_ = std::min(options_.upstream_burst, bucket_tokens_ + elapsed * options_.upstream_rate_per_second);
+  bucket_tokens_ = std::min(options_.upstream_burst,
+                            bucket_tokens_ + elapsed * options_.upstream_rate_per_second);
   if (bucket_tokens_ < 1.0) return false;
   bucket_tokens_ -= 1.0;
   return true;
@@ -174,15 +175,17 @@ void TokenCache::store(const std::string& key, absl::Time now, const Result& res
   }
 }
 
-void TokenCache::finish_flight(const std::string& key, const std::shared_ptr<Flight>& flight, Result result) {
+void TokenCache::finish_flight(const std::string& key, const std::shared_ptr<Flight>& flight,
+                               Result result) {
   std::vector<Waiter> waiters;
   {
     absl::MutexLock lock(&mu_);
     absl::Time now = clock_.now();
     if (result.ok() && !servable(*result, now)) {
-      result = absl::UnavailableError(
-          fmt::format("upstream returned a credential that expires in {}, less than the {} a client is owed",
-                      absl::FormatDuration(result->expiry - now), absl::FormatDuration(options_.min_remaining)));
+      result = absl::UnavailableError(fmt::format(
+          "upstream returned a credential that expires in {}, less than the {} a client is owed",
+          absl::FormatDuration(result->expiry - now),
+          absl::FormatDuration(options_.min_remaining)));
     }
     if (!result.ok()) ++stats_.upstream_errors;
     auto it = flights_.find(key);
@@ -204,7 +207,8 @@ void TokenCache::finish_flight(const std::string& key, const std::shared_ptr<Fli
   }
 }
 
-asio::awaitable<void> TokenCache::run_flight(std::string key, std::shared_ptr<Flight> flight, Fetcher fetch) {
+asio::awaitable<void> TokenCache::run_flight(std::string key, std::shared_ptr<Flight> flight,
+                                             Fetcher fetch) {
   FlightGuard guard(*this, std::move(key), std::move(flight));
   Result result = absl::InternalError("token fetch not run");
   try {
@@ -217,7 +221,8 @@ asio::awaitable<void> TokenCache::run_flight(std::string key, std::shared_ptr<Fl
 
 asio::awaitable<TokenCache::Result> TokenCache::wait(std::shared_ptr<Flight> flight) {
   auto initiate = [this, flight](auto handler) {
-    auto work = asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
+    auto work = asio::prefer(asio::get_associated_executor(handler),
+                             asio::execution::outstanding_work.tracked);
     absl::MutexLock lock(&mu_);
     if (flight->done) {
       asio::post(work, [handler = std::move(handler), result = flight->result]() mutable {
@@ -227,8 +232,8 @@ asio::awaitable<TokenCache::Result> TokenCache::wait(std::shared_ptr<Flight> fli
     }
     flight->waiters.push_back(Waiter{std::move(handler), asio::any_io_executor(work)});
   };
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(std::move(initiate),
-                                                                                       asio::use_awaitable);
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(
+      std::move(initiate), asio::use_awaitable);
 }
 
 asio::awaitable<TokenCache::Result> TokenCache::get(std::string key, Fetcher fetch) {
@@ -260,9 +265,11 @@ asio::awaitable<TokenCache::Result> TokenCache::get(std::string key, Fetcher fet
     if (!hit) {
       auto it = flights_.find(key);
       if (it != flights_.end()) {
-        if (it->second->waiter_count >= options_.max_waiters_per_key || waiters_total_ >= options_.max_waiters_total) {
+        if (it->second->waiter_count >= options_.max_waiters_per_key ||
+            waiters_total_ >= options_.max_waiters_total) {
           ++stats_.rate_limited;
-          co_return absl::ResourceExhaustedError("too many requests are waiting for this credential");
+          co_return absl::ResourceExhaustedError(
+              "too many requests are waiting for this credential");
         }
         ++stats_.coalesced;
         flight = it->second;
@@ -273,7 +280,8 @@ asio::awaitable<TokenCache::Result> TokenCache::get(std::string key, Fetcher fet
         }
         if (!take_upstream_token()) {
           ++stats_.rate_limited;
-          co_return absl::ResourceExhaustedError("upstream token request rate bound reached; retry shortly");
+          co_return absl::ResourceExhaustedError(
+              "upstream token request rate bound reached; retry shortly");
         }
         ++stats_.misses;
         flight = std::make_shared<Flight>();

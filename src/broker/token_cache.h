@@ -1,31 +1,40 @@
-// TokenCache: a cache of short-lived credentials (access tokens, ID tokens, Kubernetes service-account tokens)
-// keyed by a string that names the identity and the scope set (see `token_cache_key`). It is what stands
-// between the metadata front ends and the upstream token services, with the rules of issue 2 section 5:
+// TokenCache: a cache of short-lived credentials (access tokens, ID tokens, Kubernetes
+// service-account tokens) keyed by a string that names the identity and the scope set (see
+// `token_cache_key`). It is what stands between the metadata front ends and the upstream token
+// services, with the rules of issue 2 section 5:
 //
-//  - Never serves a credential with less than `min_remaining` (default 5 min) left. Clients refresh at
+//  - Never serves a credential with less than `min_remaining` (default 5 min) left. Clients refresh
+//  at
 //    3 min 45 s, so whatever we hand out outlives their own refresh point.
-//  - Refreshes in the background ahead of expiry: an entry stored at fetch time F with expiry E is due for
-//    refresh at max(F, E - refresh_ahead - jitter), jitter uniform in [0, refresh_jitter) from the injected
-//    random source. A get() after that point still returns the valid entry and starts exactly one background
-//    fetch on the caller's executor.
-//  - Coalesces concurrent misses for one key into ONE upstream fetch ("flight"). Every waiter gets the flight's
-//    result and is resumed on its own executor (waiters may live on different io_contexts / threads).
-//  - Bounds the upstream rate with a token bucket (`upstream_rate_per_second`, `upstream_burst`) read through
-//    the injected Clock. Over the bound a miss fails at once with ResourceExhausted; it never queues (a queue
-//    would only make the caller's own deadline pass). Background refreshes over the bound are skipped and tried
-//    again on a later get().
+//  - Refreshes in the background ahead of expiry: an entry stored at fetch time F with expiry E is
+//  due for
+//    refresh at max(F, E - refresh_ahead - jitter), jitter uniform in [0, refresh_jitter) from the
+//    injected random source. A get() after that point still returns the valid entry and starts
+//    exactly one background fetch on the caller's executor.
+//  - Coalesces concurrent misses for one key into ONE upstream fetch ("flight"). Every waiter gets
+//  the flight's
+//    result and is resumed on its own executor (waiters may live on different io_contexts /
+//    threads).
+//  - Bounds the upstream rate with a token bucket (`upstream_rate_per_second`, `upstream_burst`)
+//  read through
+//    the injected Clock. Over the bound a miss fails at once with ResourceExhausted; it never
+//    queues (a queue would only make the caller's own deadline pass). Background refreshes over the
+//    bound are skipped and tried again on a later get().
 //  - Bounds waiters: `max_waiters_per_key` and `max_waiters_total`; over either, ResourceExhausted.
-//  - Errors are remembered only for `negative_ttl` (default 5 s; zero disables): gets within that window fail
-//    with the same status without another upstream call. A failed background refresh keeps serving the old
-//    entry while it has more than `min_remaining` left, and is retried after `negative_ttl`.
-//  - At most `max_entries` entries: on insert, entries that can no longer be served are dropped first, then the
+//  - Errors are remembered only for `negative_ttl` (default 5 s; zero disables): gets within that
+//  window fail
+//    with the same status without another upstream call. A failed background refresh keeps serving
+//    the old entry while it has more than `min_remaining` left, and is retried after
+//    `negative_ttl`.
+//  - At most `max_entries` entries: on insert, entries that can no longer be served are dropped
+//  first, then the
 //    least recently used.
 //
-// Thread-safety: every member function is thread-safe; one mutex guards the map and it is never held across a
-// co_await. Executors: get() runs on the caller's executor; a fetch (and its fetcher) runs detached on the
-// executor of the get() that started it. Lifetime: the cache must outlive every io_context that runs its
-// operations, and those io_contexts must keep running until in-flight fetches end (the fetcher's own
-// timeouts bound that).
+// Thread-safety: every member function is thread-safe; one mutex guards the map and it is never
+// held across a co_await. Executors: get() runs on the caller's executor; a fetch (and its fetcher)
+// runs detached on the executor of the get() that started it. Lifetime: the cache must outlive
+// every io_context that runs its operations, and those io_contexts must keep running until
+// in-flight fetches end (the fetcher's own timeouts bound that).
 //
 // Example:
 //   TokenCache cache(TokenCache::Options{}, clock);
@@ -33,11 +42,10 @@
 //                                   [this, caller, scopes] { return fetch(caller, scopes); });
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -64,18 +72,19 @@ struct CachedCredential {
 
 // Counters for metrics; monotonically increasing except `entries`.
 struct TokenCacheStats {
-  uint64_t hits = 0;            // served from a valid entry
-  uint64_t misses = 0;          // started a fetch
-  uint64_t coalesced = 0;       // joined a fetch that another get() started
-  uint64_t refreshes = 0;       // background refreshes started
-  uint64_t upstream_errors = 0; // fetches that failed
-  uint64_t negative_hits = 0;   // answered from the negative cache
-  uint64_t rate_limited = 0;    // refused by the upstream rate bound or a waiter bound
-  uint64_t evictions = 0;       // entries dropped to respect max_entries
-  uint64_t entries = 0;         // entries now held
+  uint64_t hits = 0;             // served from a valid entry
+  uint64_t misses = 0;           // started a fetch
+  uint64_t coalesced = 0;        // joined a fetch that another get() started
+  uint64_t refreshes = 0;        // background refreshes started
+  uint64_t upstream_errors = 0;  // fetches that failed
+  uint64_t negative_hits = 0;    // answered from the negative cache
+  uint64_t rate_limited = 0;     // refused by the upstream rate bound or a waiter bound
+  uint64_t evictions = 0;        // entries dropped to respect max_entries
+  uint64_t entries = 0;          // entries now held
 };
 
-// "identity\nscope1 scope2": scopes sorted and de-duplicated, so that the same set in any order is one key.
+// "identity\nscope1 scope2": scopes sorted and de-duplicated, so that the same set in any order is
+// one key.
 std::string token_cache_key(std::string_view identity, std::vector<std::string> scopes);
 
 class TokenCache {
@@ -91,10 +100,12 @@ class TokenCache {
     size_t max_waiters_total = 16384;
     size_t max_entries = 10000;
   };
-  // Uniform random numbers in [0, 1); thread-safe. Empty: an internal generator seeded from OpenSSL.
+  // Uniform random numbers in [0, 1); thread-safe. Empty: an internal generator seeded from
+  // OpenSSL.
   using RandomSource = std::function<double()>;
-  // Fetches a fresh credential from upstream. Invoked at most once per flight, possibly after the get() that
-  // supplied it has returned (background refresh): it must own what it needs (capture by value).
+  // Fetches a fresh credential from upstream. Invoked at most once per flight, possibly after the
+  // get() that supplied it has returned (background refresh): it must own what it needs (capture by
+  // value).
   using Fetcher = std::function<boost::asio::awaitable<absl::StatusOr<CachedCredential>>()>;
 
   TokenCache(Options options, const Clock& clock, RandomSource random = {});
@@ -102,9 +113,10 @@ class TokenCache {
   TokenCache(const TokenCache&) = delete;
   TokenCache& operator=(const TokenCache&) = delete;
 
-  // The cached credential for `key`, or the result of `fetch` (shared with concurrent gets of the same key).
-  // Errors: those of the fetch (for `negative_ttl`), ResourceExhausted over a rate or waiter bound,
-  // Unavailable when upstream returned a credential with less than `min_remaining` left.
+  // The cached credential for `key`, or the result of `fetch` (shared with concurrent gets of the
+  // same key). Errors: those of the fetch (for `negative_ttl`), ResourceExhausted over a rate or
+  // waiter bound, Unavailable when upstream returned a credential with less than `min_remaining`
+  // left.
   boost::asio::awaitable<absl::StatusOr<CachedCredential>> get(std::string key, Fetcher fetch);
 
   // Drops `key` (its flight, if any, still completes for its waiters but is not stored).
@@ -128,18 +140,20 @@ class TokenCache {
   struct Entry {
     std::optional<CachedCredential> credential;
     absl::Time refresh_at = absl::InfiniteFuture();
-    absl::Status error;                      // non-OK: negative entry
+    absl::Status error;  // non-OK: negative entry
     absl::Time error_until = absl::InfinitePast();
     absl::Time refresh_retry_at = absl::InfinitePast();  // after a failed background refresh
     std::list<std::string>::iterator lru;
   };
   class FlightGuard;
 
-  boost::asio::awaitable<void> run_flight(std::string key, std::shared_ptr<Flight> flight, Fetcher fetch);
+  boost::asio::awaitable<void> run_flight(std::string key, std::shared_ptr<Flight> flight,
+                                          Fetcher fetch);
   void finish_flight(const std::string& key, const std::shared_ptr<Flight>& flight, Result result);
   boost::asio::awaitable<Result> wait(std::shared_ptr<Flight> flight);
   bool take_upstream_token() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void store(const std::string& key, absl::Time now, const Result& result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void store(const std::string& key, absl::Time now, const Result& result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void touch(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void make_room(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool servable(const CachedCredential& credential, absl::Time now) const;

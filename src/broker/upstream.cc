@@ -1,10 +1,10 @@
 #include "broker/upstream.h"
 
+#include <fmt/format.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-
-#include <fmt/format.h>
 
 #include "absl/strings/ascii.h"
 
@@ -21,7 +21,8 @@ std::string message_from_body(std::string_view body) {
     const auto& object = value.get_object();
     if (const auto* error = object.if_contains("error")) {
       if (error->is_object()) {  // Google APIs: {"error":{"code","message","status"}}
-        if (const auto* message = error->get_object().if_contains("message"); message && message->is_string()) {
+        if (const auto* message = error->get_object().if_contains("message");
+            message && message->is_string()) {
           return std::string(message->get_string());
         }
       } else if (error->is_string()) {  // OAuth 2.0 (RFC 6749 5.2), as the STS answers
@@ -64,9 +65,10 @@ absl::Status upstream_error(std::string_view service, int http_status, std::stri
   }
 }
 
-boost::asio::awaitable<absl::StatusOr<std::string>> call_upstream(HttpTransport& transport, std::string service,
-                                                                   TransportRequest request,
-                                                                   UpstreamMetrics metrics) {
+boost::asio::awaitable<absl::StatusOr<std::string>> call_upstream(HttpTransport& transport,
+                                                                  std::string service,
+                                                                  TransportRequest request,
+                                                                  UpstreamMetrics metrics) {
   absl::StatusOr<http::Response> response = co_await transport.send(std::move(request));
   if (!response.ok()) {
     if (metrics) metrics(service, 0);
@@ -78,15 +80,20 @@ boost::asio::awaitable<absl::StatusOr<std::string>> call_upstream(HttpTransport&
   co_return std::move(response->body());
 }
 
-absl::StatusOr<boost::json::object> parse_json_object(std::string_view service, std::string_view body) {
+absl::StatusOr<boost::json::object> parse_json_object(std::string_view service,
+                                                      std::string_view body) {
   boost::system::error_code ec;
   boost::json::value value = boost::json::parse(body, ec);
-  if (ec) return absl::InternalError(fmt::format("{}: malformed JSON response: {}", service, ec.message()));
-  if (!value.is_object()) return absl::InternalError(fmt::format("{}: response is not a JSON object", service));
+  if (ec)
+    return absl::InternalError(
+        fmt::format("{}: malformed JSON response: {}", service, ec.message()));
+  if (!value.is_object())
+    return absl::InternalError(fmt::format("{}: response is not a JSON object", service));
   return std::move(value.get_object());
 }
 
-absl::StatusOr<std::string> json_string_member(std::string_view service, const boost::json::object& object,
+absl::StatusOr<std::string> json_string_member(std::string_view service,
+                                               const boost::json::object& object,
                                                std::string_view name) {
   const auto* member = object.if_contains(name);
   if (member == nullptr || !member->is_string()) {

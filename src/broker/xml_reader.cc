@@ -29,8 +29,8 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; 
 
 bool is_name_char(char c) {
   const auto u = static_cast<unsigned char>(c);
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == ':' ||
-         c == '-' || c == '.' || u >= 0x80;
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == ':' || c == '-' || c == '.' || u >= 0x80;
 }
 
 void append_utf8(uint32_t cp, std::string& out) {
@@ -57,8 +57,8 @@ class Parser {
 
   absl::StatusOr<XmlElement> document() {
     if (text_.size() > limits_.max_bytes) {
-      return absl::InvalidArgumentError(
-          fmt::format("xml: document of {} bytes is over the limit of {}", text_.size(), limits_.max_bytes));
+      return absl::InvalidArgumentError(fmt::format(
+          "xml: document of {} bytes is over the limit of {}", text_.size(), limits_.max_bytes));
     }
     if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
     if (absl::Status s = skip_misc(); !s.ok()) return s;
@@ -74,7 +74,9 @@ class Parser {
   absl::Status error(std::string_view what) const {
     return absl::InvalidArgumentError(fmt::format("xml: {} at byte {}", what, pos_));
   }
-  bool starts_with(std::string_view prefix) const { return text_.substr(pos_, prefix.size()) == prefix; }
+  bool starts_with(std::string_view prefix) const {
+    return text_.substr(pos_, prefix.size()) == prefix;
+  }
   void skip_spaces() {
     while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
   }
@@ -86,7 +88,8 @@ class Parser {
     return true;
   }
 
-  // Whitespace, comments and processing instructions (the XML declaration among them) outside the root.
+  // Whitespace, comments and processing instructions (the XML declaration among them) outside the
+  // root.
   absl::Status skip_misc() {
     while (true) {
       skip_spaces();
@@ -110,7 +113,8 @@ class Parser {
 
   absl::Status entity(std::string& out) {
     size_t end = text_.find(';', pos_);
-    if (end == std::string_view::npos || end - pos_ > 12) return error("unterminated entity reference");
+    if (end == std::string_view::npos || end - pos_ > 12)
+      return error("unterminated entity reference");
     std::string_view ref = text_.substr(pos_ + 1, end - pos_ - 1);
     if (ref == "amp") {
       out += '&';
@@ -141,7 +145,8 @@ class Parser {
         cp = cp * (hex ? 16 : 10) + d;
         if (cp > 0x10FFFF) return error("character reference out of range");
       }
-      if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return error("character reference out of range");
+      if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
+        return error("character reference out of range");
       append_utf8(cp, out);
     } else {
       return error("undefined entity");
@@ -184,7 +189,8 @@ class Parser {
       const char quote = text_[pos_++];
       size_t end = text_.find(quote, pos_);
       if (end == std::string_view::npos) return error("unterminated attribute value");
-      if (text_.substr(pos_, end - pos_).find('<') != std::string_view::npos) return error("'<' in attribute");
+      if (text_.substr(pos_, end - pos_).find('<') != std::string_view::npos)
+        return error("'<' in attribute");
       pos_ = end + 1;
     }
     // Content.
@@ -193,7 +199,8 @@ class Parser {
       if (starts_with("</")) {
         pos_ += 2;
         std::string_view end_name = name();
-        if (end_name != qname) return error(fmt::format("</{}> does not close <{}>", end_name, qname));
+        if (end_name != qname)
+          return error(fmt::format("</{}> does not close <{}>", end_name, qname));
         skip_spaces();
         if (!starts_with(">")) return error("expected '>' after the end tag name");
         ++pos_;

@@ -1,14 +1,16 @@
-// AwsStack: the AWS side of `wims up` — the local IAM and STS (Query protocol, persisted in the state
-// store), their admin key pair, and the seed that makes the world's role ARNs usable at once: an OIDC
-// provider for the embedded issuer (client id sts.amazonaws.com and the EKS Pod Identity audience) and,
-// for every role ARN a service account or pod names that does not exist yet, a role whose trust policy
-// admits exactly those service accounts. Also an in-process ServiceAccountTokenReviewer for the
-// container-credentials endpoint. Built once at start (blocking); the handler is thread-safe.
+// AwsStack: the AWS side of `wims up` — the local IAM and STS (Query protocol, persisted in the
+// state store), their admin key pair, and the seed that makes the world's role ARNs usable at once:
+// an OIDC provider for the embedded issuer (client id sts.amazonaws.com and the EKS Pod Identity
+// audience) and, for every role ARN a service account or pod names that does not exist yet, a role
+// whose trust policy admits exactly those service accounts. Also an in-process
+// ServiceAccountTokenReviewer for the container-credentials endpoint. Built once at start
+// (blocking); the handler is thread-safe.
 //
-// Web identity tokens of the embedded issuer are checked against the in-process signing keys; tokens of any
-// other issuer (an OIDC provider registered with `aws iam create-open-id-connect-provider` for an external
-// cluster or IdP) go to HttpJwksTokenVerifier, which fetches that issuer's discovery document and JWKS; the
-// World's external cluster issuer (cluster.jwksUrl / jwksFile) is checked against its configured keys.
+// Web identity tokens of the embedded issuer are checked against the in-process signing keys;
+// tokens of any other issuer (an OIDC provider registered with `aws iam
+// create-open-id-connect-provider` for an external cluster or IdP) go to HttpJwksTokenVerifier,
+// which fetches that issuer's discovery document and JWKS; the World's external cluster issuer
+// (cluster.jwksUrl / jwksFile) is checked against its configured keys.
 #pragma once
 
 #include <memory>
@@ -55,10 +57,10 @@ struct AwsStack {
 // cluster issuer). `external_issuer_keys` (not owned; may be nullptr): the keys of the World's
 // cluster issuer when it is an external one (World cluster.jwksUrl / jwksFile); then both issuers
 // get an OIDC provider and the seeded roles trust both.
-absl::StatusOr<std::unique_ptr<AwsStack>> open_aws_stack(store::StateStore& store, const config::World& world,
-                                                          const cloud::SigningKeyRing& ring, const Clock& clock,
-                                                          std::string embedded_issuer_url = "",
-                                                          const cloud::IssuerKeySource* external_issuer_keys = nullptr);
+absl::StatusOr<std::unique_ptr<AwsStack>> open_aws_stack(
+    store::StateStore& store, const config::World& world, const cloud::SigningKeyRing& ring,
+    const Clock& clock, std::string embedded_issuer_url = "",
+    const cloud::IssuerKeySource* external_issuer_keys = nullptr);
 
 // TokenReview through the in-process issuer.
 class IssuerTokenReviewer final : public metadata::ServiceAccountTokenReviewer {

@@ -1,5 +1,5 @@
-// Defaults shared by the subcommands: listen addresses of `wims up`, the state directory, and the admin
-// token file the local cloud writes there. Stateless.
+// Defaults shared by the subcommands: listen addresses of `wims up`, the state directory, and the
+// admin token file the local cloud writes there. Stateless.
 #pragma once
 
 #include <string>

@@ -1,7 +1,7 @@
-// The start-up of a command that talks to the Kubernetes API (`wims node`, `wims webhook`): load the
-// configuration (the in-cluster one when no kubeconfig is given), create the API client, ask the API
-// server's version and refuse one older than 1.24 (bound service-account tokens). Each failure comes back
-// as a Status whose message says which step failed, ready to print.
+// The start-up of a command that talks to the Kubernetes API (`wims node`, `wims webhook`): load
+// the configuration (the in-cluster one when no kubeconfig is given), create the API client, ask
+// the API server's version and refuse one older than 1.24 (bound service-account tokens). Each
+// failure comes back as a Status whose message says which step failed, ready to print.
 //
 //   absl::StatusOr<KubeConnection> kube = connect_kube(o.kubeconfig, o.context);
 //   if (!kube.ok()) return fail("", kube.status());
@@ -14,7 +14,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-
 #include <exception>
 #include <memory>
 #include <string>
@@ -31,9 +30,11 @@ struct KubeConnection {
   kube::ServerVersion version;
 };
 
-absl::StatusOr<KubeConnection> connect_kube(const std::string& kubeconfig, const std::string& context);
+absl::StatusOr<KubeConnection> connect_kube(const std::string& kubeconfig,
+                                            const std::string& context);
 
-// Runs one coroutine call to completion on a private io_context (start-up only, before any server runs).
+// Runs one coroutine call to completion on a private io_context (start-up only, before any server
+// runs).
 template <class T>
 absl::StatusOr<T> run_blocking(boost::asio::awaitable<absl::StatusOr<T>> call) {
   boost::asio::io_context io;

@@ -1,7 +1,7 @@
-// wims: workload identity metadata server. The entry point parses the command line with CLI11 and hands
-// over to one subcommand; it is the only place (with the *_command.cc files) that knows concrete types.
+// wims: workload identity metadata server. The entry point parses the command line with CLI11 and
+// hands over to one subcommand; it is the only place (with the *_command.cc files) that knows
+// concrete types.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <string>
 
@@ -11,7 +11,8 @@
 int main(int argc, char** argv) {
   using namespace wims::cli;
   CLI::App app{
-      "wims: gives every Kubernetes pod its own short-lived cloud identity (GCP, AWS, Azure) from a node\n"
+      "wims: gives every Kubernetes pod its own short-lived cloud identity (GCP, AWS, Azure) from "
+      "a node\n"
       "metadata server, backed by an embedded local cloud or by the real clouds.",
       "wims"};
   app.set_version_flag("--version", std::string("wims ") + WIMS_VERSION);

@@ -18,18 +18,21 @@ namespace {
 constexpr char kRepairsMetric[] = "wims_netguard_repairs_total";
 
 absl::Status with_context(const absl::Status& status, NetguardMode mode) {
-  return absl::Status(status.code(), absl::StrCat("netguard ", std::string(netguard_mode_name(mode)), ": ",
-                                                  status.message()));
+  return absl::Status(
+      status.code(),
+      absl::StrCat("netguard ", std::string(netguard_mode_name(mode)), ": ", status.message()));
 }
 
 std::string describe(const netguard::Options& options) {
   std::string targets;
   if (options.families != netguard::Families::kIpv6) absl::StrAppend(&targets, options.imds_ipv4);
   if (options.families == netguard::Families::kBoth) absl::StrAppend(&targets, " and ");
-  if (options.families != netguard::Families::kIpv4) absl::StrAppend(&targets, "[", options.imds_ipv6, "]");
+  if (options.families != netguard::Families::kIpv4)
+    absl::StrAppend(&targets, "[", options.imds_ipv6, "]");
   if (options.mode == netguard::Mode::kRedirect) {
-    return absl::StrCat("netguard redirect: pods' ", targets, " port 80 -> this node's port ", options.port,
-                        " (source address kept); anything else to them dropped; table inet ", options.table);
+    return absl::StrCat(
+        "netguard redirect: pods' ", targets, " port 80 -> this node's port ", options.port,
+        " (source address kept); anything else to them dropped; table inet ", options.table);
   }
   return absl::StrCat("netguard restrict: pods cannot reach ", targets,
                       " (node processes and hostNetwork pods can); table inet ", options.table);
@@ -61,7 +64,8 @@ void add_netguard_option(CLI::App& command, std::string& word) {
   command
       .add_option(
           "--netguard", word,
-          "nftables rules for pods' traffic to the metadata endpoint 169.254.169.254 / fd00:ec2::254: "
+          "nftables rules for pods' traffic to the metadata endpoint 169.254.169.254 / "
+          "fd00:ec2::254: "
           "off, restrict (pods cut off) or redirect (pods sent to this wims; needs --metadata-addr "
           "[::]:PORT). Kept in place while running, left in place on exit (wims netguard remove "
           "uninstalls). Needs root")
@@ -69,18 +73,21 @@ void add_netguard_option(CLI::App& command, std::string& word) {
       ->capture_default_str();
 }
 
-absl::StatusOr<std::unique_ptr<NetguardRuntime>> NetguardRuntime::start(const NetguardRuntimeOptions& options,
-                                                                        http::Metrics& metrics) {
+absl::StatusOr<std::unique_ptr<NetguardRuntime>> NetguardRuntime::start(
+    const NetguardRuntimeOptions& options, http::Metrics& metrics) {
   if (options.mode == NetguardMode::kOff) {
-    return std::unique_ptr<NetguardRuntime>(new NetguardRuntime(NetguardMode::kOff, nullptr, "netguard off"));
+    return std::unique_ptr<NetguardRuntime>(
+        new NetguardRuntime(NetguardMode::kOff, nullptr, "netguard off"));
   }
   netguard::Options desired;
-  desired.mode =
-      options.mode == NetguardMode::kRedirect ? netguard::Mode::kRedirect : netguard::Mode::kRestrict;
+  desired.mode = options.mode == NetguardMode::kRedirect ? netguard::Mode::kRedirect
+                                                         : netguard::Mode::kRestrict;
   desired.table = options.table;
-  // A node without IPv6 (ipv6.disable=1, or none in this netns) has no IPv6 path to the endpoint either.
-  desired.families = netguard::check_families(netguard::Families::kIpv6).ok() ? netguard::Families::kBoth
-                                                                              : netguard::Families::kIpv4;
+  // A node without IPv6 (ipv6.disable=1, or none in this netns) has no IPv6 path to the endpoint
+  // either.
+  desired.families = netguard::check_families(netguard::Families::kIpv6).ok()
+                         ? netguard::Families::kBoth
+                         : netguard::Families::kIpv4;
   if (desired.families == netguard::Families::kIpv4) {
     spdlog::info("netguard: no IPv6 in this network namespace; IPv4 rules only");
   }
@@ -90,10 +97,12 @@ absl::StatusOr<std::unique_ptr<NetguardRuntime>> NetguardRuntime::start(const Ne
         options.metadata_listener.address().to_string(), desired.port, desired.families);
     if (!reachable.ok()) {
       // Name the flag of wims up/node; the reason stays netguard's.
-      return absl::Status(reachable.code(), absl::StrCat(reachable.message(), " (--metadata-addr)"));
+      return absl::Status(reachable.code(),
+                          absl::StrCat(reachable.message(), " (--metadata-addr)"));
     }
   }
-  if (absl::Status valid = netguard::validate(desired); !valid.ok()) return with_context(valid, options.mode);
+  if (absl::Status valid = netguard::validate(desired); !valid.ok())
+    return with_context(valid, options.mode);
 
   // Preflight (root, nftables, families), the atomic apply and, for redirect, the conntrack cut.
   if (absl::Status applied = netguard::apply(desired); !applied.ok())
@@ -106,20 +115,25 @@ absl::StatusOr<std::unique_ptr<NetguardRuntime>> NetguardRuntime::start(const Ne
     feed = std::move(*netlink);
   } else {
     spdlog::warn("netguard: no nftables change events ({}); checking every {} only",
-                 std::string(netlink.status().message()), absl::FormatDuration(options.backstop_interval));
+                 std::string(netlink.status().message()),
+                 absl::FormatDuration(options.backstop_interval));
     feed = std::make_unique<netguard::PeriodicOnlyFeed>();
   }
 
   metrics.describe_counter(
-      kRepairsMetric, "Times the netguard nftables table was found deleted or altered and restored, by mode");
+      kRepairsMetric,
+      "Times the netguard nftables table was found deleted or altered and restored, by mode");
   const std::string_view mode_label = netguard::mode_name(desired.mode);  // static storage
-  metrics.increment(kRepairsMetric, {{"mode", mode_label}}, 0);  // the series (and the mode) from the start
+  metrics.increment(kRepairsMetric, {{"mode", mode_label}},
+                    0);  // the series (and the mode) from the start
   http::Metrics* counter = &metrics;
   auto reconciler = std::make_unique<netguard::Reconciler>(
-      desired, std::move(*backend), std::move(feed), options.backstop_interval, [counter, mode_label] {
+      desired, std::move(*backend), std::move(feed), options.backstop_interval,
+      [counter, mode_label] {
         counter->increment(kRepairsMetric, {{"mode", mode_label}});
       });
-  if (absl::Status started = reconciler->start(); !started.ok()) return with_context(started, options.mode);
+  if (absl::Status started = reconciler->start(); !started.ok())
+    return with_context(started, options.mode);
 
   std::string description = describe(desired);
   spdlog::info("{}", description);

@@ -34,9 +34,9 @@
 #include "broker/http_client_transport.h"
 #include "broker/ksa_token_source.h"
 #include "cli/commands.h"
-#include "cli/kube_connection.h"
 #include "cli/defaults.h"
 #include "cli/exit_codes.h"
+#include "cli/kube_connection.h"
 #include "cli/netguard_runtime.h"
 #include "cli/ready_file.h"
 #include "cli/serving.h"
@@ -191,19 +191,20 @@ int run_node(const NodeOptions& o) {
   std::string cloud_url = o.cloud_url;
   while (!cloud_url.empty() && cloud_url.back() == '/') cloud_url.pop_back();
   if (o.real_cloud) {
-    // The real services: Google's STS and IAM Credentials (the broker's defaults, without the embedded
-    // cloud's wimsComputeEngine extension) and the AWS STS of the world's region.
+    // The real services: Google's STS and IAM Credentials (the broker's defaults, without the
+    // embedded cloud's wimsComputeEngine extension) and the AWS STS of the world's region.
     broker::GoogleBrokerOptions google_options;
     google_options.project_number = world->project.number;
     google_options.pool = world->workload_identity_pool();
     google_options.cluster_url = world->cluster_resource_url();
     google_options.workload_identity_provider = o.google_provider;
-    google = std::make_unique<broker::GoogleBroker>(std::move(google_options), ksa_tokens, cloud_transport, clock,
-                                                    upstream_metrics(metrics));
+    google = std::make_unique<broker::GoogleBroker>(
+        std::move(google_options), ksa_tokens, cloud_transport, clock, upstream_metrics(metrics));
     broker::AwsBrokerOptions aws_options;
-    if (!world->project.aws_region.empty()) aws_options.sts_url = broker::aws_regional_sts_url(world->project.aws_region);
-    aws = std::make_unique<broker::AwsBroker>(std::move(aws_options), ksa_tokens, cloud_transport, clock,
-                                              upstream_metrics(metrics));
+    if (!world->project.aws_region.empty())
+      aws_options.sts_url = broker::aws_regional_sts_url(world->project.aws_region);
+    aws = std::make_unique<broker::AwsBroker>(std::move(aws_options), ksa_tokens, cloud_transport,
+                                              clock, upstream_metrics(metrics));
   } else if (!cloud_url.empty()) {
     google = std::make_unique<broker::GoogleBroker>(
         broker::GoogleBrokerOptions{.sts_url = cloud_url,
@@ -318,19 +319,24 @@ void register_node_command(CLI::App& app, CommandRegistry& registry) {
       "--cloud-url", opts->cloud_url,
       "Base URL of a wims local cloud (e.g. the cloud endpoint of `wims up`); without it only "
       "identities are served");
-  cmd->add_flag("--real-cloud", opts->real_cloud,
-                "Exchange at the real Google STS / IAM Credentials and the AWS STS of the --config region")
+  cmd->add_flag(
+         "--real-cloud", opts->real_cloud,
+         "Exchange at the real Google STS / IAM Credentials and the AWS STS of the --config region")
       ->excludes("--cloud-url");
   cmd->add_option("--google-workload-identity-provider", opts->google_provider,
-                  "projects/NUM/locations/global/workloadIdentityPools/POOL/providers/PROVIDER: exchange pod "
+                  "projects/NUM/locations/global/workloadIdentityPools/POOL/providers/PROVIDER: "
+                  "exchange pod "
                   "tokens through this provider instead of GKE's PROJECT.svc.id.goog pool")
       ->check(
           [](const std::string& value) -> std::string {
             static const std::regex kProvider(
-                "projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]+/providers/[a-z0-9-]+");
+                "projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]+/providers/"
+                "[a-z0-9-]+");
             return std::regex_match(value, kProvider)
                        ? std::string()
-                       : "must be projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER";
+                       : "must be "
+                         "projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/"
+                         "PROVIDER";
           },
           "PROVIDER");
   cmd->add_option("--config", opts->config,

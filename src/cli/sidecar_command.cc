@@ -1,28 +1,32 @@
-// `wims sidecar`: the AWS IMDS emulator sidecar of GKE on AWS, one per pod (the container the admission
-// webhook injects, see webhook/imds_emulator_mutation.h). It runs inside the pod it serves, so:
+// `wims sidecar`: the AWS IMDS emulator sidecar of GKE on AWS, one per pod (the container the
+// admission webhook injects, see webhook/imds_emulator_mutation.h). It runs inside the pod it
+// serves, so:
 //
 //   callers      fixed: every connection from inside the pod's network namespace is the pod
 //                (metadata/fixed_caller_resolver.h); anything else is refused with 403;
 //   credentials  STS AssumeRoleWithWebIdentity for --role-arn at --sts-endpoint with the projected
-//                service-account token in --token-file, re-read on every exchange (the kubelet rotates it),
-//                cached and refreshed ahead of expiry by broker::AwsBroker;
-//   serving      AWS IMDS v1 and v2 (metadata/aws_imds_handler.h) at /latest on every --listen address
-//                (127.0.0.1:P and [::1]:P, where `wims netguard sidecar-init` redirects 169.254.169.254:80
-//                and fd00:ec2::254); --imds-profile emulator (default) serves the token API and the
-//                credentials paths only, everything else 404; `full` the EC2 instance metadata too.
+//                service-account token in --token-file, re-read on every exchange (the kubelet
+//                rotates it), cached and refreshed ahead of expiry by broker::AwsBroker;
+//   serving      AWS IMDS v1 and v2 (metadata/aws_imds_handler.h) at /latest on every --listen
+//   address
+//                (127.0.0.1:P and [::1]:P, where `wims netguard sidecar-init` redirects
+//                169.254.169.254:80 and fd00:ec2::254); --imds-profile emulator (default) serves
+//                the token API and the credentials paths only, everything else 404; `full` the EC2
+//                instance metadata too.
 //
-// Start order: options (ARN, listen addresses, token file readable: each refused with a clear message) ->
-// broker -> one listener per --listen -> optional admin listener (/healthz /readyz /metrics) -> ready file;
-// a first credentials exchange is started in the background so a bad role or trust policy is logged at once.
-// Stop order is the reverse, on SIGINT/SIGTERM.
+// Start order: options (ARN, listen addresses, token file readable: each refused with a clear
+// message) -> broker -> one listener per --listen -> optional admin listener (/healthz /readyz
+// /metrics) -> ready file; a first credentials exchange is started in the background so a bad role
+// or trust policy is logged at once. Stop order is the reverse, on SIGINT/SIGTERM.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <unistd.h>
-
-#include <atomic>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
@@ -57,7 +61,6 @@
 #include "metadata/aws_imds_handler.h"
 #include "metadata/fixed_caller_resolver.h"
 #include "webhook/irsa_mutation.h"
-#include <spdlog/spdlog.h>
 
 namespace wims::cli {
 namespace {
@@ -99,16 +102,18 @@ std::string env_or(const char* name, std::string fallback) {
   return value != nullptr && *value != '\0' ? std::string(value) : std::move(fallback);
 }
 
-// A pod's hostname is its name unless spec.hostname says otherwise: the fallback when POD_NAME is not set.
+// A pod's hostname is its name unless spec.hostname says otherwise: the fallback when POD_NAME is
+// not set.
 std::string host_name() {
   char buffer[HOST_NAME_MAX + 1] = {};
   if (::gethostname(buffer, sizeof buffer - 1) != 0) return "pod";
   return buffer;
 }
 
-// The pod a projected token is bound to, from its claims ("kubernetes.io": {"namespace", "pod": {"name",
-// "uid"}, "serviceaccount": {"name"}}), read WITHOUT verifying: only to name the STS session and the logs
-// when --pod-name/--pod-namespace and the env are not set. STS verifies the token.
+// The pod a projected token is bound to, from its claims ("kubernetes.io": {"namespace", "pod":
+// {"name", "uid"}, "serviceaccount": {"name"}}), read WITHOUT verifying: only to name the STS
+// session and the logs when --pod-name/--pod-namespace and the env are not set. STS verifies the
+// token.
 broker::Caller token_pod(const std::string& token) {
   broker::Caller out;
   absl::StatusOr<jose::DecodedJwt> jwt = jose::decode_jwt(token);
@@ -125,7 +130,8 @@ broker::Caller token_pod(const std::string& token) {
     out.pod.name = text(pod->get_object(), "name");
     out.pod.uid = text(pod->get_object(), "uid");
   }
-  if (const boost::json::value* sa = k.if_contains("serviceaccount"); sa != nullptr && sa->is_object()) {
+  if (const boost::json::value* sa = k.if_contains("serviceaccount");
+      sa != nullptr && sa->is_object()) {
     out.pod.service_account_name = text(sa->get_object(), "name");
   }
   return out;
@@ -138,8 +144,9 @@ uint64_t stable_id(std::string_view text) {
   return hash & 0x0fffffffffffffffull;
 }
 
-// True when this network namespace can bind [::1] (IPv6 may be disabled in a pod: then the [::1] listener
-// is skipped with a warning instead of failing the whole sidecar, since no IPv6 client can exist either).
+// True when this network namespace can bind [::1] (IPv6 may be disabled in a pod: then the [::1]
+// listener is skipped with a warning instead of failing the whole sidecar, since no IPv6 client can
+// exist either).
 bool ipv6_loopback_usable() {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor acceptor(io);
@@ -151,13 +158,16 @@ bool ipv6_loopback_usable() {
 
 // The first exchange, started at start-up on a worker so misconfiguration (trust policy, role, STS
 // reachability) shows in the log at once and the first SDK request finds the cache warm.
-boost::asio::awaitable<void> first_exchange(broker::AwsCredentialSource& aws, broker::Caller caller) {
+boost::asio::awaitable<void> first_exchange(broker::AwsCredentialSource& aws,
+                                            broker::Caller caller) {
   absl::StatusOr<broker::AwsCredentials> credentials = co_await aws.credentials(caller);
   if (!credentials.ok()) {
-    spdlog::error("wims sidecar: first credentials exchange failed: {}", std::string(credentials.status().message()));
+    spdlog::error("wims sidecar: first credentials exchange failed: {}",
+                  std::string(credentials.status().message()));
   } else {
-    spdlog::info("wims sidecar: credentials for {} valid until {}", credentials->assumed_role_arn,
-                 absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", credentials->expiration, absl::UTCTimeZone()));
+    spdlog::info(
+        "wims sidecar: credentials for {} valid until {}", credentials->assumed_role_arn,
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", credentials->expiration, absl::UTCTimeZone()));
   }
 }
 
@@ -166,18 +176,20 @@ int run_sidecar(const SidecarOptions& o) {
 
   // Options, each refused with the reason before anything is bound.
   if (!webhook::is_iam_role_arn(o.role_arn)) {
-    return usage(absl::StrCat("--role-arn \"", o.role_arn,
-                              "\" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME, ACCOUNT 12 digits)"));
+    return usage(absl::StrCat(
+        "--role-arn \"", o.role_arn,
+        "\" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME, ACCOUNT 12 digits)"));
   }
   absl::Duration duration;
   if (!absl::ParseDuration(o.credential_duration, &duration) || duration < absl::Minutes(15) ||
       duration > absl::Hours(12)) {
-    return usage(absl::StrCat("--credential-duration '", o.credential_duration,
-                              "' must be a duration from 15m to 12h (STS DurationSeconds 900..43200)"));
+    return usage(
+        absl::StrCat("--credential-duration '", o.credential_duration,
+                     "' must be a duration from 15m to 12h (STS DurationSeconds 900..43200)"));
   }
   absl::Duration refresh_ahead;
-  if (!absl::ParseDuration(o.refresh_ahead, &refresh_ahead) || refresh_ahead <= absl::ZeroDuration() ||
-      refresh_ahead >= duration) {
+  if (!absl::ParseDuration(o.refresh_ahead, &refresh_ahead) ||
+      refresh_ahead <= absl::ZeroDuration() || refresh_ahead >= duration) {
     return usage(absl::StrCat("--refresh-ahead '", o.refresh_ahead,
                               "' must be a positive duration shorter than --credential-duration"));
   }
@@ -187,12 +199,15 @@ int run_sidecar(const SidecarOptions& o) {
     absl::StatusOr<boost::asio::ip::tcp::endpoint> endpoint = http::parse_endpoint(address);
     if (!endpoint.ok()) return usage(absl::StrCat("--listen: ", endpoint.status().message()));
     if (!endpoint->address().is_loopback()) {
-      spdlog::warn("wims sidecar: --listen {} is not a loopback address; callers from outside the pod are "
-                   "refused (403)",
-                   address);
+      spdlog::warn(
+          "wims sidecar: --listen {} is not a loopback address; callers from outside the pod are "
+          "refused (403)",
+          address);
     }
     if (endpoint->address().is_v6() && endpoint->address().is_loopback() && !ipv6) {
-      spdlog::warn("wims sidecar: IPv6 is not available in this network namespace; --listen {} skipped", address);
+      spdlog::warn(
+          "wims sidecar: IPv6 is not available in this network namespace; --listen {} skipped",
+          address);
       continue;
     }
     listen.push_back(address);
@@ -203,20 +218,24 @@ int run_sidecar(const SidecarOptions& o) {
   std::string sts_url = o.sts_endpoint;
   if (sts_url.empty()) sts_url = broker::aws_regional_sts_url(o.region);
   if (sts_url.rfind("https://", 0) != 0 && sts_url.rfind("http://", 0) != 0) {
-    return usage(absl::StrCat("--sts-endpoint \"", sts_url, "\" is not an http:// or https:// URL"));
+    return usage(
+        absl::StrCat("--sts-endpoint \"", sts_url, "\" is not an http:// or https:// URL"));
   }
 
-  // The one caller: this pod (flags, else the downward-API env, else the token's claims, else the host name).
+  // The one caller: this pod (flags, else the downward-API env, else the token's claims, else the
+  // host name).
   broker::Caller caller = token_pod(*token);
-  caller.pod.name = !o.pod_name.empty() ? o.pod_name
+  caller.pod.name = !o.pod_name.empty()        ? o.pod_name
                     : !caller.pod.name.empty() ? env_or("POD_NAME", caller.pod.name)
                                                : env_or("POD_NAME", host_name());
-  caller.pod.namespace_name =
-      !o.pod_namespace.empty() ? o.pod_namespace : env_or("POD_NAMESPACE", caller.pod.namespace_name);
+  caller.pod.namespace_name = !o.pod_namespace.empty()
+                                  ? o.pod_namespace
+                                  : env_or("POD_NAMESPACE", caller.pod.namespace_name);
   caller.aws_role_arn = o.role_arn;
   metadata::FixedCallerResolver resolver(caller);
 
-  // The instance facts of the full profile: the role's account, --region, the pod as the "instance".
+  // The instance facts of the full profile: the role's account, --region, the pod as the
+  // "instance".
   config::World facts;
   facts.project.aws_account_id = std::string(broker::aws_arn_account(o.role_arn));
   facts.project.aws_region = o.region;
@@ -235,7 +254,8 @@ int run_sidecar(const SidecarOptions& o) {
   broker::FileKsaTokenSource tokens(o.token_file);
   broker::AwsBrokerOptions broker_options{.sts_url = sts_url, .duration = duration};
   broker_options.cache.refresh_ahead = refresh_ahead;
-  broker::AwsBroker aws(std::move(broker_options), tokens, transport, clock, upstream_metrics(metrics));
+  broker::AwsBroker aws(std::move(broker_options), tokens, transport, clock,
+                        upstream_metrics(metrics));
 
   ServeOptions imds_choices;
   imds_choices.imds_tokens = o.imds_tokens;
@@ -251,8 +271,8 @@ int run_sidecar(const SidecarOptions& o) {
   std::vector<std::string> bound;
   for (const std::string& address : listen) {
     auto server = std::make_unique<http::Server>(
-        http::ServerOptions{.name = "imds", .listen = address, .access_log = o.access_log}, router, workers,
-        metrics);
+        http::ServerOptions{.name = "imds", .listen = address, .access_log = o.access_log}, router,
+        workers, metrics);
     if (auto s = server->start(); !s.ok()) {
       stop_servers();
       workers.stop();
@@ -267,7 +287,8 @@ int run_sidecar(const SidecarOptions& o) {
   std::unique_ptr<http::Server> admin_server;
   if (!o.admin_addr.empty()) {
     admin_server = std::make_unique<http::Server>(
-        http::ServerOptions{.name = "admin", .listen = o.admin_addr, .access_log = false}, admin, workers, metrics);
+        http::ServerOptions{.name = "admin", .listen = o.admin_addr, .access_log = false}, admin,
+        workers, metrics);
     if (auto s = admin_server->start(); !s.ok()) {
       stop_servers();
       workers.stop();
@@ -277,24 +298,29 @@ int run_sidecar(const SidecarOptions& o) {
 
   boost::asio::co_spawn(workers.executor(0), first_exchange(aws, caller), boost::asio::detached);
   serving = true;
-  const std::string admin_hostport = admin_server ? reachable(admin_server->local_endpoint()) : std::string();
+  const std::string admin_hostport =
+      admin_server ? reachable(admin_server->local_endpoint()) : std::string();
   if (!o.ready_file.empty()) {
     boost::json::array listeners;
     for (const std::string& b : bound) listeners.emplace_back(b);
-    boost::json::object ready{{"imds", bound.front()},
-                              {"listen", std::move(listeners)},
-                              {"admin", admin_hostport},
-                              {"role_arn", o.role_arn},
-                              {"sts_endpoint", sts_url},
-                              {"token_file", o.token_file},
-                              {"imds_profile", o.imds_profile},
-                              {"pod", absl::StrCat(caller.pod.namespace_name, "/", caller.pod.name)}};
-    if (auto s = write_ready_file(o.ready_file, ready); !s.ok()) spdlog::error("{}", std::string(s.message()));
+    boost::json::object ready{
+        {"imds", bound.front()},
+        {"listen", std::move(listeners)},
+        {"admin", admin_hostport},
+        {"role_arn", o.role_arn},
+        {"sts_endpoint", sts_url},
+        {"token_file", o.token_file},
+        {"imds_profile", o.imds_profile},
+        {"pod", absl::StrCat(caller.pod.namespace_name, "/", caller.pod.name)}};
+    if (auto s = write_ready_file(o.ready_file, ready); !s.ok())
+      spdlog::error("{}", std::string(s.message()));
   }
   std::string listeners_text;
-  for (const std::string& b : bound) absl::StrAppend(&listeners_text, listeners_text.empty() ? "" : " ", b);
-  spdlog::info("wims sidecar: IMDS ({} profile) on {}{}{}; role {} via {}", o.imds_profile, listeners_text,
-               admin_hostport.empty() ? "" : "; admin ", admin_hostport, o.role_arn, sts_url);
+  for (const std::string& b : bound)
+    absl::StrAppend(&listeners_text, listeners_text.empty() ? "" : " ", b);
+  spdlog::info("wims sidecar: IMDS ({} profile) on {}{}{}; role {} via {}", o.imds_profile,
+               listeners_text, admin_hostport.empty() ? "" : "; admin ", admin_hostport, o.role_arn,
+               sts_url);
 
   const int received = wait_for_stop_signal();
   spdlog::info("wims sidecar: signal {}, shutting down", received);
@@ -317,35 +343,48 @@ void register_sidecar_command(CLI::App& app, CommandRegistry& registry) {
   cmd->add_option("--listen", opts->listen,
                   "IMDS listen HOST:PORT (repeatable); [::1] is skipped when the pod has no IPv6")
       ->capture_default_str();
-  cmd->add_option("--role-arn", opts->role_arn, "The IAM role to assume (arn:aws:iam::ACCOUNT:role/NAME)")
+  cmd->add_option("--role-arn", opts->role_arn,
+                  "The IAM role to assume (arn:aws:iam::ACCOUNT:role/NAME)")
       ->required();
   cmd->add_option("--token-file", opts->token_file,
-                  "The projected service-account token (audience sts.amazonaws.com), re-read on every exchange")
+                  "The projected service-account token (audience sts.amazonaws.com), re-read on "
+                  "every exchange")
       ->required();
   cmd->add_option("--sts-endpoint", opts->sts_endpoint,
                   "STS URL (default https://sts.REGION.amazonaws.com/ with --region, else "
                   "https://sts.amazonaws.com/)");
-  cmd->add_option("--region", opts->region, "AWS region (the regional STS endpoint, placement/region)");
-  cmd->add_option("--pod-name", opts->pod_name, "This pod's name (default $POD_NAME, else the token's pod, else the host name)");
-  cmd->add_option("--pod-namespace", opts->pod_namespace, "This pod's namespace (default $POD_NAMESPACE, else the token's)");
-  cmd->add_option("--credential-duration", opts->credential_duration,
-                  "Session length asked of STS (DurationSeconds), 15m..12h and at most the role's maximum")
+  cmd->add_option("--region", opts->region,
+                  "AWS region (the regional STS endpoint, placement/region)");
+  cmd->add_option("--pod-name", opts->pod_name,
+                  "This pod's name (default $POD_NAME, else the token's pod, else the host name)");
+  cmd->add_option("--pod-namespace", opts->pod_namespace,
+                  "This pod's namespace (default $POD_NAMESPACE, else the token's)");
+  cmd->add_option(
+         "--credential-duration", opts->credential_duration,
+         "Session length asked of STS (DurationSeconds), 15m..12h and at most the role's maximum")
       ->capture_default_str();
   cmd->add_option("--refresh-ahead", opts->refresh_ahead,
                   "Refresh credentials in the background this long before they expire")
       ->capture_default_str();
-  cmd->add_option("--admin-addr", opts->admin_addr, "Admin (/healthz /readyz /metrics) HOST:PORT (default: none)");
+  cmd->add_option("--admin-addr", opts->admin_addr,
+                  "Admin (/healthz /readyz /metrics) HOST:PORT (default: none)");
   cmd->add_option("--ready-file", opts->ready_file,
                   "Once every listener is bound, write the bound addresses as JSON here");
-  cmd->add_option("--log-level", opts->log_level, "trace|debug|info|warn|error|off")->capture_default_str();
-  cmd->add_option("--workers", opts->workers, "I/O worker threads")->check(CLI::Range(1, 64))->capture_default_str();
-  cmd->add_flag("--access-log,!--no-access-log", opts->access_log, "One JSON line per request (default on)");
-  cmd->add_option("--imds-tokens", opts->imds_tokens,
-                  "IMDSv2 session tokens: optional (v1 and v2), required (a tokenless GET -> 401), disabled")
+  cmd->add_option("--log-level", opts->log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str();
+  cmd->add_option("--workers", opts->workers, "I/O worker threads")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_flag("--access-log,!--no-access-log", opts->access_log,
+                "One JSON line per request (default on)");
+  cmd->add_option(
+         "--imds-tokens", opts->imds_tokens,
+         "IMDSv2 session tokens: optional (v1 and v2), required (a tokenless GET -> 401), disabled")
       ->check(CLI::IsMember({"optional", "required", "disabled"}))
       ->capture_default_str();
   cmd->add_option("--imds-profile", opts->imds_profile,
-                  "emulator (the token API and the credentials paths only, everything else 404) or full (EC2 "
+                  "emulator (the token API and the credentials paths only, everything else 404) or "
+                  "full (EC2 "
                   "instance metadata too)")
       ->check(CLI::IsMember({"full", "emulator"}))
       ->capture_default_str();

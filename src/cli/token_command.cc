@@ -1,8 +1,7 @@
 // `wims token NS/KSA --audience AUD [--duration D] [--pod NAME] --cloud URL`: prints a Kubernetes
-// service-account token, as `kubectl create token` does, by calling the TokenRequest API of the cloud (the
-// embedded local cloud, or any API server that speaks TokenRequest).
+// service-account token, as `kubectl create token` does, by calling the TokenRequest API of the
+// cloud (the embedded local cloud, or any API server that speaks TokenRequest).
 #include <boost/json.hpp>
-
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -37,12 +36,14 @@ std::string trim(std::string s) {
 int run_token(const TokenOptions& o) {
   std::vector<std::string> parts = absl::StrSplit(o.service_account, '/');
   if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
-    std::cerr << "wims token: expected NAMESPACE/SERVICEACCOUNT, got '" << o.service_account << "'\n";
+    std::cerr << "wims token: expected NAMESPACE/SERVICEACCOUNT, got '" << o.service_account
+              << "'\n";
     return kExitUsage;
   }
   absl::Duration duration;
   if (!absl::ParseDuration(o.duration, &duration) || duration <= absl::ZeroDuration()) {
-    std::cerr << "wims token: --duration '" << o.duration << "' is not a positive duration such as 1h or 600s\n";
+    std::cerr << "wims token: --duration '" << o.duration
+              << "' is not a positive duration such as 1h or 600s\n";
     return kExitUsage;
   }
   std::string token_file = o.admin_token_file.empty()
@@ -69,9 +70,11 @@ int run_token(const TokenOptions& o) {
   spec["audiences"] = std::move(auds);
   spec["expirationSeconds"] = absl::ToInt64Seconds(duration);
   if (!o.pod.empty()) {
-    spec["boundObjectRef"] = boost::json::object{{"kind", "Pod"}, {"apiVersion", "v1"}, {"name", o.pod}};
+    spec["boundObjectRef"] =
+        boost::json::object{{"kind", "Pod"}, {"apiVersion", "v1"}, {"name", o.pod}};
   }
-  boost::json::object body{{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenRequest"},
+  boost::json::object body{{"apiVersion", "authentication.k8s.io/v1"},
+                           {"kind", "TokenRequest"},
                            {"spec", std::move(spec)}};
 
   std::string base = o.cloud;
@@ -79,7 +82,8 @@ int run_token(const TokenOptions& o) {
   http::ClientRequest req;
   req.method = boost::beast::http::verb::post;
   req.url = base + "/api/v1/namespaces/" + parts[0] + "/serviceaccounts/" + parts[1] + "/token";
-  req.headers = {{"Authorization", "Bearer " + admin_token}, {"Content-Type", "application/json"},
+  req.headers = {{"Authorization", "Bearer " + admin_token},
+                 {"Content-Type", "application/json"},
                  {"Accept", "application/json"}};
   req.body = boost::json::serialize(body);
   http::Client client;
@@ -114,16 +118,20 @@ int run_token(const TokenOptions& o) {
 void register_token_command(CLI::App& app, CommandRegistry& registry) {
   auto opts = std::make_shared<TokenOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "token", "Print a Kubernetes service-account token (TokenRequest), as `kubectl create token` does");
+      "token",
+      "Print a Kubernetes service-account token (TokenRequest), as `kubectl create token` does");
   cmd->add_option("serviceaccount", opts->service_account, "NAMESPACE/SERVICEACCOUNT")->required();
-  cmd->add_option("--cloud", opts->cloud, "Base URL of the cloud's Kubernetes API (the local cloud of `wims up`)")
+  cmd->add_option("--cloud", opts->cloud,
+                  "Base URL of the cloud's Kubernetes API (the local cloud of `wims up`)")
       ->capture_default_str();
-  cmd->add_option("--audience", opts->audiences, "Audience of the token (repeatable); default: the issuer's");
+  cmd->add_option("--audience", opts->audiences,
+                  "Audience of the token (repeatable); default: the issuer's");
   cmd->add_option("--duration", opts->duration, "Requested lifetime, at least 10m (e.g. 600s, 1h)")
       ->capture_default_str();
   cmd->add_option("--pod", opts->pod, "Bind the token to this pod of the namespace");
   cmd->add_option("--admin-token-file", opts->admin_token_file,
-                  "File with the local cloud's admin token (default: STATE_DIR/admin-token; or $WIMS_ADMIN_TOKEN)");
+                  "File with the local cloud's admin token (default: STATE_DIR/admin-token; or "
+                  "$WIMS_ADMIN_TOKEN)");
   registry.add(cmd, [opts] { return run_token(*opts); });
 }
 

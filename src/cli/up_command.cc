@@ -1,17 +1,19 @@
-// `wims up`: the node metadata server, the embedded local cloud and the admin endpoints in one process, on
-// the built-in default world or a YAML world (--config). This file is the wiring: it is the one place that
-// knows the concrete types of every module.
+// `wims up`: the node metadata server, the embedded local cloud and the admin endpoints in one
+// process, on the built-in default world or a YAML world (--config). This file is the wiring: it is
+// the one place that knows the concrete types of every module.
 //
-// Start order: state store -> cloud listener (bound first, since the issuer URL contains its address) ->
-// cloud handlers -> broker (which talks to the cloud over HTTP, exactly as it would to the real clouds) ->
-// metadata listener -> admin listener -> ready file. Stop order is the reverse, on SIGINT/SIGTERM.
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/thread_pool.hpp>
+// Start order: state store -> cloud listener (bound first, since the issuer URL contains its
+// address) -> cloud handlers -> broker (which talks to the cloud over HTTP, exactly as it would to
+// the real clouds) -> metadata listener -> admin listener -> ready file. Stop order is the reverse,
+// on SIGINT/SIGTERM.
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -42,10 +44,10 @@
 #include "cloud/iam_policy_handler.h"
 #include "cloud/issuer_key_source.h"
 #include "cloud/oidc_handler.h"
-#include "cloud/storage_handler.h"
-#include "cloud/token_info_handler.h"
 #include "cloud/service_account_token_issuer.h"
 #include "cloud/signing_key_ring.h"
+#include "cloud/storage_handler.h"
+#include "cloud/token_info_handler.h"
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/random.h"
@@ -65,7 +67,6 @@
 #include "metadata/container_credentials_handler.h"
 #include "metadata/gce_handler.h"
 #include "store/state_store.h"
-#include <spdlog/spdlog.h>
 
 namespace wims::cli {
 namespace {
@@ -76,8 +77,8 @@ struct UpOptions : ServeOptions {
   std::string netguard = "off";  // off|restrict|redirect (checked by CLI11)
 };
 
-// The admin token of the local cloud: created once, kept in the state store, mirrored to a 0600 file so
-// that `wims token` and scripts can read it.
+// The admin token of the local cloud: created once, kept in the state store, mirrored to a 0600
+// file so that `wims token` and scripts can read it.
 absl::StatusOr<std::string> load_admin_token(store::StateStore& store, const std::string& file) {
   WIMS_ASSIGN_OR_RETURN(std::optional<std::string> token, store.get("admin", "token"));
   if (!token) {
@@ -85,7 +86,8 @@ absl::StatusOr<std::string> load_admin_token(store::StateStore& store, const std
     WIMS_RETURN_IF_ERROR(store.put("admin", "token", *token));
   }
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", file, ": ", std::strerror(errno)));
+  if (fd < 0)
+    return absl::UnavailableError(absl::StrCat("cannot write ", file, ": ", std::strerror(errno)));
   std::string line = *token + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   ::close(fd);
@@ -100,7 +102,8 @@ int run_up(const UpOptions& o) {
   }
   // The world.
   absl::StatusOr<config::World> loaded =
-      o.config.empty() ? absl::StatusOr<config::World>(config::default_world()) : config::load_world_file(o.config);
+      o.config.empty() ? absl::StatusOr<config::World>(config::default_world())
+                       : config::load_world_file(o.config);
   if (!loaded.ok()) {
     std::cerr << "wims up: invalid configuration:\n" << loaded.status().message() << "\n";
     return kExitFailure;
@@ -108,7 +111,8 @@ int run_up(const UpOptions& o) {
   const std::string state_dir = o.state_dir.empty() ? default_state_dir() : o.state_dir;
   auto store = store::StateStore::open(state_dir);
   if (!store.ok()) {
-    std::cerr << "wims up: state directory " << state_dir << ": " << store.status().message() << "\n";
+    std::cerr << "wims up: state directory " << state_dir << ": " << store.status().message()
+              << "\n";
     return kExitFailure;
   }
   const std::string admin_token_file = state_dir + "/" + kAdminTokenFileName;
@@ -127,10 +131,11 @@ int run_up(const UpOptions& o) {
 
   // The cloud listener first: the issuer URL contains its bound address.
   http::Router cloud_router;
-  http::Server cloud_server({.name = "cloud", .listen = o.cloud_addr, .access_log = o.access_log,
+  http::Server cloud_server({.name = "cloud",
+                             .listen = o.cloud_addr,
+                             .access_log = o.access_log,
                              .keep_encoded_slash = true},
-                            cloud_router,
-                            workers, metrics);
+                            cloud_router, workers, metrics);
   if (auto s = cloud_server.start(); !s.ok()) {
     std::cerr << "wims up: cloud listener " << o.cloud_addr << ": " << s.message() << "\n";
     return kExitFailure;
@@ -153,9 +158,10 @@ int run_up(const UpOptions& o) {
     std::cerr << "wims up: signing keys: " << ring.status().message() << "\n";
     return kExitFailure;
   }
-  cloud::ServiceAccountTokenIssuer issuer({.issuer_url = issuer_url}, **ring, [world] { return world; }, clock);
-  cloud::OidcHandler oidc({.issuer_url = issuer_url, .admin_token = *admin_token}, **ring, issuer, clock,
-                          blocking.get_executor());
+  cloud::ServiceAccountTokenIssuer issuer(
+      {.issuer_url = issuer_url}, **ring, [world] { return world; }, clock);
+  cloud::OidcHandler oidc({.issuer_url = issuer_url, .admin_token = *admin_token}, **ring, issuer,
+                          clock, blocking.get_executor());
   cloud_router.add("/oidc/", oidc);
   cloud_router.add("/api/", oidc);
   cloud_router.add("/apis/", oidc);
@@ -183,17 +189,20 @@ int run_up(const UpOptions& o) {
       }
       external_issuer_keys = *std::move(file_keys);
     } else {
-      external_issuer_keys =
-          std::make_unique<cloud::HttpJwksIssuerKeySource>(cluster.issuer_url, cluster.jwks_url, jwks_cache);
+      external_issuer_keys = std::make_unique<cloud::HttpJwksIssuerKeySource>(
+          cluster.issuer_url, cluster.jwks_url, jwks_cache);
     }
-    spdlog::info("wims up: trusting the external cluster issuer {} (keys from {}) and the embedded issuer {}",
-                 cluster.issuer_url, cluster.jwks_file.empty() ? cluster.jwks_url : cluster.jwks_file, issuer_url);
+    spdlog::info(
+        "wims up: trusting the external cluster issuer {} (keys from {}) and the embedded issuer "
+        "{}",
+        cluster.issuer_url, cluster.jwks_file.empty() ? cluster.jwks_url : cluster.jwks_file,
+        issuer_url);
   }
   std::vector<const cloud::IssuerKeySource*> key_sources{&local_issuer_keys};
   if (external_issuer_keys) key_sources.push_back(external_issuer_keys.get());
   cloud::IssuerKeySourceChain issuer_keys(std::move(key_sources));
-  cloud::GoogleStsHandler sts({.issuer_url = issuer_url}, [world] { return world; }, issuer_keys, **codec,
-                              clock);
+  cloud::GoogleStsHandler sts(
+      {.issuer_url = issuer_url}, [world] { return world; }, issuer_keys, **codec, clock);
   cloud::CallerAuth caller_auth(*admin_token, **codec, clock);
   cloud::IamCredentialsHandler iam_credentials(**policies, caller_auth, **ring, clock);
   cloud::IamPolicyHandler iam_policies(**policies, caller_auth, clock, blocking.get_executor());
@@ -201,10 +210,12 @@ int run_up(const UpOptions& o) {
   cloud::TokenInfoHandler token_info(**codec, **ring, clock);
   cloud::GoogleApisHandler google_apis(iam_credentials, iam_policies, storage, token_info);
   cloud_router.add(cloud::GoogleStsHandler::kPath, sts);
-  for (const char* prefix : cloud::GoogleApisHandler::kPrefixes) cloud_router.add(prefix, google_apis);
+  for (const char* prefix : cloud::GoogleApisHandler::kPrefixes)
+    cloud_router.add(prefix, google_apis);
 
   // AWS side: IAM and STS over the Query protocol at /aws/ (both `aws iam` and `aws sts`).
-  auto aws_stack = open_aws_stack(**store, *world, **ring, clock, issuer_url, external_issuer_keys.get());
+  auto aws_stack =
+      open_aws_stack(**store, *world, **ring, clock, issuer_url, external_issuer_keys.get());
   if (!aws_stack.ok()) {
     std::cerr << "wims up: local AWS: " << aws_stack.status().message() << "\n";
     return kExitFailure;
@@ -216,9 +227,9 @@ int run_up(const UpOptions& o) {
   broker::HttpClientTransport transport(client);
   const broker::UpstreamMetrics upstream_metrics = cli::upstream_metrics(metrics);
   const std::string bearer = *admin_token;
-  broker::TokenRequestKsaTokenSource ksa_tokens({.api_url = cloud_url}, transport,
-                                                [bearer]() -> absl::StatusOr<std::string> { return bearer; },
-                                                clock, upstream_metrics);
+  broker::TokenRequestKsaTokenSource ksa_tokens(
+      {.api_url = cloud_url}, transport,
+      [bearer]() -> absl::StatusOr<std::string> { return bearer; }, clock, upstream_metrics);
   broker::GoogleBroker google({.sts_url = cloud_url,
                                .iam_credentials_url = cloud_url,
                                .project_number = world->project.number,
@@ -227,7 +238,8 @@ int run_up(const UpOptions& o) {
                                .compute_engine = compute_engine_facts(*world, clock.now())},
                               ksa_tokens, transport, clock, upstream_metrics);
 
-  broker::AwsBroker aws({.sts_url = cloud_url + "/aws/"}, ksa_tokens, transport, clock, upstream_metrics);
+  broker::AwsBroker aws({.sts_url = cloud_url + "/aws/"}, ksa_tokens, transport, clock,
+                        upstream_metrics);
 
   auto resolver = metadata::WorldCallerResolver::create(*world);
   if (!resolver.ok()) {
@@ -235,17 +247,21 @@ int run_up(const UpOptions& o) {
     return kExitFailure;
   }
   IssuerTokenReviewer reviewer(issuer);
-  MetadataFrontEnds front_ends(world, **resolver, google, aws, &reviewer, imds_options(*world, o), clock);
-  http::Server metadata_server({.name = "metadata", .listen = o.metadata_addr, .access_log = o.access_log},
-                               front_ends.router(), workers, metrics);
+  MetadataFrontEnds front_ends(world, **resolver, google, aws, &reviewer, imds_options(*world, o),
+                               clock);
+  http::Server metadata_server(
+      {.name = "metadata", .listen = o.metadata_addr, .access_log = o.access_log},
+      front_ends.router(), workers, metrics);
   if (auto s = metadata_server.start(); !s.ok()) {
     std::cerr << "wims up: metadata listener " << o.metadata_addr << ": " << s.message() << "\n";
     cloud_server.stop();
     return kExitFailure;
   }
-  // netguard after the metadata listener: redirect targets its bound port (see cli/netguard_runtime.h).
-  auto netguard = NetguardRuntime::start(
-      {.mode = *parse_netguard_mode(o.netguard), .metadata_listener = metadata_server.local_endpoint()}, metrics);
+  // netguard after the metadata listener: redirect targets its bound port (see
+  // cli/netguard_runtime.h).
+  auto netguard = NetguardRuntime::start({.mode = *parse_netguard_mode(o.netguard),
+                                          .metadata_listener = metadata_server.local_endpoint()},
+                                         metrics);
   if (!netguard.ok()) {
     std::cerr << "wims up: " << netguard.status().message() << "\n";
     metadata_server.stop();
@@ -255,8 +271,8 @@ int run_up(const UpOptions& o) {
 
   std::atomic<bool> ready{false};
   http::AdminHandler admin(metrics, [&ready] { return ready.load(); });
-  http::Server admin_server({.name = "admin", .listen = o.admin_addr, .access_log = false}, admin, workers,
-                            metrics);
+  http::Server admin_server({.name = "admin", .listen = o.admin_addr, .access_log = false}, admin,
+                            workers, metrics);
   if (auto s = admin_server.start(); !s.ok()) {
     std::cerr << "wims up: admin listener " << o.admin_addr << ": " << s.message() << "\n";
     metadata_server.stop();
@@ -280,8 +296,8 @@ int run_up(const UpOptions& o) {
     }
   }
   std::cout << endpoints_banner(info) << std::flush;
-  spdlog::info("wims up: metadata={} cloud={} admin={} workers={}", info.addresses.metadata, cloud_hostport,
-               info.addresses.admin, workers.size());
+  spdlog::info("wims up: metadata={} cloud={} admin={} workers={}", info.addresses.metadata,
+               cloud_hostport, info.addresses.admin, workers.size());
 
   // Wait for SIGINT/SIGTERM on this thread, then stop in reverse order.
   const int received = wait_for_stop_signal();
@@ -304,9 +320,12 @@ int run_up(const UpOptions& o) {
 void register_up_command(CLI::App& app, CommandRegistry& registry) {
   auto opts = std::make_shared<UpOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "up", "Run the node metadata server with the embedded local cloud (default world unless --config)");
-  cmd->add_option("--config", opts->config, "World YAML file (see docs/configuration.md)")->check(CLI::ExistingFile);
-  cmd->add_option("--cloud-addr", opts->cloud_addr, "Local cloud listen HOST:PORT")->capture_default_str();
+      "up",
+      "Run the node metadata server with the embedded local cloud (default world unless --config)");
+  cmd->add_option("--config", opts->config, "World YAML file (see docs/configuration.md)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--cloud-addr", opts->cloud_addr, "Local cloud listen HOST:PORT")
+      ->capture_default_str();
   add_serve_options(*cmd, *opts);
   add_netguard_option(*cmd, opts->netguard);
   registry.add(cmd, [opts] { return run_up(*opts); });

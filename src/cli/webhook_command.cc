@@ -18,8 +18,8 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "cli/kube_connection.h"
 #include "cli/exit_codes.h"
+#include "cli/kube_connection.h"
 #include "cli/serving.h"
 #include "common/logging.h"
 #include "common/strings.h"
@@ -69,8 +69,8 @@ int run_webhook(WebhookOptions o) {
 
   absl::StatusOr<KubeConnection> cluster = connect_kube(o.kubeconfig, o.context);
   if (!cluster.ok()) return fail("", cluster.status());
-  spdlog::info("wims webhook: Kubernetes {} at {} ({})", cluster->version.git_version, cluster->config.server,
-               cluster->config.source);
+  spdlog::info("wims webhook: Kubernetes {} at {} ({})", cluster->version.git_version,
+               cluster->config.server, cluster->config.source);
 
   webhook::KubeServiceAccountLookup lookup(*cluster->api);
   webhook::AdmissionHandler handler(o.mutator, lookup);

@@ -71,9 +71,11 @@ std::string AccessTokenCodec::mint(const AccessTokenClaims& claims) const {
   return absl::StrCat(signed_part, ".", base64url_encode(mac(signed_part)));
 }
 
-absl::StatusOr<AccessTokenClaims> AccessTokenCodec::verify(std::string_view token, absl::Time now) const {
+absl::StatusOr<AccessTokenClaims> AccessTokenCodec::verify(std::string_view token,
+                                                           absl::Time now) const {
   if (token.size() > kMaxTokenBytes) return invalid("too long");
-  if (token.substr(0, sizeof(kTokenPrefix) - 1) != kTokenPrefix) return invalid("not a ya29. token");
+  if (token.substr(0, sizeof(kTokenPrefix) - 1) != kTokenPrefix)
+    return invalid("not a ya29. token");
   size_t dot = token.rfind('.');
   if (dot < sizeof(kTokenPrefix) - 1) return invalid("no signature");
   std::string_view signed_part = token.substr(0, dot);
@@ -84,10 +86,12 @@ absl::StatusOr<AccessTokenClaims> AccessTokenCodec::verify(std::string_view toke
       CRYPTO_memcmp(signature->data(), expected.data(), expected.size()) != 0) {
     return invalid("bad signature");
   }
-  absl::StatusOr<std::string> payload = base64url_decode(signed_part.substr(sizeof(kTokenPrefix) - 1));
+  absl::StatusOr<std::string> payload =
+      base64url_decode(signed_part.substr(sizeof(kTokenPrefix) - 1));
   if (!payload.ok()) return invalid("payload is not base64url");
   boost::system::error_code ec;
-  boost::json::value doc = boost::json::parse(boost::json::string_view(payload->data(), payload->size()), ec);
+  boost::json::value doc =
+      boost::json::parse(boost::json::string_view(payload->data(), payload->size()), ec);
   if (ec || !doc.is_object()) return invalid("payload is not a JSON object");
   const boost::json::object& o = doc.get_object();
 

@@ -34,9 +34,10 @@ http::Response json_response(bhttp::status status, const boost::json::value& bod
 
 // A Kubernetes metav1.Status failure.
 http::Response kube_status(int code, std::string_view reason, std::string_view message) {
-  boost::json::object status{{"kind", "Status"},     {"apiVersion", "v1"},  {"metadata", boost::json::object{}},
-                             {"status", "Failure"},  {"message", message}, {"reason", reason},
-                             {"code", code}};
+  boost::json::object status{
+      {"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", boost::json::object{}},
+      {"status", "Failure"}, {"message", message}, {"reason", reason},
+      {"code", code}};
   return json_response(static_cast<bhttp::status>(code), status);
 }
 
@@ -60,8 +61,8 @@ http::Response kube_error(const absl::Status& status) {
 }
 
 http::Response method_not_allowed(std::string_view allow) {
-  http::Response response =
-      kube_status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+  http::Response response = kube_status(
+      405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
   response.set(bhttp::field::allow, boost::beast::string_view(allow.data(), allow.size()));
   return response;
 }
@@ -71,31 +72,39 @@ http::Response not_found() {
 }
 
 // Parses a request body as a JSON object of the given kind (when "kind" is present it must match).
-absl::StatusOr<boost::json::object> parse_body(const http::Request& request, std::string_view kind) {
+absl::StatusOr<boost::json::object> parse_body(const http::Request& request,
+                                               std::string_view kind) {
   boost::system::error_code ec;
   const std::string& body = request.message.body();
-  boost::json::value doc = boost::json::parse(boost::json::string_view(body.data(), body.size()), ec);
+  boost::json::value doc =
+      boost::json::parse(boost::json::string_view(body.data(), body.size()), ec);
   if (ec || !doc.is_object()) {
-    return absl::FailedPreconditionError(absl::StrCat("the body of the request was in an unknown format: ",
-                                                      ec ? ec.message() : std::string("not a JSON object")));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the body of the request was in an unknown format: ",
+                     ec ? ec.message() : std::string("not a JSON object")));
   }
   boost::json::object& o = doc.get_object();
-  if (auto it = o.find("kind"); it != o.end() && !(it->value().is_string() && it->value().get_string() == kind)) {
-    return absl::FailedPreconditionError(absl::StrCat("the kind in the body is not ", std::string(kind)));
+  if (auto it = o.find("kind");
+      it != o.end() && !(it->value().is_string() && it->value().get_string() == kind)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the kind in the body is not ", std::string(kind)));
   }
   return std::move(o);
 }
 
-absl::StatusOr<std::vector<std::string>> string_array(const boost::json::object& o, std::string_view name) {
+absl::StatusOr<std::vector<std::string>> string_array(const boost::json::object& o,
+                                                      std::string_view name) {
   std::vector<std::string> out;
   auto it = o.find(name);
   if (it == o.end() || it->value().is_null()) return out;
   if (!it->value().is_array()) {
-    return absl::FailedPreconditionError(absl::StrCat(std::string(name), " must be an array of strings"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(std::string(name), " must be an array of strings"));
   }
   for (const boost::json::value& v : it->value().get_array()) {
     if (!v.is_string()) {
-      return absl::FailedPreconditionError(absl::StrCat(std::string(name), " must be an array of strings"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(std::string(name), " must be an array of strings"));
     }
     out.emplace_back(v.get_string().data(), v.get_string().size());
   }
@@ -143,8 +152,9 @@ boost::asio::awaitable<RotationResult> rotate_blocking(SigningKeyRing* ring, abs
 
 }  // namespace
 
-OidcHandler::OidcHandler(OidcHandlerOptions options, SigningKeyRing& ring, const ServiceAccountTokenIssuer& issuer,
-                         const Clock& clock, boost::asio::any_io_executor blocking_executor)
+OidcHandler::OidcHandler(OidcHandlerOptions options, SigningKeyRing& ring,
+                         const ServiceAccountTokenIssuer& issuer, const Clock& clock,
+                         boost::asio::any_io_executor blocking_executor)
     : options_(std::move(options)),
       ring_(ring),
       issuer_(issuer),
@@ -191,23 +201,27 @@ boost::asio::awaitable<http::Response> OidcHandler::handle(http::Request& reques
     if (!get) co_return method_not_allowed("GET, HEAD");
     absl::Time now = clock_.now();
     http::Response response =
-        jwks ? http::make_response(bhttp::status::ok, "application/jwk-set+json", ring_.jwks_json(now))
+        jwks ? http::make_response(bhttp::status::ok, "application/jwk-set+json",
+                                   ring_.jwks_json(now))
              : http::make_response(bhttp::status::ok, "application/json", discovery_json(now));
     response.set(bhttp::field::cache_control, kCacheControl);
     co_return response;
   }
 
   std::vector<absl::string_view> segments = absl::StrSplit(to_absl(path), '/');
-  bool token_path = segments.size() == 8 && segments[0].empty() && segments[1] == "api" && segments[2] == "v1" &&
-                    segments[3] == "namespaces" && !segments[4].empty() && segments[5] == "serviceaccounts" &&
-                    !segments[6].empty() && segments[7] == "token";
+  bool token_path = segments.size() == 8 && segments[0].empty() && segments[1] == "api" &&
+                    segments[2] == "v1" && segments[3] == "namespaces" && !segments[4].empty() &&
+                    segments[5] == "serviceaccounts" && !segments[6].empty() &&
+                    segments[7] == "token";
   bool review_path = path == kTokenReviewPath;
   bool rotate_path = path == kRotatePath;
   if (!token_path && !review_path && !rotate_path) {
     request.route = "oidc.not_found";
     co_return not_found();
   }
-  request.route = token_path ? "k8s.token_request" : review_path ? "k8s.token_review" : "wims.rotate_keys";
+  request.route = token_path    ? "k8s.token_request"
+                  : review_path ? "k8s.token_review"
+                                : "wims.rotate_keys";
   if (!post) co_return method_not_allowed("POST");
   if (!authorized(request)) co_return kube_status(401, "Unauthorized", "Unauthorized");
   if (token_path) co_return token_request(request, to_std(segments[4]), to_std(segments[6]));
@@ -228,13 +242,15 @@ http::Response OidcHandler::token_request(const http::Request& request, std::str
   absl::StatusOr<std::vector<std::string>> audiences = string_array(*spec_json, "audiences");
   if (!audiences.ok()) return kube_error(audiences.status());
   spec.audiences = *std::move(audiences);
-  if (auto it = spec_json->find("expirationSeconds"); it != spec_json->end() && !it->value().is_null()) {
+  if (auto it = spec_json->find("expirationSeconds");
+      it != spec_json->end() && !it->value().is_null()) {
     if (!it->value().is_int64()) {
       return kube_error(absl::FailedPreconditionError("spec.expirationSeconds must be an integer"));
     }
     spec.expiration_seconds = it->value().get_int64();
   }
-  if (const boost::json::object* ref = object_member(*spec_json, "boundObjectRef"); ref != nullptr) {
+  if (const boost::json::object* ref = object_member(*spec_json, "boundObjectRef");
+      ref != nullptr) {
     BoundObjectRef bound;
     absl::StatusOr<std::string> kind = optional_string(*ref, "kind");
     absl::StatusOr<std::string> api_version = optional_string(*ref, "apiVersion");
@@ -254,8 +270,8 @@ http::Response OidcHandler::token_request(const http::Request& request, std::str
   out_spec["expirationSeconds"] = token->expiration_seconds;
   if (spec.bound_object_ref) {
     const BoundObjectRef& r = *spec.bound_object_ref;
-    out_spec["boundObjectRef"] =
-        boost::json::object{{"kind", r.kind}, {"apiVersion", r.api_version}, {"name", r.name}, {"uid", r.uid}};
+    out_spec["boundObjectRef"] = boost::json::object{
+        {"kind", r.kind}, {"apiVersion", r.api_version}, {"name", r.name}, {"uid", r.uid}};
   } else {
     out_spec["boundObjectRef"] = nullptr;
   }
@@ -263,11 +279,13 @@ http::Response OidcHandler::token_request(const http::Request& request, std::str
   boost::json::object out{
       {"kind", "TokenRequest"},
       {"apiVersion", kAuthApiVersion},
-      {"metadata", boost::json::object{{"name", name}, {"namespace", ns},
+      {"metadata", boost::json::object{{"name", name},
+                                       {"namespace", ns},
                                        {"creationTimestamp", format_rfc3339_seconds(created)}}},
       {"spec", std::move(out_spec)},
       {"status", boost::json::object{{"token", token->token},
-                                     {"expirationTimestamp", format_rfc3339_seconds(token->expiration_timestamp)}}}};
+                                     {"expirationTimestamp",
+                                      format_rfc3339_seconds(token->expiration_timestamp)}}}};
   return json_response(bhttp::status::created, out);
 }
 
@@ -280,7 +298,8 @@ http::Response OidcHandler::token_review(const http::Request& request) const {
   absl::StatusOr<std::string> token = optional_string(*spec, "token");
   if (!token.ok()) return kube_error(token.status());
   // pkg/registry/authentication/tokenreview/storage.go.
-  if (token->empty()) return kube_status(400, "BadRequest", "token is required for TokenReview in authentication");
+  if (token->empty())
+    return kube_status(400, "BadRequest", "token is required for TokenReview in authentication");
   absl::StatusOr<std::vector<std::string>> audiences = string_array(*spec, "audiences");
   if (!audiences.ok()) return kube_error(audiences.status());
 
@@ -311,13 +330,14 @@ http::Response OidcHandler::token_review(const http::Request& request) const {
 }
 
 boost::asio::awaitable<http::Response> OidcHandler::rotate() {
-  // Key generation and SQLite writes block: run them on the blocking pool; co_await resumes here, on the
-  // worker that owns the connection.
-  RotationResult result = co_await boost::asio::co_spawn(blocking_executor_, rotate_blocking(&ring_, clock_.now()),
-                                                         boost::asio::use_awaitable);
+  // Key generation and SQLite writes block: run them on the blocking pool; co_await resumes here,
+  // on the worker that owns the connection.
+  RotationResult result = co_await boost::asio::co_spawn(
+      blocking_executor_, rotate_blocking(&ring_, clock_.now()), boost::asio::use_awaitable);
   if (!result.status.ok()) co_return kube_error(result.status);
-  co_return json_response(bhttp::status::ok, boost::json::object{{"kid", result.kid},
-                                                                  {"previousKid", result.previous_kid}});
+  co_return json_response(
+      bhttp::status::ok,
+      boost::json::object{{"kid", result.kid}, {"previousKid", result.previous_kid}});
 }
 
 }  // namespace wims::cloud

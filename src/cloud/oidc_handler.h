@@ -1,26 +1,27 @@
-// OidcHandler: the embedded cloud's Kubernetes-facing HTTP front end, serving what kube-apiserver serves for
-// service-account tokens:
+// OidcHandler: the embedded cloud's Kubernetes-facing HTTP front end, serving what kube-apiserver
+// serves for service-account tokens:
 //
-//   GET  <issuer path>/.well-known/openid-configuration   OIDC discovery (pkg/routes/openidmetadata.go)
-//   GET  <issuer path>/openid/v1/jwks                     the published keys, application/jwk-set+json
-//   POST /api/v1/namespaces/NS/serviceaccounts/NAME/token TokenRequest            -> 201
-//   POST /apis/authentication.k8s.io/v1/tokenreviews      TokenReview             -> 201
-//   POST /wims/v1/signing-keys:rotate                     rotate the signing key  -> 200 {"kid","previousKid"}
+//   GET  <issuer path>/.well-known/openid-configuration   OIDC discovery
+//   (pkg/routes/openidmetadata.go) GET  <issuer path>/openid/v1/jwks                     the
+//   published keys, application/jwk-set+json POST /api/v1/namespaces/NS/serviceaccounts/NAME/token
+//   TokenRequest            -> 201 POST /apis/authentication.k8s.io/v1/tokenreviews TokenReview ->
+//   201 POST /wims/v1/signing-keys:rotate                     rotate the signing key  -> 200
+//   {"kid","previousKid"}
 //
-// The issuer path is the path of the issuer URL ("http://HOST:PORT/oidc/CLUSTER" -> "/oidc/CLUSTER"). The
-// discovery responses carry "Cache-Control: public, max-age=3600". The three POST APIs require
-// "Authorization: Bearer <admin token>" (401 Status otherwise); errors are Kubernetes Status JSON
+// The issuer path is the path of the issuer URL ("http://HOST:PORT/oidc/CLUSTER" ->
+// "/oidc/CLUSTER"). The discovery responses carry "Cache-Control: public, max-age=3600". The three
+// POST APIs require "Authorization: Bearer <admin token>" (401 Status otherwise); errors are
+// Kubernetes Status JSON
 // ({"kind":"Status","apiVersion":"v1","status":"Failure","message","reason","code"}).
 //
-// Owned by the cloud wiring; `ring`, `issuer` and `clock` must outlive it. Thread-safe: handle() may run on
-// every worker at once. Key rotation (blocking key generation and SQLite) is moved to `blocking_executor`
-// (a thread pool) and the response is resumed on the caller's worker.
+// Owned by the cloud wiring; `ring`, `issuer` and `clock` must outlive it. Thread-safe: handle()
+// may run on every worker at once. Key rotation (blocking key generation and SQLite) is moved to
+// `blocking_executor` (a thread pool) and the response is resumed on the caller's worker.
 #pragma once
-
-#include <string>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <string>
 
 #include "cloud/service_account_token_issuer.h"
 #include "cloud/signing_key_ring.h"
@@ -38,8 +39,9 @@ struct OidcHandlerOptions {
 
 class OidcHandler final : public http::Handler {
  public:
-  OidcHandler(OidcHandlerOptions options, SigningKeyRing& ring, const ServiceAccountTokenIssuer& issuer,
-              const Clock& clock, boost::asio::any_io_executor blocking_executor);
+  OidcHandler(OidcHandlerOptions options, SigningKeyRing& ring,
+              const ServiceAccountTokenIssuer& issuer, const Clock& clock,
+              boost::asio::any_io_executor blocking_executor);
 
   boost::asio::awaitable<http::Response> handle(http::Request& request) override;
 
@@ -47,7 +49,8 @@ class OidcHandler final : public http::Handler {
   std::string discovery_json(absl::Time now) const;
 
  private:
-  http::Response token_request(const http::Request& request, std::string_view ns, std::string_view name) const;
+  http::Response token_request(const http::Request& request, std::string_view ns,
+                               std::string_view name) const;
   http::Response token_review(const http::Request& request) const;
   boost::asio::awaitable<http::Response> rotate();
   bool authorized(const http::Request& request) const;

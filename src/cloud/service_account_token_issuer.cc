@@ -1,7 +1,6 @@
 #include "cloud/service_account_token_issuer.h"
 
 #include <algorithm>
-
 #include <boost/json/array.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -23,9 +22,11 @@ std::string username(std::string_view ns, std::string_view name) {
   return absl::StrCat("system:serviceaccount:", std::string(ns), ":", std::string(name));
 }
 
-// The uid of the (single) node of the World; worlds name nodes but do not give them uids, so derive one the
-// way config derives the other Kubernetes uids.
-std::string node_uid(const config::Node& node) { return config::name_based_uid("node/" + node.name); }
+// The uid of the (single) node of the World; worlds name nodes but do not give them uids, so derive
+// one the way config derives the other Kubernetes uids.
+std::string node_uid(const config::Node& node) {
+  return config::name_based_uid("node/" + node.name);
+}
 
 // Go's %q of a []string: ["a" "b"].
 std::string go_quoted(const std::vector<std::string>& values) {
@@ -62,8 +63,8 @@ TokenReviewResult failure(std::string error) {
 }  // namespace
 
 ServiceAccountTokenIssuer::ServiceAccountTokenIssuer(ServiceAccountTokenIssuerOptions options,
-                                                     const SigningKeyRing& ring, WorldProvider world,
-                                                     const Clock& clock)
+                                                     const SigningKeyRing& ring,
+                                                     WorldProvider world, const Clock& clock)
     : options_(std::move(options)), ring_(ring), world_(std::move(world)), clock_(clock) {
   api_audiences_ = options_.api_audiences.empty() ? std::vector<std::string>{options_.issuer_url}
                                                   : options_.api_audiences;
@@ -71,20 +72,26 @@ ServiceAccountTokenIssuer::ServiceAccountTokenIssuer(ServiceAccountTokenIssuerOp
 
 absl::StatusOr<IssuedToken> ServiceAccountTokenIssuer::issue(const TokenRequestSpec& spec) const {
   std::shared_ptr<const config::World> world = world_();
-  // Order as in token.go Create: service account lookup, defaulting, validation, bound object, expiry.
-  const config::ServiceAccount* sa = world->find_service_account(spec.namespace_name, spec.service_account);
+  // Order as in token.go Create: service account lookup, defaulting, validation, bound object,
+  // expiry.
+  const config::ServiceAccount* sa =
+      world->find_service_account(spec.namespace_name, spec.service_account);
   if (sa == nullptr) {
-    return absl::NotFoundError(absl::StrCat("serviceaccounts \"", spec.service_account, "\" not found"));
+    return absl::NotFoundError(
+        absl::StrCat("serviceaccounts \"", spec.service_account, "\" not found"));
   }
   std::vector<std::string> audiences = spec.audiences.empty() ? api_audiences_ : spec.audiences;
   int64_t expiration = spec.expiration_seconds.value_or(kDefaultExpirationSeconds);
   auto invalid = [&](std::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: ", expiration,
-        ": ", std::string(why)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: "
+                     "Invalid value: ",
+                     expiration, ": ", std::string(why)));
   };
-  if (expiration < kMinExpirationSeconds) return invalid("may not specify a duration less than 10 minutes");
-  if (expiration > kMaxExpirationSeconds) return invalid("may not specify a duration larger than 2^32 seconds");
+  if (expiration < kMinExpirationSeconds)
+    return invalid("may not specify a duration less than 10 minutes");
+  if (expiration > kMaxExpirationSeconds)
+    return invalid("may not specify a duration larger than 2^32 seconds");
 
   const config::Pod* pod = nullptr;
   const config::Node* node = nullptr;
@@ -99,11 +106,12 @@ absl::StatusOr<IssuedToken> ServiceAccountTokenIssuer::issue(const TokenRequestS
     std::string uid;
     if (group.empty() && ref.kind == "Pod") {
       pod = world->find_pod(spec.namespace_name, ref.name);
-      if (pod == nullptr) return absl::NotFoundError(absl::StrCat("pods \"", ref.name, "\" not found"));
+      if (pod == nullptr)
+        return absl::NotFoundError(absl::StrCat("pods \"", ref.name, "\" not found"));
       if (pod->service_account_name != spec.service_account) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("cannot bind token for serviceaccount \"", spec.service_account,
-                         "\" to pod running with serviceaccount \"", pod->service_account_name, "\""));
+        return absl::FailedPreconditionError(absl::StrCat(
+            "cannot bind token for serviceaccount \"", spec.service_account,
+            "\" to pod running with serviceaccount \"", pod->service_account_name, "\""));
       }
       uid = pod->uid;
       // Every pod of a World runs on the World's node (KEP-4193 node claims for pod-bound tokens).
@@ -118,14 +126,16 @@ absl::StatusOr<IssuedToken> ServiceAccountTokenIssuer::issue(const TokenRequestS
       // A World has no Secrets.
       return absl::NotFoundError(absl::StrCat("secrets \"", ref.name, "\" not found"));
     } else {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot bind token to object of type ", group, "/", version, ", Kind=", ref.kind));
+      return absl::FailedPreconditionError(absl::StrCat("cannot bind token to object of type ",
+                                                        group, "/", version, ", Kind=", ref.kind));
     }
     if (!ref.uid.empty() && ref.uid != uid) {
-      return absl::AbortedError(absl::StrCat(
-          "Operation cannot be fulfilled on ", group.empty() ? ref.kind : absl::StrCat(ref.kind, ".", group),
-          " \"", ref.name, "\": the UID in the bound object reference (", ref.uid,
-          ") does not match the UID in record. The object might have been deleted and then recreated"));
+      return absl::AbortedError(
+          absl::StrCat("Operation cannot be fulfilled on ",
+                       group.empty() ? ref.kind : absl::StrCat(ref.kind, ".", group), " \"",
+                       ref.name, "\": the UID in the bound object reference (", ref.uid,
+                       ") does not match the UID in record. The object might have been deleted and "
+                       "then recreated"));
     }
   }
 
@@ -172,19 +182,21 @@ absl::StatusOr<IssuedToken> ServiceAccountTokenIssuer::issue(const TokenRequestS
   return out;
 }
 
-TokenReviewResult ServiceAccountTokenIssuer::review(std::string_view token,
-                                                    const std::vector<std::string>& audiences) const {
+TokenReviewResult ServiceAccountTokenIssuer::review(
+    std::string_view token, const std::vector<std::string>& audiences) const {
   absl::StatusOr<jose::DecodedJwt> jwt = jose::decode_jwt(token);
   if (!jwt.ok()) return failure("invalid bearer token");
   const boost::json::object& claims = jwt->claims;
-  if (member(claims, "iss") != options_.issuer_url) return failure("invalid bearer token: unknown issuer");
+  if (member(claims, "iss") != options_.issuer_url)
+    return failure("invalid bearer token: unknown issuer");
   absl::Time now = clock_.now();
   if (absl::Status status = jose::verify_jwt(*jwt, ring_.verification_keys(now)); !status.ok()) {
     return failure(absl::StrCat("invalid bearer token: ", status.message()));
   }
   absl::StatusOr<int64_t> exp = jose::int64_claim(claims, "exp");
   if (!exp.ok()) return failure("service account token has no expiration");
-  if (now > absl::FromUnixSeconds(*exp) + kLeeway) return failure("service account token has expired");
+  if (now > absl::FromUnixSeconds(*exp) + kLeeway)
+    return failure("service account token has expired");
   if (absl::StatusOr<int64_t> nbf = jose::int64_claim(claims, "nbf");
       nbf.ok() && now < absl::FromUnixSeconds(*nbf) - kLeeway) {
     return failure("service account token is not valid yet");
@@ -201,23 +213,26 @@ TokenReviewResult ServiceAccountTokenIssuer::review(std::string_view token,
     }
   }
   if (matched.empty()) {
-    return failure(absl::StrCat("token audiences ", go_quoted(*token_audiences), " is invalid for the target audiences ",
-                                go_quoted(requested)));
+    return failure(absl::StrCat("token audiences ", go_quoted(*token_audiences),
+                                " is invalid for the target audiences ", go_quoted(requested)));
   }
 
   const boost::json::object* kube = object_member(claims, kKubernetesClaim);
-  const boost::json::object* sa_ref = kube != nullptr ? object_member(*kube, "serviceaccount") : nullptr;
+  const boost::json::object* sa_ref =
+      kube != nullptr ? object_member(*kube, "serviceaccount") : nullptr;
   if (sa_ref == nullptr) return failure("service account token claims are missing");
   std::string ns = member(*kube, "namespace");
   std::string sa_name = member(*sa_ref, "name");
   std::string sa_uid = member(*sa_ref, "uid");
-  if (member(claims, "sub") != username(ns, sa_name)) return failure("service account token subject mismatch");
+  if (member(claims, "sub") != username(ns, sa_name))
+    return failure("service account token subject mismatch");
 
   std::shared_ptr<const config::World> world = world_();
   const config::ServiceAccount* sa = world->find_service_account(ns, sa_name);
   if (sa == nullptr) return failure("service account token has been invalidated");
   if (sa->uid != sa_uid) {
-    return failure(absl::StrCat("service account UID (", sa->uid, ") does not match claim (", sa_uid, ")"));
+    return failure(
+        absl::StrCat("service account UID (", sa->uid, ") does not match claim (", sa_uid, ")"));
   }
   UserInfo user;
   if (const boost::json::object* pod_ref = object_member(*kube, "pod"); pod_ref != nullptr) {
@@ -237,7 +252,8 @@ TokenReviewResult ServiceAccountTokenIssuer::review(std::string_view token,
   if (const boost::json::object* node_ref = object_member(*kube, "node"); node_ref != nullptr) {
     std::string node_name = member(*node_ref, "name");
     std::string claimed_uid = member(*node_ref, "uid");
-    // As kube: a node that went away only invalidates tokens bound to the node itself, not pod tokens.
+    // As kube: a node that went away only invalidates tokens bound to the node itself, not pod
+    // tokens.
     if (object_member(*kube, "pod") == nullptr &&
         (world->node.name != node_name || node_uid(world->node) != claimed_uid)) {
       return failure("service account token has been invalidated");
@@ -250,7 +266,8 @@ TokenReviewResult ServiceAccountTokenIssuer::review(std::string_view token,
   }
   user.username = username(ns, sa_name);
   user.uid = sa->uid;
-  user.groups = {"system:serviceaccounts", absl::StrCat("system:serviceaccounts:", ns), "system:authenticated"};
+  user.groups = {"system:serviceaccounts", absl::StrCat("system:serviceaccounts:", ns),
+                 "system:authenticated"};
 
   TokenReviewResult result;
   result.authenticated = true;

@@ -1,6 +1,7 @@
-// ServiceAccountTokenIssuer: the cluster's service-account token issuer, minting and reviewing tokens the
-// way kube-apiserver's TokenRequest and TokenReview do (pkg/registry/core/serviceaccount/storage/token.go,
-// pkg/serviceaccount/claims.go): same validation order and messages, same claims.
+// ServiceAccountTokenIssuer: the cluster's service-account token issuer, minting and reviewing
+// tokens the way kube-apiserver's TokenRequest and TokenReview do
+// (pkg/registry/core/serviceaccount/storage/token.go, pkg/serviceaccount/claims.go): same
+// validation order and messages, same claims.
 //
 //   cloud::TokenRequestSpec spec{.namespace_name = "default", .service_account = "demo",
 //                                .audiences = {"sts.amazonaws.com"}};
@@ -8,17 +9,21 @@
 //   cloud::TokenReviewResult review = issuer.review(token.token, {"sts.amazonaws.com"});
 //
 // Error codes of `issue`, which front ends map to Kubernetes Status responses:
-//   kNotFound           404 NotFound    service account / bound object missing ("serviceaccounts \"x\" not found")
-//   kInvalidArgument    422 Invalid     field validation ("spec.expirationSeconds: Invalid value: 599: ...")
-//   kFailedPrecondition 400 BadRequest  "cannot bind token to object of type ...", pod of another SA
-//   kAborted            409 Conflict    bound object uid mismatch
-// The Status message is the full Kubernetes message (e.g. for 422 "TokenRequest.authentication.k8s.io \"\"
-// is invalid: spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 10 minutes").
+//   kNotFound           404 NotFound    service account / bound object missing ("serviceaccounts
+//   \"x\" not found") kInvalidArgument    422 Invalid     field validation
+//   ("spec.expirationSeconds: Invalid value: 599: ...") kFailedPrecondition 400 BadRequest  "cannot
+//   bind token to object of type ...", pod of another SA kAborted            409 Conflict    bound
+//   object uid mismatch
+// The Status message is the full Kubernetes message (e.g. for 422
+// "TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: 599:
+// may not specify a duration less than 10 minutes").
 //
-// Reads the cluster through the injected World snapshot provider and time through the injected Clock.
-// Thread-safe and non-blocking (an RS256 signature is ~1 ms of CPU): callable from any I/O worker.
+// Reads the cluster through the injected World snapshot provider and time through the injected
+// Clock. Thread-safe and non-blocking (an RS256 signature is ~1 ms of CPU): callable from any I/O
+// worker.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -27,8 +32,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -45,13 +48,13 @@ struct BoundObjectRef {
   std::string kind;         // "Pod", "Secret" or "Node"
   std::string api_version;  // "v1"
   std::string name;
-  std::string uid;          // optional; when set it must match the object's
+  std::string uid;  // optional; when set it must match the object's
 };
 
 struct TokenRequestSpec {
   std::string namespace_name;
   std::string service_account;
-  std::vector<std::string> audiences;        // empty: the issuer's default audiences
+  std::vector<std::string> audiences;         // empty: the issuer's default audiences
   std::optional<int64_t> expiration_seconds;  // unset: 3600
   std::optional<BoundObjectRef> bound_object_ref;
 };
@@ -74,23 +77,25 @@ struct UserInfo {
 
 struct TokenReviewResult {
   bool authenticated = false;
-  std::vector<std::string> audiences;  // the intersection of the token's and the requested audiences
+  std::vector<std::string>
+      audiences;  // the intersection of the token's and the requested audiences
   UserInfo user;
-  std::string error;                   // set when !authenticated
+  std::string error;  // set when !authenticated
 };
 
 struct ServiceAccountTokenIssuerOptions {
   // The issuer URL, the `iss` of every token ("http://127.0.0.1:PORT/oidc/CLUSTER").
   std::string issuer_url;
-  // The API server's audiences (--api-audiences): the default for empty spec.audiences and for reviews
-  // without audiences. Empty: {issuer_url}.
+  // The API server's audiences (--api-audiences): the default for empty spec.audiences and for
+  // reviews without audiences. Empty: {issuer_url}.
   std::vector<std::string> api_audiences;
-  // --service-account-max-token-expiration: longer requests are shortened to this. Must not exceed the
-  // key ring's max_token_lifetime.
+  // --service-account-max-token-expiration: longer requests are shortened to this. Must not exceed
+  // the key ring's max_token_lifetime.
   absl::Duration max_expiration = absl::Hours(48);
-  // --service-account-extend-token-expiration: pod-bound tokens for the API audiences requested with the
-  // 3607 s warn-only marker get a 1-year exp and `warnafter`. Off by default, because a 1-year token
-  // outlives the key ring's default publication window and fails Google STS's 48 h rule.
+  // --service-account-extend-token-expiration: pod-bound tokens for the API audiences requested
+  // with the 3607 s warn-only marker get a 1-year exp and `warnafter`. Off by default, because a
+  // 1-year token outlives the key ring's default publication window and fails Google STS's 48 h
+  // rule.
   bool extend_expiration = false;
 };
 
@@ -112,9 +117,10 @@ class ServiceAccountTokenIssuer {
   // TokenRequest. Errors as in the table at the top of this file.
   absl::StatusOr<IssuedToken> issue(const TokenRequestSpec& spec) const;
 
-  // TokenReview: signature (a published ring key), issuer, time (1 minute leeway, as go-jose), audience
-  // intersection with `audiences` (empty: the API audiences), and that the service account and the bound
-  // pod or secret still exist with the same uids. Never fails: errors are in the result.
+  // TokenReview: signature (a published ring key), issuer, time (1 minute leeway, as go-jose),
+  // audience intersection with `audiences` (empty: the API audiences), and that the service account
+  // and the bound pod or secret still exist with the same uids. Never fails: errors are in the
+  // result.
   TokenReviewResult review(std::string_view token, const std::vector<std::string>& audiences) const;
 
  private:

@@ -1,10 +1,9 @@
 #include "cloud/signing_key_ring.h"
 
 #include <algorithm>
-#include <set>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -26,16 +25,18 @@ std::string encode_entry(const SigningKeyRing::Entry& entry) {
 absl::StatusOr<SigningKeyRing::Entry> make_entry(jose::SigningKey key, int64_t sequence,
                                                  std::optional<absl::Time> retired_at) {
   WIMS_ASSIGN_OR_RETURN(jose::PublicJwk public_key, jose::PublicJwk::from_json(key.public_jwk()));
-  return SigningKeyRing::Entry{std::make_shared<const jose::SigningKey>(std::move(key)), std::move(public_key),
-                               sequence, retired_at};
+  return SigningKeyRing::Entry{std::make_shared<const jose::SigningKey>(std::move(key)),
+                               std::move(public_key), sequence, retired_at};
 }
 
 absl::StatusOr<SigningKeyRing::Entry> decode_entry(std::string_view kid, std::string_view value) {
   auto corrupt = [&](std::string_view why) {
-    return absl::DataLossError(absl::StrCat("signing key ", std::string(kid), " in the state store: ", std::string(why)));
+    return absl::DataLossError(
+        absl::StrCat("signing key ", std::string(kid), " in the state store: ", std::string(why)));
   };
   boost::system::error_code ec;
-  boost::json::value doc = boost::json::parse(boost::json::string_view(value.data(), value.size()), ec);
+  boost::json::value doc =
+      boost::json::parse(boost::json::string_view(value.data(), value.size()), ec);
   if (ec || !doc.is_object()) return corrupt("not a JSON object");
   const boost::json::object& o = doc.get_object();
   absl::StatusOr<std::string> pem = jose::string_claim(o, "pem");
@@ -67,8 +68,8 @@ jose::JwkSet SigningKeyRing::Snapshot::published(absl::Time now) const {
   return set;
 }
 
-absl::StatusOr<std::unique_ptr<SigningKeyRing>> SigningKeyRing::open(store::StateStore& store, absl::Time now,
-                                                                    SigningKeyRingOptions options) {
+absl::StatusOr<std::unique_ptr<SigningKeyRing>> SigningKeyRing::open(
+    store::StateStore& store, absl::Time now, SigningKeyRingOptions options) {
   std::unique_ptr<SigningKeyRing> ring(new SigningKeyRing(store, options));
   WIMS_ASSIGN_OR_RETURN(auto rows, store.list(kStoreNamespace));
   std::vector<Entry> entries;
@@ -79,8 +80,9 @@ absl::StatusOr<std::unique_ptr<SigningKeyRing>> SigningKeyRing::open(store::Stat
   std::sort(entries.begin(), entries.end(),
             [](const Entry& a, const Entry& b) { return a.sequence > b.sequence; });
 
-  // The newest unretired key is current. Older unretired keys can only come from a crash in the middle of
-  // rotate() (the new key is written before the old one is marked retired): retire them now.
+  // The newest unretired key is current. Older unretired keys can only come from a crash in the
+  // middle of rotate() (the new key is written before the old one is marked retired): retire them
+  // now.
   bool have_current = false;
   for (Entry& entry : entries) {
     if (entry.retired_at) continue;
@@ -99,7 +101,8 @@ absl::StatusOr<std::unique_ptr<SigningKeyRing>> SigningKeyRing::open(store::Stat
     entries.insert(entries.begin(), std::move(entry));
   }
   // Current first, then retired keys newest first; drop those past their window.
-  std::stable_partition(entries.begin(), entries.end(), [](const Entry& e) { return !e.retired_at; });
+  std::stable_partition(entries.begin(), entries.end(),
+                        [](const Entry& e) { return !e.retired_at; });
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->max_token_lifetime = options.max_token_lifetime;
   for (Entry& entry : entries) {

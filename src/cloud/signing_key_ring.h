@@ -1,16 +1,17 @@
 // SigningKeyRing: the cluster issuer's signing keys, persisted in the StateStore (namespace
-// "signing_keys"). One key is current and signs new tokens; `rotate` makes a new current key and retires the
-// old one, which stays published (JWKS) and trusted for verification until `retired_at +
-// max_token_lifetime`, so every token it signed can still be verified until it expires. A restart reloads
-// the same keys.
+// "signing_keys"). One key is current and signs new tokens; `rotate` makes a new current key and
+// retires the old one, which stays published (JWKS) and trusted for verification until `retired_at
+// + max_token_lifetime`, so every token it signed can still be verified until it expires. A restart
+// reloads the same keys.
 //
-//   WIMS_ASSIGN_OR_RETURN(auto ring, cloud::SigningKeyRing::open(store, clock.now()));   // blocking
-//   std::string token = jose::sign_jwt(*ring->current(), claims);
-//   jose::JwkSet trusted = ring->verification_keys(clock.now());
+//   WIMS_ASSIGN_OR_RETURN(auto ring, cloud::SigningKeyRing::open(store, clock.now()));   //
+//   blocking std::string token = jose::sign_jwt(*ring->current(), claims); jose::JwkSet trusted =
+//   ring->verification_keys(clock.now());
 //
-// Owned by the cloud wiring, shared by reference. Thread-safe: readers get an immutable Snapshot swapped
-// atomically (lock-free reads from any worker); `open` and `rotate` are blocking (key generation, SQLite)
-// and must run on a blocking thread pool, never on an I/O thread; concurrent rotations are serialized.
+// Owned by the cloud wiring, shared by reference. Thread-safe: readers get an immutable Snapshot
+// swapped atomically (lock-free reads from any worker); `open` and `rotate` are blocking (key
+// generation, SQLite) and must run on a blocking thread pool, never on an I/O thread; concurrent
+// rotations are serialized.
 #pragma once
 
 #include <atomic>
@@ -31,8 +32,8 @@ namespace wims::cloud {
 struct SigningKeyRingOptions {
   // The algorithm of keys made by `open` (when the store has none) and `rotate`.
   jose::Algorithm algorithm = jose::Algorithm::kRS256;
-  // The longest lifetime of a token signed by a ring key; a retired key is published this long after its
-  // retirement. Must cover the issuer's maximum token lifetime.
+  // The longest lifetime of a token signed by a ring key; a retired key is published this long
+  // after its retirement. Must cover the issuer's maximum token lifetime.
   absl::Duration max_token_lifetime = absl::Hours(48);
 };
 
@@ -43,8 +44,8 @@ class SigningKeyRing {
   struct Entry {
     std::shared_ptr<const jose::SigningKey> key;
     jose::PublicJwk public_key;
-    int64_t sequence = 0;                   // creation order, increasing
-    std::optional<absl::Time> retired_at;   // nullopt for the current key
+    int64_t sequence = 0;                  // creation order, increasing
+    std::optional<absl::Time> retired_at;  // nullopt for the current key
   };
   // An immutable view of the ring. `entries` are newest first; entries.front() is the current key.
   struct Snapshot {
@@ -57,10 +58,11 @@ class SigningKeyRing {
     jose::JwkSet published(absl::Time now) const;
   };
 
-  // Loads the ring from `store`, dropping retired keys past their publication window; if there is no
-  // current key, generates and persists one. Blocking.
-  static absl::StatusOr<std::unique_ptr<SigningKeyRing>> open(store::StateStore& store, absl::Time now,
-                                                             SigningKeyRingOptions options = {});
+  // Loads the ring from `store`, dropping retired keys past their publication window; if there is
+  // no current key, generates and persists one. Blocking.
+  static absl::StatusOr<std::unique_ptr<SigningKeyRing>> open(store::StateStore& store,
+                                                              absl::Time now,
+                                                              SigningKeyRingOptions options = {});
 
   SigningKeyRing(const SigningKeyRing&) = delete;
   SigningKeyRing& operator=(const SigningKeyRing&) = delete;
@@ -75,12 +77,13 @@ class SigningKeyRing {
   // The distinct algorithms of verification_keys(now), sorted ("ES256" < "RS256").
   std::vector<std::string> algorithms(absl::Time now) const;
 
-  // Makes a new current key, retires the previous one at `now`, persists both, and drops keys past their
-  // window. Returns the new kid. Blocking.
+  // Makes a new current key, retires the previous one at `now`, persists both, and drops keys past
+  // their window. Returns the new kid. Blocking.
   absl::StatusOr<std::string> rotate(absl::Time now);
 
  private:
-  SigningKeyRing(store::StateStore& store, SigningKeyRingOptions options) : store_(store), options_(options) {}
+  SigningKeyRing(store::StateStore& store, SigningKeyRingOptions options)
+      : store_(store), options_(options) {}
 
   store::StateStore& store_;
   const SigningKeyRingOptions options_;

@@ -124,7 +124,8 @@ http::Response storage_denied(const iam::Caller& caller, std::string_view permis
   return storage_error(403, message, "forbidden");
 }
 
-// An object-name segment of the cloud listener's canonical path (http/canonical_path.h, keep_encoded_slash):
+// An object-name segment of the cloud listener's canonical path (http/canonical_path.h,
+// keep_encoded_slash):
 // "%2F" and "%25" are the only escapes left in it.
 std::string decode_kept_escapes(std::string_view segment) {
   std::string out;
@@ -168,7 +169,8 @@ boost::asio::awaitable<http::Response> StorageHandler::handle(http::Request& req
     op = Op::kList;
   } else if (tail.starts_with("/o/")) {
     op = Op::kObject;
-    // Object names may contain '/', spelled %2F (the cloud listener keeps it encoded, http/server.h).
+    // Object names may contain '/', spelled %2F (the cloud listener keeps it encoded,
+    // http/server.h).
     object_name = decode_kept_escapes(tail.substr(3));
   }
   if (bucket_name.empty() || op == Op::kNone) {

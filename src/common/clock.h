@@ -1,7 +1,8 @@
-// Clock: the injected source of wall-clock time. Every expiry, refresh and backoff decision in wims reads
-// time through a Clock so tests can use FakeClock instead of sleeping.
+// Clock: the injected source of wall-clock time. Every expiry, refresh and backoff decision in wims
+// reads time through a Clock so tests can use FakeClock instead of sleeping.
 //
-// SystemClock is stateless and thread-safe. FakeClock is thread-safe (an atomic), and is advanced by tests.
+// SystemClock is stateless and thread-safe. FakeClock is thread-safe (an atomic), and is advanced
+// by tests.
 #pragma once
 
 #include <atomic>

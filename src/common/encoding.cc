@@ -20,7 +20,8 @@ std::string base64_encode(std::string_view bytes) {
 }
 
 absl::StatusOr<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return absl::InvalidArgumentError("base64: length is not a multiple of 4");
+  if (text.size() % 4 != 0)
+    return absl::InvalidArgumentError("base64: length is not a multiple of 4");
   std::string out(3 * (text.size() / 4) + 1, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(text.data()),
@@ -78,7 +79,8 @@ absl::StatusOr<absl::Time> parse_rfc3339(std::string_view text) {
   absl::Time t;
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, to_absl(text), &t, &err)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid RFC 3339 timestamp '", to_absl(text), "': ", err));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid RFC 3339 timestamp '", to_absl(text), "': ", err));
   }
   return t;
 }

@@ -1,5 +1,5 @@
-// Process logging: spdlog with a JSON-ish single-line format to stderr. `init_logging` is called once by
-// the CLI before any thread starts; afterwards the spdlog default logger is thread-safe.
+// Process logging: spdlog with a JSON-ish single-line format to stderr. `init_logging` is called
+// once by the CLI before any thread starts; afterwards the spdlog default logger is thread-safe.
 #pragma once
 
 #include <string_view>

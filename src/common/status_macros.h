@@ -13,16 +13,16 @@
 #define WIMS_STATUS_CONCAT_INNER(a, b) a##b
 #define WIMS_STATUS_CONCAT(a, b) WIMS_STATUS_CONCAT_INNER(a, b)
 
-#define WIMS_RETURN_IF_ERROR(expr)                      \
-  do {                                                  \
-    ::absl::Status wims_status_ = (expr);               \
-    if (!wims_status_.ok()) return wims_status_;        \
+#define WIMS_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::absl::Status wims_status_ = (expr);        \
+    if (!wims_status_.ok()) return wims_status_; \
   } while (0)
 
-#define WIMS_CO_RETURN_IF_ERROR(expr)                   \
-  do {                                                  \
-    ::absl::Status wims_status_ = (expr);               \
-    if (!wims_status_.ok()) co_return wims_status_;     \
+#define WIMS_CO_RETURN_IF_ERROR(expr)               \
+  do {                                              \
+    ::absl::Status wims_status_ = (expr);           \
+    if (!wims_status_.ok()) co_return wims_status_; \
   } while (0)
 
 #define WIMS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr, ret) \
@@ -31,7 +31,7 @@
   lhs = std::move(*tmp)
 
 #define WIMS_ASSIGN_OR_RETURN(lhs, expr) \
-  WIMS_ASSIGN_OR_RETURN_IMPL(WIMS_STATUS_CONCAT(wims_statusor_, __LINE__), lhs, expr, return)
+  WIMS_ASSIGN_OR_RETURN_IMPL(WIMS_STATUS_CONCAT(wims_statusor_, __LINE__), lhs, expr, return )
 
 #define WIMS_CO_ASSIGN_OR_RETURN(lhs, expr) \
-  WIMS_ASSIGN_OR_RETURN_IMPL(WIMS_STATUS_CONCAT(wims_statusor_, __LINE__), lhs, expr, co_return)
+  WIMS_ASSIGN_OR_RETURN_IMPL(WIMS_STATUS_CONCAT(wims_statusor_, __LINE__), lhs, expr, co_return )

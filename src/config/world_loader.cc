@@ -658,8 +658,8 @@ absl::StatusOr<World> load_world_file(const std::string& path) {
   }
   if (in.bad()) return absl::DataLossError(fmt::format("error reading world file {}", path));
   const size_t slash = path.rfind('/');
-  return load_world_yaml_in(text, path,
-                            slash == std::string::npos ? "." : path.substr(0, std::max<size_t>(slash, 1)));
+  return load_world_yaml_in(
+      text, path, slash == std::string::npos ? "." : path.substr(0, std::max<size_t>(slash, 1)));
 }
 
 std::string world_to_yaml(const World& world) {

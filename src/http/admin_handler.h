@@ -2,11 +2,12 @@
 //   GET /healthz -> 200 "ok"  (the process serves HTTP)
 //   GET /readyz  -> 200 "ready" when the readiness predicate returns true, else 503 "not ready"
 //   GET /metrics -> the Metrics registry, "text/plain; version=0.0.4; charset=utf-8"
-// Other paths 404; other methods than GET/HEAD 405. Routes are labelled "admin.healthz", "admin.readyz",
-// "admin.metrics".
+// Other paths 404; other methods than GET/HEAD 405. Routes are labelled "admin.healthz",
+// "admin.readyz", "admin.metrics".
 //
-// Owned by the CLI wiring; the predicate is called on worker threads, concurrently, and must be cheap and
-// thread-safe (e.g. an atomic flag set once informers have synced). Metrics must outlive the handler.
+// Owned by the CLI wiring; the predicate is called on worker threads, concurrently, and must be
+// cheap and thread-safe (e.g. an atomic flag set once informers have synced). Metrics must outlive
+// the handler.
 #pragma once
 
 #include <functional>

@@ -1,26 +1,25 @@
-// BlockingPool: a bounded set of threads for blocking work (SQLite, key generation, nft calls) so that it
-// never runs on an I/O worker. A coroutine hands a callable over and resumes on its own executor with the
-// result:
+// BlockingPool: a bounded set of threads for blocking work (SQLite, key generation, nft calls) so
+// that it never runs on an I/O worker. A coroutine hands a callable over and resumes on its own
+// executor with the result:
 //
 //   BlockingPool blocking(/*threads=*/2, /*max_pending=*/256);
 //   absl::StatusOr<Key> key = co_await run_blocking(blocking, [&] { return generate_key(); });
 //
-// Result type: F returning absl::Status -> absl::Status; returning absl::StatusOr<T> -> absl::StatusOr<T>;
-// returning void -> absl::Status; returning T -> absl::StatusOr<T>. When max_pending jobs are already
-// queued or running, run_blocking fails fast with ResourceExhausted (a bound, not a queue that grows);
-// after stop() it returns Unavailable. F must not throw; it may reference the awaiting coroutine's locals,
-// which stay alive while it runs.
+// Result type: F returning absl::Status -> absl::Status; returning absl::StatusOr<T> ->
+// absl::StatusOr<T>; returning void -> absl::Status; returning T -> absl::StatusOr<T>. When
+// max_pending jobs are already queued or running, run_blocking fails fast with ResourceExhausted (a
+// bound, not a queue that grows); after stop() it returns Unavailable. F must not throw; it may
+// reference the awaiting coroutine's locals, which stay alive while it runs.
 //
-// Owned by the CLI wiring; thread-safe. stop() (also the destructor) waits for running jobs; stop every
-// service that may call run_blocking first.
+// Owned by the CLI wiring; thread-safe. stop() (also the destructor) waits for running jobs; stop
+// every service that may call run_blocking first.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include <atomic>
 #include <cstddef>
 #include <type_traits>
 #include <utility>
@@ -92,17 +91,17 @@ boost::asio::awaitable<Result> run_on_pool(BlockingPool* pool, F f) {
 }  // namespace internal
 
 template <class F>
-boost::asio::awaitable<typename internal::BlockingResult<std::invoke_result_t<F&>>::type> run_blocking(
-    BlockingPool& pool, F f) {
+boost::asio::awaitable<typename internal::BlockingResult<std::invoke_result_t<F&>>::type>
+run_blocking(BlockingPool& pool, F f) {
   using Result = typename internal::BlockingResult<std::invoke_result_t<F&>>::type;
   if (pool.stopped()) co_return Result(absl::UnavailableError("blocking pool is stopped"));
   if (!pool.try_acquire()) {
     co_return Result(absl::ResourceExhaustedError("blocking pool is full"));
   }
   // co_spawn's completion resumes this coroutine through its own executor, not the pool's.
-  co_return co_await boost::asio::co_spawn(
-      pool.executor(), internal::run_on_pool<F, Result>(&pool, std::move(f)),
-      boost::asio::use_awaitable);
+  co_return co_await boost::asio::co_spawn(pool.executor(),
+                                           internal::run_on_pool<F, Result>(&pool, std::move(f)),
+                                           boost::asio::use_awaitable);
 }
 
 }  // namespace wims::http

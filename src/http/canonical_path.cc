@@ -18,10 +18,24 @@ bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 bool is_raw_path_char(unsigned char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '-': case '.': case '_': case '~':                          // unreserved
-    case '!': case '$': case '&': case '\'': case '(': case ')':     // sub-delims
-    case '*': case '+': case ',': case ';': case '=':
-    case ':': case '@': case '/':
+    case '-':
+    case '.':
+    case '_':
+    case '~':  // unreserved
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':  // sub-delims
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+    case ':':
+    case '@':
+    case '/':
       return true;
     default:
       return false;
@@ -34,12 +48,14 @@ absl::Status reject(std::string_view why) {
 
 }  // namespace
 
-absl::StatusOr<std::string> canonicalize_path(std::string_view raw_path, CanonicalPathOptions options) {
+absl::StatusOr<std::string> canonicalize_path(std::string_view raw_path,
+                                              CanonicalPathOptions options) {
   if (raw_path.empty() || raw_path.front() != '/') {
     return reject("must start with '/'");
   }
-  // Hand-written rather than Boost.URL's decoder because the policy needs to know, per byte, whether it was
-  // spelled raw or percent-encoded ("%2F" must be rejected while '/' separates segments).
+  // Hand-written rather than Boost.URL's decoder because the policy needs to know, per byte,
+  // whether it was spelled raw or percent-encoded ("%2F" must be rejected while '/' separates
+  // segments).
   std::string out;
   out.reserve(raw_path.size());
   size_t segment_start = 0;  // index in `out` of the current segment's first byte

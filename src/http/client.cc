@@ -1,5 +1,7 @@
 #include "http/client.h"
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -16,8 +18,6 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-#include <openssl/ssl.h>
-
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -38,7 +38,7 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 struct Target {
   bool https = false;
-  std::string host;       // for DNS, SNI and verification: no brackets
+  std::string host;  // for DNS, SNI and verification: no brackets
   std::string host_header;
   bool ip_literal = false;
   uint16_t port = 0;
@@ -123,9 +123,11 @@ absl::Status transport_error(std::string_view what, const Target& target,
 // Writes `request` and reads the response on an established (plain or TLS) stream.
 template <class Stream>
 asio::awaitable<absl::StatusOr<Response>> exchange(Stream& stream, RawRequest& request,
-                                                   const ClientRequest& options, const Target& target) {
+                                                   const ClientRequest& options,
+                                                   const Target& target) {
   auto [write_ec, written] = co_await beast_http::async_write(stream, request, kNoThrow);
-  if (write_ec) co_return transport_error("sending the request to", target, write_ec, options.timeout);
+  if (write_ec)
+    co_return transport_error("sending the request to", target, write_ec, options.timeout);
   beast::flat_buffer buffer;
   beast_http::response_parser<beast_http::string_body> parser;
   parser.body_limit(options.body_limit);
@@ -136,12 +138,15 @@ asio::awaitable<absl::StatusOr<Response>> exchange(Stream& stream, RawRequest& r
         fmt::format("response from {}:{} exceeds the limit of {} bytes", target.host, target.port,
                     options.body_limit));
   }
-  if (read_ec && read_ec.category() == beast_http::make_error_code(beast_http::error::bad_target).category() &&
-      read_ec != beast_http::error::end_of_stream && read_ec != beast_http::error::partial_message) {
+  if (read_ec &&
+      read_ec.category() == beast_http::make_error_code(beast_http::error::bad_target).category() &&
+      read_ec != beast_http::error::end_of_stream &&
+      read_ec != beast_http::error::partial_message) {
     co_return absl::InternalError(fmt::format("malformed HTTP response from {}:{}: {}", target.host,
                                               target.port, read_ec.message()));
   }
-  if (read_ec) co_return transport_error("reading the response from", target, read_ec, options.timeout);
+  if (read_ec)
+    co_return transport_error("reading the response from", target, read_ec, options.timeout);
   co_return parser.release();
 }
 
@@ -209,7 +214,8 @@ asio::awaitable<absl::StatusOr<Response>> Client::send_unchecked(ClientRequest r
   auto [connect_ec, connected] = co_await stream.async_connect(endpoints, kNoThrow);
   if (connect_ec) co_return transport_error("connecting to", *target, connect_ec, request.timeout);
   beast::error_code ignored_ec;
-  stream.socket().set_option(tcp::no_delay(true), ignored_ec);  // header and body are separate writes
+  stream.socket().set_option(tcp::no_delay(true),
+                             ignored_ec);  // header and body are separate writes
 
   if (!target->https) {
     absl::StatusOr<Response> response = co_await exchange(stream, message, request, *target);

@@ -1,7 +1,6 @@
 #include "http/endpoint.h"
 
 #include <boost/url/authority_view.hpp>
-
 #include <charconv>
 
 #include "fmt/format.h"

@@ -14,15 +14,20 @@ namespace {
 void append_escaped(std::string& out, std::string_view text, bool escape_quotes) {
   for (char c : text) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
       case '"':
         if (escape_quotes) {
           out += "\\\"";
           break;
         }
         [[fallthrough]];
-      default: out.push_back(c);
+      default:
+        out.push_back(c);
     }
   }
 }

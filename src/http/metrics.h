@@ -1,18 +1,19 @@
-// Metrics: the process-wide Prometheus registry. Every module records into one Metrics instance (owned by
-// the CLI wiring, passed by reference); the admin listener renders it at /metrics.
+// Metrics: the process-wide Prometheus registry. Every module records into one Metrics instance
+// (owned by the CLI wiring, passed by reference); the admin listener renders it at /metrics.
 //
 //   metrics.describe_counter("wims_token_cache_total", "Token cache lookups by result.");
 //   metrics.increment("wims_token_cache_total", {{"result", "hit"}});
 //   metrics.increment("wims_upstream_requests_total", {{"service", "sts"}, {"status", "200"}});
 //   metrics.observe("wims_upstream_request_duration_seconds", {{"service", "sts"}}, 0.042);
 //
-// A metric family is created on first use (or by describe_*), and its type is fixed then: incrementing a
-// histogram or observing a counter is a programming error, logged and ignored. Label order does not
-// matter (series are keyed by labels sorted by name). Keep label values low-cardinality.
+// A metric family is created on first use (or by describe_*), and its type is fixed then:
+// incrementing a histogram or observing a counter is a programming error, logged and ignored. Label
+// order does not matter (series are keyed by labels sorted by name). Keep label values
+// low-cardinality.
 //
-// Thread-safe and lock-light: series live in 16 shards, each behind its own absl::Mutex taken in reader
-// mode for the lookup of an existing series; values are atomics. No lock is ever held across co_await
-// (no method here suspends). Series are never removed.
+// Thread-safe and lock-light: series live in 16 shards, each behind its own absl::Mutex taken in
+// reader mode for the lookup of an existing series; values are atomics. No lock is ever held across
+// co_await (no method here suspends). Series are never removed.
 #pragma once
 
 #include <array>
@@ -48,8 +49,8 @@ class Metrics {
 
   // Declares a counter family with its HELP text. Optional; repeated calls keep the first text.
   void describe_counter(std::string_view name, std::string_view help);
-  // Declares a histogram family with HELP text and upper bucket bounds (ascending; +Inf is implicit).
-  // Without this, a histogram uses default_latency_buckets().
+  // Declares a histogram family with HELP text and upper bucket bounds (ascending; +Inf is
+  // implicit). Without this, a histogram uses default_latency_buckets().
   void describe_histogram(std::string_view name, std::string_view help,
                           std::vector<double> buckets = default_latency_buckets());
 
@@ -63,8 +64,8 @@ class Metrics {
   // The observation count of a histogram series (0 when absent).
   uint64_t histogram_count(std::string_view name, absl::Span<const Label> labels = {}) const;
 
-  // Prometheus text exposition format 0.0.4: per family "# HELP" and "# TYPE" lines, then its series,
-  // families and series sorted by name for stable output.
+  // Prometheus text exposition format 0.0.4: per family "# HELP" and "# TYPE" lines, then its
+  // series, families and series sorted by name for stable output.
   std::string render() const;
 
  private:
@@ -77,7 +78,7 @@ class Metrics {
   };
   struct Series {
     const Family* family;
-    std::string labels;  // rendered `a="x",b="y"` (sorted, escaped), may be empty
+    std::string labels;              // rendered `a="x",b="y"` (sorted, escaped), may be empty
     std::atomic<uint64_t> count{0};  // counter value, or histogram observation count
     std::atomic<double> sum{0};
     std::unique_ptr<std::atomic<uint64_t>[]> bucket_counts;  // non-cumulative, histograms only
@@ -94,7 +95,8 @@ class Metrics {
   const Series* find_series(std::string_view name, absl::Span<const Label> labels) const;
 
   mutable absl::Mutex families_mu_;
-  std::map<std::string, std::unique_ptr<Family>, std::less<>> families_ ABSL_GUARDED_BY(families_mu_);
+  std::map<std::string, std::unique_ptr<Family>, std::less<>> families_
+      ABSL_GUARDED_BY(families_mu_);
   std::array<Shard, kShards> shards_;
 };
 

@@ -3,15 +3,15 @@
 #include <boost/url/encoding_opts.hpp>
 #include <boost/url/params_view.hpp>
 #include <boost/url/parse_query.hpp>
-
 #include <utility>
 
 namespace wims::http {
 namespace {
 
-// Query strings are decoded the way clients encode them (application/x-www-form-urlencoded: '+' is a
-// space), which is what Go's url.ParseQuery and Python's parse_qs do on the client side. An invalid query
-// (a bad percent-escape) has no parameters: the server rejects such targets before any handler runs.
+// Query strings are decoded the way clients encode them (application/x-www-form-urlencoded: '+' is
+// a space), which is what Go's url.ParseQuery and Python's parse_qs do on the client side. An
+// invalid query (a bad percent-escape) has no parameters: the server rejects such targets before
+// any handler runs.
 template <class Visit>
 void for_each_param(std::string_view query, std::string_view name, Visit visit) {
   // An empty view may have a null data pointer, which Boost.URL 1.81's parse_query does not accept.

@@ -8,7 +8,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,7 +47,8 @@ struct Request {
   size_t query_param_count(std::string_view name) const;
 };
 
-// A response with status, content type and body; `keep_alive` and the Content-Length are set by the server.
+// A response with status, content type and body; `keep_alive` and the Content-Length are set by the
+// server.
 Response make_response(beast_http::status status, std::string_view content_type, std::string body);
 
 }  // namespace wims::http

@@ -43,7 +43,8 @@ boost::asio::awaitable<Response> Router::handle(Request& request) {
 
 boost::asio::awaitable<Response> Router::NotFound::handle(Request& request) {
   request.route = "not_found";
-  co_return make_response(beast_http::status::not_found, "text/plain; charset=utf-8", "not found\n");
+  co_return make_response(beast_http::status::not_found, "text/plain; charset=utf-8",
+                          "not found\n");
 }
 
 }  // namespace wims::http

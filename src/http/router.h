@@ -6,10 +6,10 @@
 //   router.add("/", root_handler);
 //   server = Server(options, router, workers, metrics);
 //
-// Matching is on canonical paths (Request::path) and segment-aware: prefix "/a" matches "/a" and "/a/..."
-// but not "/ab"; a prefix ending in '/' (including "/") matches every path that starts with it.
-// Configure with add()/set_fallback() before serving; afterwards handle() only reads and is safe to call
-// concurrently from every worker. Registered handlers must outlive the Router.
+// Matching is on canonical paths (Request::path) and segment-aware: prefix "/a" matches "/a" and
+// "/a/..." but not "/ab"; a prefix ending in '/' (including "/") matches every path that starts
+// with it. Configure with add()/set_fallback() before serving; afterwards handle() only reads and
+// is safe to call concurrently from every worker. Registered handlers must outlive the Router.
 #pragma once
 
 #include <string>
@@ -24,7 +24,8 @@ class Router final : public Handler {
  public:
   Router();
 
-  // Routes `prefix` (must start with '/') to `handler`. A later add() of the same prefix replaces it.
+  // Routes `prefix` (must start with '/') to `handler`. A later add() of the same prefix replaces
+  // it.
   void add(std::string prefix, Handler& handler);
   // Replaces the default 404 handler for unmatched paths.
   void set_fallback(Handler& handler);

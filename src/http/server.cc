@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -21,8 +23,6 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse_query.hpp>
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <exception>
 #include <type_traits>
@@ -44,16 +44,17 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-// After an error answer the connection is half-closed and unread input is drained for at most this long
-// (or this many bytes), so that closing with unread data does not reset the connection before the client
-// has read the answer (RFC 9112 section 9.6, "lingering close").
+// After an error answer the connection is half-closed and unread input is drained for at most this
+// long (or this many bytes), so that closing with unread data does not reset the connection before
+// the client has read the answer (RFC 9112 section 9.6, "lingering close").
 constexpr auto kLingerTime = std::chrono::seconds(1);
 constexpr size_t kLingerBytes = 256 * 1024;
 
 constexpr std::string_view kBusyBody = "server busy, retry later\n";
 
 std::chrono::steady_clock::duration to_chrono(absl::Duration d) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(absl::ToChronoNanoseconds(d));
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      absl::ToChronoNanoseconds(d));
 }
 
 Response plain(beast_http::status status, std::string body) {
@@ -101,14 +102,17 @@ Server::Server(ServerOptions options, Handler& handler, WorkerPool& workers, Met
       workers_(workers),
       metrics_(metrics),
       acceptor_(asio::any_io_executor(workers.executor(0))) {
-  for (size_t i = 0; i < workers_.size(); ++i) worker_states_.push_back(std::make_unique<WorkerState>());
-  metrics_.describe_counter("wims_http_requests_total", "HTTP requests by listener, route and status.");
+  for (size_t i = 0; i < workers_.size(); ++i)
+    worker_states_.push_back(std::make_unique<WorkerState>());
+  metrics_.describe_counter("wims_http_requests_total",
+                            "HTTP requests by listener, route and status.");
   metrics_.describe_histogram("wims_http_request_duration_seconds",
                               "HTTP request latency from first byte to response written.");
   metrics_.describe_counter("wims_http_connections_rejected_total",
                             "Connections answered 503 because max_connections were open.");
   if (options_.tls != nullptr) {
-    metrics_.describe_counter("wims_http_tls_handshake_failures_total", "TLS handshakes that failed.");
+    metrics_.describe_counter("wims_http_tls_handshake_failures_total",
+                              "TLS handshakes that failed.");
   }
 }
 
@@ -153,8 +157,8 @@ absl::Status Server::start() {
 asio::awaitable<void> Server::accept_loop() {
   for (;;) {
     size_t worker = next_worker_++ % workers_.size();
-    auto [ec, socket] = co_await acceptor_.async_accept(
-        asio::any_io_executor(workers_.executor(worker)), kNoThrow);
+    auto [ec, socket] =
+        co_await acceptor_.async_accept(asio::any_io_executor(workers_.executor(worker)), kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
       spdlog::warn("{}: accept failed: {}", options_.name, ec.message());
@@ -317,7 +321,8 @@ asio::awaitable<void> Server::serve_stream(Stream& stream, const Peer& peer, siz
     lowest.expires_after(to_chrono(options_.read_timeout));
     auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kNoThrow);
     if (handshake_ec) {
-      spdlog::debug("{}: TLS handshake with {} failed: {}", options_.name, peer_text, handshake_ec.message());
+      spdlog::debug("{}: TLS handshake with {} failed: {}", options_.name, peer_text,
+                    handshake_ec.message());
       metrics_.increment("wims_http_tls_handshake_failures_total", {{"listener", options_.name}});
       lowest.socket().close(ec);
       co_return;
@@ -332,7 +337,8 @@ asio::awaitable<void> Server::serve_stream(Stream& stream, const Peer& peer, siz
     if (buffer.size() == 0) {
       // Wait for the first byte of the next request; stop() cancels connections waiting here.
       connection.phase = Phase::kIdle;
-      lowest.expires_after(to_chrono(first_request ? options_.read_timeout : options_.idle_timeout));
+      lowest.expires_after(
+          to_chrono(first_request ? options_.read_timeout : options_.idle_timeout));
       auto [read_ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
       if (read_ec) break;  // timeout, peer closed, or stop()
       buffer.commit(n);
@@ -345,7 +351,8 @@ asio::awaitable<void> Server::serve_stream(Stream& stream, const Peer& peer, siz
     beast_http::request_parser<beast_http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options_.header_limit_bytes));
     parser.body_limit(options_.body_limit_bytes);
-    auto [header_ec, header_n] = co_await beast_http::async_read_header(stream, buffer, parser, kNoThrow);
+    auto [header_ec, header_n] =
+        co_await beast_http::async_read_header(stream, buffer, parser, kNoThrow);
     beast::error_code read_ec = header_ec;
     if (!read_ec && !parser.is_done()) {
       auto expect = parser.get()[beast_http::field::expect];
@@ -392,10 +399,12 @@ asio::awaitable<void> Server::serve_stream(Stream& stream, const Peer& peer, siz
       log_path = std::string(raw_path);
       absl::StatusOr<std::string> path = canonical_path(raw_path);
       if (!path.ok()) {
-        response = plain(beast_http::status::bad_request, std::string(path.status().message()) + "\n");
+        response =
+            plain(beast_http::status::bad_request, std::string(path.status().message()) + "\n");
       } else if (!raw_query.empty() && !boost::urls::parse_query(std::string(raw_query))) {
-        // (The copy is NUL-terminated: Boost.URL 1.81's compiled parse_query reads its input with strlen,
-        // past the end of a view into Beast's target buffer; found by ASan in ServerTest.RoundTripIPv4.)
+        // (The copy is NUL-terminated: Boost.URL 1.81's compiled parse_query reads its input with
+        // strlen, past the end of a view into Beast's target buffer; found by ASan in
+        // ServerTest.RoundTripIPv4.)
         response = plain(beast_http::status::bad_request, "invalid request query\n");
       } else {
         request.path = *std::move(path);

@@ -8,14 +8,13 @@
 //   Server server(options, handler, workers, metrics);  ... server.stop();
 //   workers.stop();                   // after every service using it has stopped
 //
-// Owned by the CLI wiring. start()/stop() are called from one controlling thread (not from a worker);
-// executor()/next_executor()/size() are thread-safe.
+// Owned by the CLI wiring. start()/stop() are called from one controlling thread (not from a
+// worker); executor()/next_executor()/size() are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-
-#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -37,8 +36,8 @@ class WorkerPool {
 
   // Starts the threads. Work posted to executors before start() runs once started. Idempotent.
   void start();
-  // Stops every io_context and joins the threads; pending handlers are abandoned (their coroutine frames
-  // destroyed with the pool). Stop services (Server::stop) first. Idempotent.
+  // Stops every io_context and joins the threads; pending handlers are abandoned (their coroutine
+  // frames destroyed with the pool). Stop services (Server::stop) first. Idempotent.
   void stop();
 
   size_t size() const { return workers_.size(); }

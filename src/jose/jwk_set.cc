@@ -1,8 +1,8 @@
 #include "jose/jwk_set.h"
 
 #include <openssl/core_names.h>
-#include <openssl/evp.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/param_build.h>
 
 #include <boost/json/parse.hpp>
@@ -24,12 +24,14 @@ constexpr int kP256FieldBytes = 32;
 absl::StatusOr<std::string> decoded_member(const boost::json::object& jwk, std::string_view name) {
   auto it = jwk.find(name);
   if (it == jwk.end() || !it->value().is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat("JWK: missing string member \"", to_absl(name), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("JWK: missing string member \"", to_absl(name), "\""));
   }
   const boost::json::string& s = it->value().get_string();
   absl::StatusOr<std::string> bytes = base64url_decode(std::string_view(s.data(), s.size()));
   if (!bytes.ok() || bytes->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("JWK: member \"", to_absl(name), "\" is not base64url"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("JWK: member \"", to_absl(name), "\" is not base64url"));
   }
   return bytes;
 }
@@ -66,8 +68,8 @@ absl::StatusOr<internal::PkeyPtr> rsa_key(const boost::json::object& jwk) {
                               static_cast<int>(e_bytes.size()), nullptr));
   if (!n || !e) return internal::openssl_error("BN_bin2bn");
   if (BN_num_bits(n.get()) < kMinRsaBits) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("JWK: RSA modulus of ", BN_num_bits(n.get()), " bits; at least 2048 required"));
+    return absl::InvalidArgumentError(absl::StrCat("JWK: RSA modulus of ", BN_num_bits(n.get()),
+                                                   " bits; at least 2048 required"));
   }
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   if (bld == nullptr) return internal::openssl_error("OSSL_PARAM_BLD_new");
@@ -96,12 +98,14 @@ absl::StatusOr<internal::PkeyPtr> ec_key(const boost::json::object& jwk) {
   absl::StatusOr<internal::PkeyPtr> pkey = absl::InternalError("OSSL_PARAM_BLD_push");
   char group[] = "prime256v1";
   if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) == 1 &&
-      OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) == 1) {
+      OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) ==
+          1) {
     pkey = pkey_from_params("EC", bld);
   }
   OSSL_PARAM_BLD_free(bld);
   if (!pkey.ok()) return pkey.status();
-  // EVP_PKEY_fromdata does not promise a full point check; an off-curve point is an invalid-curve attack.
+  // EVP_PKEY_fromdata does not promise a full point check; an off-curve point is an invalid-curve
+  // attack.
   EVP_PKEY_CTX* check = EVP_PKEY_CTX_new_from_pkey(nullptr, pkey->get(), nullptr);
   bool on_curve = check != nullptr && EVP_PKEY_public_check(check) == 1;
   EVP_PKEY_CTX_free(check);
@@ -152,8 +156,9 @@ absl::Status PublicJwk::verify(std::string_view alg, std::string_view signing_in
   absl::StatusOr<Algorithm> parsed = parse_algorithm(alg);
   if (!parsed.ok()) return absl::UnauthenticatedError(parsed.status().message());
   if (*parsed != algorithm_) {
-    return absl::UnauthenticatedError(absl::StrCat("JWS alg ", to_absl(alg), " does not match key \"", kid_,
-                                                   "\" (", to_absl(algorithm_name(algorithm_)), ")"));
+    return absl::UnauthenticatedError(absl::StrCat("JWS alg ", to_absl(alg),
+                                                   " does not match key \"", kid_, "\" (",
+                                                   to_absl(algorithm_name(algorithm_)), ")"));
   }
   if (algorithm_ == Algorithm::kES256) {
     WIMS_ASSIGN_OR_RETURN(std::string der, internal::ecdsa_raw_to_der(signature, kP256FieldBytes));
@@ -164,7 +169,8 @@ absl::Status PublicJwk::verify(std::string_view alg, std::string_view signing_in
 
 absl::StatusOr<JwkSet> JwkSet::parse(std::string_view json_text) {
   boost::system::error_code ec;
-  boost::json::value doc = boost::json::parse(boost::json::string_view(json_text.data(), json_text.size()), ec);
+  boost::json::value doc =
+      boost::json::parse(boost::json::string_view(json_text.data(), json_text.size()), ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat("JWKS: not JSON: ", ec.message()));
   if (!doc.is_object()) return absl::InvalidArgumentError("JWKS: not a JSON object");
   return from_json(doc.get_object());
@@ -179,7 +185,8 @@ absl::StatusOr<JwkSet> JwkSet::from_json(const boost::json::object& jwks) {
   for (const boost::json::value& v : it->value().get_array()) {
     if (!v.is_object()) return absl::InvalidArgumentError("JWKS: a key is not a JSON object");
     absl::StatusOr<PublicJwk> key = PublicJwk::from_json(v.get_object());
-    if (absl::IsUnimplemented(key.status())) continue;  // RFC 7517 section 5: ignore what we do not know
+    if (absl::IsUnimplemented(key.status()))
+      continue;  // RFC 7517 section 5: ignore what we do not know
     if (!key.ok()) return key.status();
     set.add(*std::move(key));
   }

@@ -1,12 +1,11 @@
 #include "jose/jwt.h"
 
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "common/encoding.h"
@@ -18,7 +17,8 @@ namespace {
 
 bool is_base64url(std::string_view part) {
   for (char c : part) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -26,11 +26,14 @@ bool is_base64url(std::string_view part) {
 
 absl::StatusOr<boost::json::object> decode_json_part(std::string_view part, std::string_view what) {
   absl::StatusOr<std::string> text = base64url_decode(part);
-  if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("JWT: ", to_absl(what), " is not base64url"));
+  if (!text.ok())
+    return absl::InvalidArgumentError(absl::StrCat("JWT: ", to_absl(what), " is not base64url"));
   boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(boost::json::string_view(text->data(), text->size()), ec);
+  boost::json::value value =
+      boost::json::parse(boost::json::string_view(text->data(), text->size()), ec);
   if (ec || !value.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat("JWT: ", to_absl(what), " is not a JSON object"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("JWT: ", to_absl(what), " is not a JSON object"));
   }
   return std::move(value.get_object());
 }
@@ -47,7 +50,8 @@ std::string sign_jwt(const SigningKey& key, const boost::json::object& claims) {
   absl::StatusOr<std::string> signature = key.sign(input);
   if (!signature.ok()) {
     // A broken invariant (the key is valid and in memory), not something input can cause.
-    std::fprintf(stderr, "wims: JWT signing failed: %s\n", std::string(signature.status().message()).c_str());
+    std::fprintf(stderr, "wims: JWT signing failed: %s\n",
+                 std::string(signature.status().message()).c_str());
     std::abort();
   }
   return input + "." + base64url_encode(*signature);
@@ -89,19 +93,23 @@ absl::Status verify_jwt(const DecodedJwt& jwt, const JwkSet& jwks) {
   absl::StatusOr<std::string> alg = string_claim(jwt.header, "alg");
   if (!alg.ok()) return absl::UnauthenticatedError("JWT: header has no \"alg\"");
   absl::StatusOr<Algorithm> parsed = parse_algorithm(*alg);
-  if (!parsed.ok()) return absl::UnauthenticatedError(absl::StrCat("JWT: ", parsed.status().message()));
+  if (!parsed.ok())
+    return absl::UnauthenticatedError(absl::StrCat("JWT: ", parsed.status().message()));
   absl::StatusOr<std::string> kid = string_claim(jwt.header, "kid");
   if (!kid.ok()) return absl::UnauthenticatedError("JWT: header has no \"kid\"");
   const PublicJwk* key = jwks.find(*kid);
-  if (key == nullptr) return absl::UnauthenticatedError(absl::StrCat("JWT: unknown kid \"", *kid, "\""));
+  if (key == nullptr)
+    return absl::UnauthenticatedError(absl::StrCat("JWT: unknown kid \"", *kid, "\""));
   return key->verify(*alg, jwt.signing_input, jwt.signature);
 }
 
 absl::StatusOr<std::string> string_claim(const boost::json::object& claims, std::string_view name) {
   auto it = claims.find(name);
-  if (it == claims.end()) return absl::NotFoundError(absl::StrCat("claim \"", to_absl(name), "\" is missing"));
+  if (it == claims.end())
+    return absl::NotFoundError(absl::StrCat("claim \"", to_absl(name), "\" is missing"));
   if (!it->value().is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat("claim \"", to_absl(name), "\" is not a string"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("claim \"", to_absl(name), "\" is not a string"));
   }
   const boost::json::string& s = it->value().get_string();
   return std::string(s.data(), s.size());
@@ -109,29 +117,33 @@ absl::StatusOr<std::string> string_claim(const boost::json::object& claims, std:
 
 absl::StatusOr<int64_t> int64_claim(const boost::json::object& claims, std::string_view name) {
   auto it = claims.find(name);
-  if (it == claims.end()) return absl::NotFoundError(absl::StrCat("claim \"", to_absl(name), "\" is missing"));
+  if (it == claims.end())
+    return absl::NotFoundError(absl::StrCat("claim \"", to_absl(name), "\" is missing"));
   const boost::json::value& v = it->value();
   if (v.is_int64()) return v.get_int64();
   if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
     return static_cast<int64_t>(v.get_uint64());
   }
   // 9.2e18 bounds the doubles that convert to int64 without overflow (UB otherwise).
-  if (v.is_double() && std::isfinite(v.get_double()) && std::trunc(v.get_double()) == v.get_double() &&
-      std::fabs(v.get_double()) < 9.2e18) {
+  if (v.is_double() && std::isfinite(v.get_double()) &&
+      std::trunc(v.get_double()) == v.get_double() && std::fabs(v.get_double()) < 9.2e18) {
     return static_cast<int64_t>(v.get_double());
   }
-  return absl::InvalidArgumentError(absl::StrCat("claim \"", to_absl(name), "\" is not an integer"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("claim \"", to_absl(name), "\" is not an integer"));
 }
 
 absl::StatusOr<std::vector<std::string>> audience_claim(const boost::json::object& claims) {
   auto it = claims.find("aud");
   if (it == claims.end()) return absl::NotFoundError("claim \"aud\" is missing");
   const boost::json::value& v = it->value();
-  if (v.is_string()) return std::vector<std::string>{std::string(v.get_string().data(), v.get_string().size())};
+  if (v.is_string())
+    return std::vector<std::string>{std::string(v.get_string().data(), v.get_string().size())};
   if (v.is_array()) {
     std::vector<std::string> out;
     for (const boost::json::value& a : v.get_array()) {
-      if (!a.is_string()) return absl::InvalidArgumentError("claim \"aud\" has a non-string element");
+      if (!a.is_string())
+        return absl::InvalidArgumentError("claim \"aud\" has a non-string element");
       out.emplace_back(a.get_string().data(), a.get_string().size());
     }
     return out;

@@ -1,22 +1,21 @@
-// JWT (RFC 7519) in JWS compact serialization: signing with a SigningKey, strict unverified decoding, and
-// verification against a JwkSet. Only RS256 and ES256 are accepted; "none" and HMAC algorithms are always
-// rejected, so a token can never choose to be verified with a weaker scheme.
+// JWT (RFC 7519) in JWS compact serialization: signing with a SigningKey, strict unverified
+// decoding, and verification against a JwkSet. Only RS256 and ES256 are accepted; "none" and HMAC
+// algorithms are always rejected, so a token can never choose to be verified with a weaker scheme.
 //
 //   std::string token = jose::sign_jwt(key, claims);
 //   WIMS_ASSIGN_OR_RETURN(jose::DecodedJwt jwt, jose::decode_jwt(token));
 //   WIMS_RETURN_IF_ERROR(jose::verify_jwt(jwt, jwks));
 //   WIMS_ASSIGN_OR_RETURN(std::string sub, jose::string_claim(jwt.claims, "sub"));
 //
-// verify_jwt checks the signature only; time (exp, nbf, iat), issuer and audience are the caller's policy.
-// Free functions; stateless and thread-safe.
+// verify_jwt checks the signature only; time (exp, nbf, iat), issuer and audience are the caller's
+// policy. Free functions; stateless and thread-safe.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -28,8 +27,8 @@ namespace wims::jose {
 // Upper bound on the compact serialization accepted by decode_jwt.
 inline constexpr size_t kMaxJwtBytes = 16 * 1024;
 
-// The compact JWS of `claims` with header {"alg","kid","typ":"JWT"}. Signing with a valid in-memory key
-// cannot fail short of memory exhaustion, which aborts.
+// The compact JWS of `claims` with header {"alg","kid","typ":"JWT"}. Signing with a valid in-memory
+// key cannot fail short of memory exhaustion, which aborts.
 std::string sign_jwt(const SigningKey& key, const boost::json::object& claims);
 
 struct DecodedJwt {
@@ -39,14 +38,14 @@ struct DecodedJwt {
   std::string signature;      // raw bytes (ES256: r||s)
 };
 
-// Parses without verifying. Strict: at most kMaxJwtBytes, exactly three dot-separated parts, unpadded
-// base64url ([A-Za-z0-9_-]) in each, header and payload JSON objects, header "alg" a string.
-// InvalidArgument otherwise.
+// Parses without verifying. Strict: at most kMaxJwtBytes, exactly three dot-separated parts,
+// unpadded base64url ([A-Za-z0-9_-]) in each, header and payload JSON objects, header "alg" a
+// string. InvalidArgument otherwise.
 absl::StatusOr<DecodedJwt> decode_jwt(std::string_view token);
 
-// Verifies the signature: the header's alg must be RS256 or ES256 (Unauthenticated for "none", HS*, others),
-// its kid must name a key of `jwks` (Unauthenticated "unknown kid"), the alg must fit that key, and the
-// signature must verify.
+// Verifies the signature: the header's alg must be RS256 or ES256 (Unauthenticated for "none", HS*,
+// others), its kid must name a key of `jwks` (Unauthenticated "unknown kid"), the alg must fit that
+// key, and the signature must verify.
 absl::Status verify_jwt(const DecodedJwt& jwt, const JwkSet& jwks);
 
 // Claim readers. NotFound when the claim is absent, InvalidArgument when it has the wrong type.

@@ -72,13 +72,15 @@ absl::StatusOr<Algorithm> algorithm_of(const EVP_PKEY* pkey) {
     case EVP_PKEY_EC: {
       char name[64];
       size_t len = 0;
-      if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name, &len) != 1) {
+      if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name,
+                                         &len) != 1) {
         return internal::openssl_error("reading EC group");
       }
       int nid = OBJ_sn2nid(name);
       if (nid == NID_undef) nid = EC_curve_nist2nid(name);
       if (nid != NID_X9_62_prime256v1) {
-        return absl::InvalidArgumentError(absl::StrCat("EC curve ", name, " is not supported; use P-256"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("EC curve ", name, " is not supported; use P-256"));
       }
       return Algorithm::kES256;
     }
@@ -109,13 +111,15 @@ std::string_view algorithm_name(Algorithm alg) {
 absl::StatusOr<Algorithm> parse_algorithm(std::string_view name) {
   if (name == "RS256") return Algorithm::kRS256;
   if (name == "ES256") return Algorithm::kES256;
-  return absl::InvalidArgumentError(absl::StrCat("unsupported JWS algorithm \"", to_absl(name), "\""));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unsupported JWS algorithm \"", to_absl(name), "\""));
 }
 
 absl::StatusOr<std::string> jwk_thumbprint(const boost::json::object& jwk) {
   std::string_view kty = member(jwk, "kty");
-  // RFC 7638 section 3.2: required members only, lexicographic order, no whitespace. Building the object in
-  // that order and serializing it gives exactly that, since Boost.JSON keeps insertion order.
+  // RFC 7638 section 3.2: required members only, lexicographic order, no whitespace. Building the
+  // object in that order and serializing it gives exactly that, since Boost.JSON keeps insertion
+  // order.
   boost::json::object canonical;
   std::vector<std::string_view> names;
   if (kty == "RSA") {
@@ -123,12 +127,14 @@ absl::StatusOr<std::string> jwk_thumbprint(const boost::json::object& jwk) {
   } else if (kty == "EC") {
     names = {"crv", "kty", "x", "y"};
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("JWK thumbprint: unsupported kty \"", to_absl(kty), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("JWK thumbprint: unsupported kty \"", to_absl(kty), "\""));
   }
   for (std::string_view name : names) {
     std::string_view value = member(jwk, name);
     if (value.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("JWK thumbprint: missing member ", to_absl(name)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("JWK thumbprint: missing member ", to_absl(name)));
     }
     canonical[name] = value;
   }
@@ -143,8 +149,9 @@ void SigningKey::PkeyDeleter::operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); 
 SigningKey::SigningKey(EVP_PKEY* pkey, Algorithm alg) : pkey_(pkey), alg_(alg) {}
 
 absl::StatusOr<SigningKey> SigningKey::generate(Algorithm alg) {
-  EVP_PKEY* pkey = alg == Algorithm::kRS256 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048})
-                                            : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  EVP_PKEY* pkey = alg == Algorithm::kRS256
+                       ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048})
+                       : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
   if (pkey == nullptr) return internal::openssl_error("key generation");
   SigningKey key(pkey, alg);
   WIMS_ASSIGN_OR_RETURN(boost::json::object members, public_members(pkey, alg));

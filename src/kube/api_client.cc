@@ -19,7 +19,6 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
-
 #include <charconv>
 #include <chrono>
 
@@ -118,7 +117,8 @@ struct Endpoint {
 };
 
 absl::StatusOr<Endpoint> parse_server(const std::string& server) {
-  auto url = boost::urls::parse_absolute_uri(boost::urls::string_view(server.data(), server.size()));
+  auto url =
+      boost::urls::parse_absolute_uri(boost::urls::string_view(server.data(), server.size()));
   if (!url) return absl::InvalidArgumentError(fmt::format("invalid API server URL '{}'", server));
   Endpoint endpoint;
   endpoint.https = url->scheme_id() == boost::urls::scheme::https;
@@ -137,25 +137,31 @@ absl::StatusOr<Endpoint> parse_server(const std::string& server) {
   endpoint.port = url->has_port() ? std::string(url->port()) : (endpoint.https ? "443" : "80");
   endpoint.host_header = std::string(url->encoded_host_and_port());
   endpoint.base_path = std::string(url->encoded_path());
-  while (!endpoint.base_path.empty() && endpoint.base_path.back() == '/') endpoint.base_path.pop_back();
+  while (!endpoint.base_path.empty() && endpoint.base_path.back() == '/')
+    endpoint.base_path.pop_back();
   return endpoint;
 }
 
-absl::Status transport_error(std::string_view what, const Endpoint& endpoint, const beast::error_code& ec) {
-  return absl::UnavailableError(fmt::format("Kubernetes API watch: {} {}:{}: {}", what, endpoint.host,
-                                            endpoint.port,
-                                            ec == beast::error::timeout ? "timed out" : ec.message()));
+absl::Status transport_error(std::string_view what, const Endpoint& endpoint,
+                             const beast::error_code& ec) {
+  return absl::UnavailableError(
+      fmt::format("Kubernetes API watch: {} {}:{}: {}", what, endpoint.host, endpoint.port,
+                  ec == beast::error::timeout ? "timed out" : ec.message()));
 }
 
 std::chrono::steady_clock::duration chrono(absl::Duration d) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(absl::ToChronoNanoseconds(d));
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      absl::ToChronoNanoseconds(d));
 }
 
 template <class Stream>
 class WatchStreamImpl final : public WatchStream {
  public:
   WatchStreamImpl(Stream stream, Endpoint endpoint, absl::Duration idle, size_t max_event_bytes)
-      : stream_(std::move(stream)), endpoint_(std::move(endpoint)), idle_(idle), max_event_bytes_(max_event_bytes) {
+      : stream_(std::move(stream)),
+        endpoint_(std::move(endpoint)),
+        idle_(idle),
+        max_event_bytes_(max_event_bytes) {
     parser_.body_limit(boost::none);  // a watch is unbounded; each event is bounded instead
   }
 
@@ -164,7 +170,8 @@ class WatchStreamImpl final : public WatchStream {
     beast::get_lowest_layer(stream_).expires_after(chrono(timeout));
     auto [write_ec, written] = co_await http::beast_http::async_write(stream_, request, kNoThrow);
     if (write_ec) co_return transport_error("sending the request to", endpoint_, write_ec);
-    auto [read_ec, read] = co_await http::beast_http::async_read_header(stream_, buffer_, parser_, kNoThrow);
+    auto [read_ec, read] =
+        co_await http::beast_http::async_read_header(stream_, buffer_, parser_, kNoThrow);
     if (read_ec) co_return transport_error("reading the answer of", endpoint_, read_ec);
     const int code = static_cast<int>(parser_.get().result_int());
     if (code == 200) co_return absl::OkStatus();
@@ -210,7 +217,8 @@ class WatchStreamImpl final : public WatchStream {
       parser_.get().body().size = sizeof(chunk);
       beast::get_lowest_layer(stream_).expires_after(chrono(idle_));
       // read_some: returns as soon as some body arrived (read() would wait for a full buffer).
-      auto [ec, n] = co_await http::beast_http::async_read_some(stream_, buffer_, parser_, kNoThrow);
+      auto [ec, n] =
+          co_await http::beast_http::async_read_some(stream_, buffer_, parser_, kNoThrow);
       pending_.append(chunk, sizeof(chunk) - parser_.get().body().size);
       if (ec == http::beast_http::error::need_buffer) ec = {};
       if (ec == http::beast_http::error::end_of_stream || (!ec && parser_.is_done())) {
@@ -242,7 +250,8 @@ class WatchStreamImpl final : public WatchStream {
     } else if (type == "ERROR") {
       event.type = WatchEventType::kError;
     } else {
-      return absl::InternalError(fmt::format("Kubernetes API watch: unknown event type \"{}\"", type));
+      return absl::InternalError(
+          fmt::format("Kubernetes API watch: unknown event type \"{}\"", type));
     }
     auto object = envelope.find("object");
     if (object == envelope.end() || !object->value().is_object()) {
@@ -276,26 +285,33 @@ absl::Status status_from_kube_status(const json::object& status_object, int http
   return status_for_http(code, fmt::format("Kubernetes API: {} ({} {})", message, code, reason));
 }
 
-bool is_expired(const absl::Status& status) { return status.code() == absl::StatusCode::kOutOfRange; }
+bool is_expired(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kOutOfRange;
+}
 
 absl::Status check_server_version(const ServerVersion& version) {
   if (version.major > 1 || (version.major == 1 && version.minor >= 24)) return absl::OkStatus();
-  return absl::FailedPreconditionError(fmt::format(
-      "the Kubernetes API server is version {}.{} ({}); wims needs 1.24 or newer (bound service-account "
-      "tokens via the TokenRequest API)",
-      version.major, version.minor, version.git_version));
+  return absl::FailedPreconditionError(
+      fmt::format("the Kubernetes API server is version {}.{} ({}); wims needs 1.24 or newer "
+                  "(bound service-account "
+                  "tokens via the TokenRequest API)",
+                  version.major, version.minor, version.git_version));
 }
 
-ApiClient::ApiClient(KubeConfig config, ApiClientOptions options, std::shared_ptr<asio::ssl::context> tls)
+ApiClient::ApiClient(KubeConfig config, ApiClientOptions options,
+                     std::shared_ptr<asio::ssl::context> tls)
     : config_(std::move(config)), options_(options), tls_(tls), http_(std::move(tls)) {
-  if (!config_.token_file.empty()) token_file_ = std::make_unique<BearerTokenFile>(config_.token_file);
+  if (!config_.token_file.empty())
+    token_file_ = std::make_unique<BearerTokenFile>(config_.token_file);
 }
 
-absl::StatusOr<std::unique_ptr<ApiClient>> ApiClient::create(KubeConfig config, ApiClientOptions options) {
+absl::StatusOr<std::unique_ptr<ApiClient>> ApiClient::create(KubeConfig config,
+                                                             ApiClientOptions options) {
   if (config.insecure_skip_tls_verify) {
-    return absl::UnimplementedError(fmt::format(
-        "{}: insecure-skip-tls-verify is not supported by wims' HTTP client; give the cluster CA instead",
-        config.source));
+    return absl::UnimplementedError(
+        fmt::format("{}: insecure-skip-tls-verify is not supported by wims' HTTP client; give the "
+                    "cluster CA instead",
+                    config.source));
   }
   if (!config.tls_server_name.empty()) {
     return absl::UnimplementedError(
@@ -312,7 +328,8 @@ absl::StatusOr<std::string> ApiClient::bearer_token() const {
   return config_.bearer_token;
 }
 
-asio::awaitable<absl::StatusOr<http::Response>> ApiClient::call(verb method, std::string target, std::string body,
+asio::awaitable<absl::StatusOr<http::Response>> ApiClient::call(verb method, std::string target,
+                                                                std::string body,
                                                                 size_t body_limit) {
   http::ClientRequest request{.method = method, .url = config_.server + target};
   request.headers.emplace_back("Accept", "application/json");
@@ -342,7 +359,8 @@ asio::awaitable<absl::StatusOr<ServerVersion>> ApiClient::server_version() {
   version.major = number(string_at(body, "major"));
   version.minor = number(string_at(body, "minor"));
   if (version.major < 0 || version.minor < 0) {
-    co_return absl::InternalError("Kubernetes API GET /version: no numeric major/minor in the answer");
+    co_return absl::InternalError(
+        "Kubernetes API GET /version: no numeric major/minor in the answer");
   }
   co_return version;
 }
@@ -351,7 +369,8 @@ asio::awaitable<absl::StatusOr<ObjectList>> ApiClient::list(std::string path, Li
   std::vector<std::pair<std::string, std::string>> params;
   if (!options.field_selector.empty()) params.emplace_back("fieldSelector", options.field_selector);
   if (!options.label_selector.empty()) params.emplace_back("labelSelector", options.label_selector);
-  if (!options.resource_version.empty()) params.emplace_back("resourceVersion", options.resource_version);
+  if (!options.resource_version.empty())
+    params.emplace_back("resourceVersion", options.resource_version);
   if (options.limit > 0) params.emplace_back("limit", std::to_string(options.limit));
   if (!options.continue_token.empty()) params.emplace_back("continue", options.continue_token);
   const std::string what = "GET " + path;
@@ -375,21 +394,24 @@ asio::awaitable<absl::StatusOr<ObjectList>> ApiClient::list(std::string path, Li
 
 asio::awaitable<absl::StatusOr<json::object>> ApiClient::get(std::string path) {
   const std::string what = "GET " + path;
-  absl::StatusOr<http::Response> response = co_await call(verb::get, make_target(path, {}), {}, 4 << 20);
+  absl::StatusOr<http::Response> response =
+      co_await call(verb::get, make_target(path, {}), {}, 4 << 20);
   if (!response.ok()) co_return response.status();
   if (response->result_int() != 200) co_return error_from_response(*response, what);
   co_return parse_object(response->body(), what);
 }
 
-asio::awaitable<absl::StatusOr<std::unique_ptr<WatchStream>>> ApiClient::watch(std::string path,
-                                                                                WatchOptions options) {
+asio::awaitable<absl::StatusOr<std::unique_ptr<WatchStream>>> ApiClient::watch(
+    std::string path, WatchOptions options) {
   WIMS_CO_ASSIGN_OR_RETURN(Endpoint endpoint, parse_server(config_.server));
   std::vector<std::pair<std::string, std::string>> params{{"watch", "1"}};
   if (!options.field_selector.empty()) params.emplace_back("fieldSelector", options.field_selector);
   if (!options.label_selector.empty()) params.emplace_back("labelSelector", options.label_selector);
-  if (!options.resource_version.empty()) params.emplace_back("resourceVersion", options.resource_version);
+  if (!options.resource_version.empty())
+    params.emplace_back("resourceVersion", options.resource_version);
   if (options.allow_bookmarks) params.emplace_back("allowWatchBookmarks", "true");
-  params.emplace_back("timeoutSeconds", std::to_string(absl::ToInt64Seconds(options.server_timeout)));
+  params.emplace_back("timeoutSeconds",
+                      std::to_string(absl::ToInt64Seconds(options.server_timeout)));
   http::RawRequest request(verb::get, endpoint.base_path + make_target(path, params), 11);
   request.set(http::beast_http::field::host, endpoint.host_header);
   request.set(http::beast_http::field::user_agent, "wims/" WIMS_VERSION);
@@ -401,8 +423,8 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<WatchStream>>> ApiClient::watch(s
   auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
   auto flags = endpoint.ip_literal ? tcp::resolver::numeric_host : tcp::resolver::flags();
-  auto [resolve_ec, endpoints] =
-      co_await resolver.async_resolve(endpoint.host, endpoint.port, flags | tcp::resolver::numeric_service, kNoThrow);
+  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
+      endpoint.host, endpoint.port, flags | tcp::resolver::numeric_service, kNoThrow);
   if (resolve_ec) co_return transport_error("resolving", endpoint, resolve_ec);
   beast::tcp_stream stream(executor);
   stream.expires_after(chrono(options_.request_timeout));
@@ -411,13 +433,14 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<WatchStream>>> ApiClient::watch(s
   const absl::Duration idle = options.server_timeout + options.idle_grace;
 
   if (!endpoint.https) {
-    auto watch = std::make_unique<WatchStreamImpl<beast::tcp_stream>>(std::move(stream), endpoint, idle,
-                                                                      options_.max_event_bytes);
+    auto watch = std::make_unique<WatchStreamImpl<beast::tcp_stream>>(
+        std::move(stream), endpoint, idle, options_.max_event_bytes);
     WIMS_CO_RETURN_IF_ERROR(co_await watch->start(std::move(request), options_.request_timeout));
     co_return std::unique_ptr<WatchStream>(std::move(watch));
   }
   beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), *tls_);
-  if (!endpoint.ip_literal && !SSL_set_tlsext_host_name(tls.native_handle(), endpoint.host.c_str())) {
+  if (!endpoint.ip_literal &&
+      !SSL_set_tlsext_host_name(tls.native_handle(), endpoint.host.c_str())) {
     co_return absl::InvalidArgumentError(fmt::format("cannot use '{}' for SNI", endpoint.host));
   }
   tls.set_verify_mode(asio::ssl::verify_peer);
@@ -430,7 +453,8 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<WatchStream>>> ApiClient::watch(s
   co_return std::unique_ptr<WatchStream>(std::move(watch));
 }
 
-asio::awaitable<absl::StatusOr<IssuedToken>> ApiClient::request_token(std::string ns, std::string service_account,
+asio::awaitable<absl::StatusOr<IssuedToken>> ApiClient::request_token(std::string ns,
+                                                                      std::string service_account,
                                                                       TokenRequestSpec spec) {
   json::object body{{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenRequest"}};
   json::object request_spec;
@@ -439,11 +463,12 @@ asio::awaitable<absl::StatusOr<IssuedToken>> ApiClient::request_token(std::strin
   request_spec["audiences"] = std::move(audiences);
   request_spec["expirationSeconds"] = spec.expiration_seconds;
   if (!spec.pod_name.empty()) {
-    request_spec["boundObjectRef"] =
-        json::object{{"kind", "Pod"}, {"apiVersion", "v1"}, {"name", spec.pod_name}, {"uid", spec.pod_uid}};
+    request_spec["boundObjectRef"] = json::object{
+        {"kind", "Pod"}, {"apiVersion", "v1"}, {"name", spec.pod_name}, {"uid", spec.pod_uid}};
   }
   body["spec"] = std::move(request_spec);
-  const std::string path = fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}/token", ns, service_account);
+  const std::string path =
+      fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}/token", ns, service_account);
   const std::string what = "POST " + path;
   absl::StatusOr<http::Response> response =
       co_await call(verb::post, make_target(path, {}), json::serialize(body), 1 << 20);
@@ -468,14 +493,15 @@ asio::awaitable<absl::StatusOr<IssuedToken>> ApiClient::request_token(std::strin
   co_return issued;
 }
 
-asio::awaitable<absl::StatusOr<TokenReviewStatus>> ApiClient::review_token(std::string token,
-                                                                         std::vector<std::string> audiences) {
+asio::awaitable<absl::StatusOr<TokenReviewStatus>> ApiClient::review_token(
+    std::string token, std::vector<std::string> audiences) {
   json::array requested;
   for (const std::string& audience : audiences) requested.emplace_back(audience);
   json::object spec{{"token", token}};
   if (!requested.empty()) spec["audiences"] = std::move(requested);
-  const json::object body{
-      {"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenReview"}, {"spec", std::move(spec)}};
+  const json::object body{{"apiVersion", "authentication.k8s.io/v1"},
+                          {"kind", "TokenReview"},
+                          {"spec", std::move(spec)}};
   const std::string path = "/apis/authentication.k8s.io/v1/tokenreviews";
   const std::string what = "POST " + path;
   absl::StatusOr<http::Response> response =
@@ -487,7 +513,8 @@ asio::awaitable<absl::StatusOr<TokenReviewStatus>> ApiClient::review_token(std::
   WIMS_CO_ASSIGN_OR_RETURN(json::object answer, parse_object(response->body(), what));
   TokenReviewStatus review;
   auto status = answer.find("status");
-  if (status == answer.end() || !status->value().is_object()) co_return review;  // not authenticated
+  if (status == answer.end() || !status->value().is_object())
+    co_return review;  // not authenticated
   const json::object& fields = status->value().get_object();
   if (auto it = fields.find("authenticated"); it != fields.end() && it->value().is_bool()) {
     review.authenticated = it->value().get_bool();
@@ -501,7 +528,8 @@ asio::awaitable<absl::StatusOr<TokenReviewStatus>> ApiClient::review_token(std::
   if (auto user = fields.find("user"); user != fields.end() && user->value().is_object()) {
     review.username = string_at(user->value().get_object(), "username");
     const json::object& user_fields = user->value().get_object();
-    if (auto extra = user_fields.find("extra"); extra != user_fields.end() && extra->value().is_object()) {
+    if (auto extra = user_fields.find("extra");
+        extra != user_fields.end() && extra->value().is_object()) {
       for (const auto& [key, values] : extra->value().get_object()) {
         if (!values.is_array()) continue;
         std::vector<std::string>& out = review.extra[std::string(key)];

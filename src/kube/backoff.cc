@@ -7,7 +7,8 @@
 
 namespace wims::kube {
 
-Backoff::Backoff(BackoffOptions options, Random random) : options_(options), random_(std::move(random)) {
+Backoff::Backoff(BackoffOptions options, Random random)
+    : options_(options), random_(std::move(random)) {
   if (!random_) {
     random_ = [] {
       static absl::Mutex mu(absl::kConstInit);

@@ -1,10 +1,11 @@
-// Backoff: exponential reconnect delays with jitter, for the Reflector's list and watch retries. The n-th
-// consecutive failure waits a uniformly random duration in [d/2, d] where d = min(max, initial * 2^n)
-// ("equal jitter": never zero, so a failing API server is not hammered, and spread so that every node of a
-// cluster does not reconnect in the same instant). reset() after a success.
+// Backoff: exponential reconnect delays with jitter, for the Reflector's list and watch retries.
+// The n-th consecutive failure waits a uniformly random duration in [d/2, d] where d = min(max,
+// initial * 2^n)
+// ("equal jitter": never zero, so a failing API server is not hammered, and spread so that every
+// node of a cluster does not reconnect in the same instant). reset() after a success.
 //
-// Randomness is injected (a function returning [0, 1)) so tests are deterministic. Not thread-safe: one
-// owner.
+// Randomness is injected (a function returning [0, 1)) so tests are deterministic. Not thread-safe:
+// one owner.
 #pragma once
 
 #include <functional>

@@ -4,7 +4,8 @@
 
 namespace wims::kube {
 
-absl::StatusOr<broker::Caller> KubeCallerResolver::resolve(const boost::asio::ip::address& peer) const {
+absl::StatusOr<broker::Caller> KubeCallerResolver::resolve(
+    const boost::asio::ip::address& peer) const {
   return index_.snapshot()->resolve(peer);
 }
 

@@ -1,27 +1,28 @@
-// KubeConfig: how wims reaches the Kubernetes API server: the server URL, how its certificate is verified,
-// and how wims authenticates. Two sources, as client-go has them:
+// KubeConfig: how wims reaches the Kubernetes API server: the server URL, how its certificate is
+// verified, and how wims authenticates. Two sources, as client-go has them:
 //
-//   In-cluster (the DaemonSet): KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT (an IPv6 host is bracketed),
-//   the CA at /var/run/secrets/kubernetes.io/serviceaccount/ca.crt and the projected token file next to it.
-//   The token file is re-read whenever it changes (the kubelet rotates it), see BearerTokenFile.
+//   In-cluster (the DaemonSet): KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT (an IPv6 host is
+//   bracketed), the CA at /var/run/secrets/kubernetes.io/serviceaccount/ca.crt and the projected
+//   token file next to it. The token file is re-read whenever it changes (the kubelet rotates it),
+//   see BearerTokenFile.
 //
 //     absl::StatusOr<KubeConfig> config = load_in_cluster_config();
 //
-//   kubeconfig YAML (`--kubeconfig PATH`): the current-context (or `options.context`), its cluster's
-//   `server`, `certificate-authority` / `certificate-authority-data`, `tls-server-name`, and its user's
-//   `token` / `tokenFile` / `client-certificate(-data)` + `client-key(-data)`. Relative file paths are
-//   resolved against the kubeconfig's directory. `insecure-skip-tls-verify: true` is refused unless
-//   options.allow_insecure; exec / auth-provider plugins are refused (not supported).
+//   kubeconfig YAML (`--kubeconfig PATH`): the current-context (or `options.context`), its
+//   cluster's `server`, `certificate-authority` / `certificate-authority-data`, `tls-server-name`,
+//   and its user's `token` / `tokenFile` / `client-certificate(-data)` + `client-key(-data)`.
+//   Relative file paths are resolved against the kubeconfig's directory. `insecure-skip-tls-verify:
+//   true` is refused unless options.allow_insecure; exec / auth-provider plugins are refused (not
+//   supported).
 //
 //     absl::StatusOr<KubeConfig> config = load_kubeconfig("/home/me/.kube/config", {});
 //
-// Errors are InvalidArgument (malformed input, with the field's path), NotFound (missing file or context),
-// FailedPrecondition (in-cluster environment absent) or Unimplemented (auth plugins). Plain values and free
-// functions: thread-safe. BearerTokenFile is thread-safe.
+// Errors are InvalidArgument (malformed input, with the field's path), NotFound (missing file or
+// context), FailedPrecondition (in-cluster environment absent) or Unimplemented (auth plugins).
+// Plain values and free functions: thread-safe. BearerTokenFile is thread-safe.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
-
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,9 +42,11 @@ struct KubeConfig {
   std::string ca_pem = {};
   // Accept any server certificate (only when explicitly allowed at load time).
   bool insecure_skip_tls_verify = false;
-  // `tls-server-name`: the name verified instead of the URL host (not yet supported by http::Client).
+  // `tls-server-name`: the name verified instead of the URL host (not yet supported by
+  // http::Client).
   std::string tls_server_name = {};
-  // Authentication: a static bearer token, or a token file re-read on change, and/or a client certificate.
+  // Authentication: a static bearer token, or a token file re-read on change, and/or a client
+  // certificate.
   std::string bearer_token = {};
   std::string token_file = {};
   std::string client_cert_pem = {};
@@ -69,19 +72,24 @@ struct KubeConfigOptions {
   bool allow_insecure = false;
 };
 
-// Parses kubeconfig `yaml`; relative paths resolve against `base_dir`; `origin` names it in messages.
+// Parses kubeconfig `yaml`; relative paths resolve against `base_dir`; `origin` names it in
+// messages.
 absl::StatusOr<KubeConfig> parse_kubeconfig(std::string_view yaml, const std::string& base_dir,
-                                            const std::string& origin, const KubeConfigOptions& options);
+                                            const std::string& origin,
+                                            const KubeConfigOptions& options);
 // Reads and parses the kubeconfig file at `path`.
-absl::StatusOr<KubeConfig> load_kubeconfig(const std::string& path, const KubeConfigOptions& options);
+absl::StatusOr<KubeConfig> load_kubeconfig(const std::string& path,
+                                           const KubeConfigOptions& options);
 
-// The TLS client context for `config`: TLS 1.2+, peer verification against ca_pem (or the system store),
-// the client certificate and key when set (InvalidArgument if they do not parse or do not match).
-absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> make_tls_context(const KubeConfig& config);
+// The TLS client context for `config`: TLS 1.2+, peer verification against ca_pem (or the system
+// store), the client certificate and key when set (InvalidArgument if they do not parse or do not
+// match).
+absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> make_tls_context(
+    const KubeConfig& config);
 
-// A bearer token file re-read when it changes (inode, size or mtime), as the kubelet rotates projected
-// tokens by swapping a symlink. current() is thread-safe; it returns the last good token if a re-read
-// fails after one succeeded, and an error if none ever did.
+// A bearer token file re-read when it changes (inode, size or mtime), as the kubelet rotates
+// projected tokens by swapping a symlink. current() is thread-safe; it returns the last good token
+// if a re-read fails after one succeeded, and an error if none ever did.
 class BearerTokenFile {
  public:
   explicit BearerTokenFile(std::string path) : path_(std::move(path)) {}

@@ -9,7 +9,8 @@ namespace json = boost::json;
 
 std::string string_at(const json::object& object, std::string_view key) {
   auto it = object.find(key);
-  return it != object.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+  return it != object.end() && it->value().is_string() ? std::string(it->value().get_string())
+                                                       : std::string();
 }
 
 const json::object& object_at(const json::object& object, std::string_view key) {
@@ -37,10 +38,12 @@ absl::StatusOr<PodInfo> parse_pod(const json::object& object) {
   info.pod.name = string_at(metadata, "name");
   info.pod.uid = string_at(metadata, "uid");
   if (info.pod.namespace_name.empty() || info.pod.name.empty() || info.pod.uid.empty()) {
-    return absl::InvalidArgumentError("a Pod without metadata.namespace, metadata.name or metadata.uid");
+    return absl::InvalidArgumentError(
+        "a Pod without metadata.namespace, metadata.name or metadata.uid");
   }
   info.resource_version = string_at(metadata, "resourceVersion");
-  if (auto it = metadata.find("deletionTimestamp"); it != metadata.end() && !it->value().is_null()) {
+  if (auto it = metadata.find("deletionTimestamp");
+      it != metadata.end() && !it->value().is_null()) {
     info.terminating = true;
   }
   info.pod.labels = string_map(object_at(metadata, "labels"));
@@ -68,8 +71,9 @@ absl::StatusOr<PodInfo> parse_pod(const json::object& object) {
   for (const std::string& ip : raw) {
     std::optional<std::string> canonical = config::canonical_ip(ip);
     if (!canonical) {
-      return absl::InvalidArgumentError(fmt::format("pod {}/{} has IP \"{}\", which is not an IP address",
-                                                    info.pod.namespace_name, info.pod.name, ip));
+      return absl::InvalidArgumentError(
+          fmt::format("pod {}/{} has IP \"{}\", which is not an IP address",
+                      info.pod.namespace_name, info.pod.name, ip));
     }
     info.pod.ips.push_back(*std::move(canonical));
   }
@@ -83,7 +87,8 @@ absl::StatusOr<config::ServiceAccount> parse_service_account(const json::object&
   account.name = string_at(metadata, "name");
   account.uid = string_at(metadata, "uid");
   if (account.namespace_name.empty() || account.name.empty()) {
-    return absl::InvalidArgumentError("a ServiceAccount without metadata.namespace or metadata.name");
+    return absl::InvalidArgumentError(
+        "a ServiceAccount without metadata.namespace or metadata.name");
   }
   account.annotations = string_map(object_at(metadata, "annotations"));
   return account;

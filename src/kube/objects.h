@@ -1,12 +1,12 @@
-// Kubernetes objects as wims needs them, parsed from the API's JSON (a Pod of a PodList or a watch event, a
-// ServiceAccount): only the fields identity depends on, into the config model the rest of wims already uses
-// (config::Pod, config::ServiceAccount) plus the lifecycle facts the pod index needs.
+// Kubernetes objects as wims needs them, parsed from the API's JSON (a Pod of a PodList or a watch
+// event, a ServiceAccount): only the fields identity depends on, into the config model the rest of
+// wims already uses (config::Pod, config::ServiceAccount) plus the lifecycle facts the pod index
+// needs.
 //
 // Free functions on plain values: thread-safe.
 #pragma once
 
 #include <boost/json/object.hpp>
-
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -15,11 +15,11 @@
 namespace wims::kube {
 
 struct PodInfo {
-  // namespace, name, uid, serviceAccountName (default "default"), status.podIPs (canonical; status.podIP
-  // when podIPs is absent), hostNetwork, labels, annotations.
+  // namespace, name, uid, serviceAccountName (default "default"), status.podIPs (canonical;
+  // status.podIP when podIPs is absent), hostNetwork, labels, annotations.
   config::Pod pod = {};
   std::string node_name = {};
-  std::string phase = {};         // Pending, Running, Succeeded, Failed, Unknown
+  std::string phase = {};    // Pending, Running, Succeeded, Failed, Unknown
   bool terminating = false;  // metadata.deletionTimestamp is set
   std::string resource_version = {};
 

@@ -14,9 +14,10 @@ namespace wims::kube {
 namespace asio = boost::asio;
 using asio::ip::address;
 
-// The timer lives in the waiting coroutine's frame, so it is created, cancelled and destroyed on that
-// coroutine's executor only; publish() reaches it through this record, which outlives both sides. The frame
-// clears `timer` (under mu) before the timer goes away, so a late wake-up finds nothing to cancel.
+// The timer lives in the waiting coroutine's frame, so it is created, cancelled and destroyed on
+// that coroutine's executor only; publish() reaches it through this record, which outlives both
+// sides. The frame clears `timer` (under mu) before the timer goes away, so a late wake-up finds
+// nothing to cancel.
 struct PodIndex::Waiter {
   asio::any_io_executor executor;
   absl::Mutex mu;
@@ -33,7 +34,8 @@ absl::StatusOr<broker::Caller> PodIndexSnapshot::resolve(const address& peer) co
   const address normalized = metadata::normalize_address(peer);
   auto it = by_address_.find(normalized);
   if (it == by_address_.end()) {
-    return absl::NotFoundError(fmt::format("no pod on this node has address {}", normalized.to_string()));
+    return absl::NotFoundError(
+        fmt::format("no pod on this node has address {}", normalized.to_string()));
   }
   return *it->second;
 }
@@ -71,7 +73,8 @@ void PodIndex::erase_pod(const std::string& uid) {
 
 void PodIndex::invalidate_callers_of(const Key& key) {
   for (const auto& [uid, info] : pods_) {
-    if (info.pod.namespace_name == key.first && info.pod.service_account_name == key.second) answers_.erase(uid);
+    if (info.pod.namespace_name == key.first && info.pod.service_account_name == key.second)
+      answers_.erase(uid);
   }
 }
 
@@ -84,7 +87,8 @@ void PodIndex::replace_pods(std::vector<PodInfo> pods) {
     next.insert_or_assign(std::move(uid), std::move(info));
   }
   // New references first, so the state of a service account still in use survives the swap.
-  for (const auto& [uid, info] : next) add_reference({info.pod.namespace_name, info.pod.service_account_name});
+  for (const auto& [uid, info] : next)
+    add_reference({info.pod.namespace_name, info.pod.service_account_name});
   for (const auto& [uid, info] : pods_) {
     drop_reference({info.pod.namespace_name, info.pod.service_account_name});
     auto kept = next.find(uid);
@@ -195,12 +199,14 @@ void PodIndex::mark_synced() {
 PodIndexSnapshot::Answer PodIndex::answer_for(const PodInfo& info) {
   auto cached = answers_.find(info.pod.uid);
   if (cached != answers_.end()) return cached->second;
-  const ServiceAccountState& state = service_accounts_.at({info.pod.namespace_name, info.pod.service_account_name});
-  // caller_for_pod reads the project, cluster and the pod's service account from a World: give it a view
-  // holding just that account (a lookup in it is O(1), whatever the cluster's size).
+  const ServiceAccountState& state =
+      service_accounts_.at({info.pod.namespace_name, info.pod.service_account_name});
+  // caller_for_pod reads the project, cluster and the pod's service account from a World: give it a
+  // view holding just that account (a lookup in it is O(1), whatever the cluster's size).
   config::World view = identity_;
   if (state.account) view.service_accounts.push_back(*state.account);
-  auto answer = std::make_shared<const absl::StatusOr<broker::Caller>>(metadata::caller_for_pod(view, info.pod));
+  auto answer = std::make_shared<const absl::StatusOr<broker::Caller>>(
+      metadata::caller_for_pod(view, info.pod));
   answers_.emplace(info.pod.uid, answer);
   return answer;
 }
@@ -219,7 +225,8 @@ void PodIndex::publish() {
       const ServiceAccountState& state =
           service_accounts_.at({info.pod.namespace_name, info.pod.service_account_name});
       const bool pending = !state.account && !state.absent;
-      if (pending && !info.pod.host_network) continue;  // not indexed until its service account is known
+      if (pending && !info.pod.host_network)
+        continue;  // not indexed until its service account is known
       for (const std::string& ip : info.pod.ips) {
         boost::system::error_code ec;
         address parsed = asio::ip::make_address(ip, ec);
@@ -232,24 +239,31 @@ void PodIndex::publish() {
       const std::string text = addr.to_string();
       if (claim.pods.size() + (claim.host_network.empty() ? 0 : 1) > 1) {
         std::vector<std::string> names;
-        for (const PodInfo* p : claim.pods) names.push_back(pod_name(p->pod) + " uid " + p->pod.uid);
-        for (const PodInfo* p : claim.host_network) names.push_back(pod_name(p->pod) + " (hostNetwork)");
+        for (const PodInfo* p : claim.pods)
+          names.push_back(pod_name(p->pod) + " uid " + p->pod.uid);
+        for (const PodInfo* p : claim.host_network)
+          names.push_back(pod_name(p->pod) + " (hostNetwork)");
         next->by_address_.emplace(
-            addr, std::make_shared<const absl::StatusOr<broker::Caller>>(absl::PermissionDeniedError(
-                      fmt::format("address {} is claimed by more than one live pod ({}); refusing to pick one",
-                                  text, fmt::join(names, ", ")))));
+            addr,
+            std::make_shared<const absl::StatusOr<broker::Caller>>(
+                absl::PermissionDeniedError(fmt::format(
+                    "address {} is claimed by more than one live pod ({}); refusing to pick one",
+                    text, fmt::join(names, ", ")))));
       } else if (!claim.pods.empty()) {
         next->by_address_.emplace(addr, answer_for(*claim.pods.front()));
       } else {
         next->by_address_.emplace(
-            addr, std::make_shared<const absl::StatusOr<broker::Caller>>(absl::FailedPreconditionError(
-                      fmt::format("address {} is the node's own address (hostNetwork pod {}); it has no pod "
-                                  "identity",
-                                  text, pod_name(claim.host_network.front()->pod)))));
+            addr,
+            std::make_shared<const absl::StatusOr<broker::Caller>>(
+                absl::FailedPreconditionError(fmt::format(
+                    "address {} is the node's own address (hostNetwork pod {}); it has no pod "
+                    "identity",
+                    text, pod_name(claim.host_network.front()->pod)))));
       }
     }
     next->pod_count_ = pods_.size();
-    for (const auto& [key, state] : service_accounts_) next->service_account_count_ += state.account ? 1 : 0;
+    for (const auto& [key, state] : service_accounts_)
+      next->service_account_count_ += state.account ? 1 : 0;
     next->synced_ = synced_;
   }
   std::vector<std::shared_ptr<Waiter>> woken;
@@ -270,7 +284,8 @@ void PodIndex::publish() {
   }
 }
 
-asio::awaitable<bool> PodIndex::wait_for_publish(uint64_t generation, std::chrono::steady_clock::time_point deadline) {
+asio::awaitable<bool> PodIndex::wait_for_publish(uint64_t generation,
+                                                 std::chrono::steady_clock::time_point deadline) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor, deadline);
   auto waiter = std::make_shared<Waiter>();

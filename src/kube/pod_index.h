@@ -1,30 +1,34 @@
-// PodIndex: the node's pod identities, by every pod IP (status.podIPs, IPv4 and IPv6), fed by the Reflector
-// from the Kubernetes watch and read by the metadata server through immutable snapshots.
+// PodIndex: the node's pod identities, by every pod IP (status.podIPs, IPv4 and IPv6), fed by the
+// Reflector from the Kubernetes watch and read by the metadata server through immutable snapshots.
 //
 // Rules (a new pod never gets an old pod's identity; an address is refused, never guessed):
-//   - Pods are keyed by UID: a pod deleted and recreated under the same name, or a new pod that reuses a
+//   - Pods are keyed by UID: a pod deleted and recreated under the same name, or a new pod that
+//   reuses a
 //     finished pod's IP, is a different pod.
 //   - Succeeded, Failed and terminating (deletionTimestamp) pods hold no identity and are dropped.
-//   - hostNetwork pods are never indexed by their (the node's) address: it answers FailedPrecondition.
-//   - An address claimed by two live pods (or a pod and a hostNetwork pod) answers PermissionDenied.
+//   - hostNetwork pods are never indexed by their (the node's) address: it answers
+//   FailedPrecondition.
+//   - An address claimed by two live pods (or a pod and a hostNetwork pod) answers
+//   PermissionDenied.
 //   - A pod whose service account has not been fetched yet is not indexed (its address waits, see
 //     KubeCallerResolver::resolve_or_wait); one whose service account does not exist answers
 //     PermissionDenied (from metadata::caller_for_pod).
-//   - Only service accounts referenced by indexed pods are kept: memory grows with the pods on the node,
+//   - Only service accounts referenced by indexed pods are kept: memory grows with the pods on the
+//   node,
 //     never with the service accounts in the cluster.
-// The annotation rules (Google service account, AWS role, IMDS emulator) are metadata::caller_for_pod's.
+// The annotation rules (Google service account, AWS role, IMDS emulator) are
+// metadata::caller_for_pod's.
 //
-// Thread-safety: the writer methods (replace_*, apply_*, remove_*, mark_*, publish) are serialized by an
-// internal mutex (the Reflector calls them from its thread); nothing is visible to readers until publish().
-// snapshot() and wait_for_publish() are safe from any thread and executor; a snapshot is immutable and
-// lock-free to read (std::shared_ptr<const PodIndexSnapshot> swapped atomically). No lock is held across
-// co_await.
+// Thread-safety: the writer methods (replace_*, apply_*, remove_*, mark_*, publish) are serialized
+// by an internal mutex (the Reflector calls them from its thread); nothing is visible to readers
+// until publish(). snapshot() and wait_for_publish() are safe from any thread and executor; a
+// snapshot is immutable and lock-free to read (std::shared_ptr<const PodIndexSnapshot> swapped
+// atomically). No lock is held across co_await.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -50,7 +54,8 @@ class PodIndexSnapshot {
  public:
   using Answer = std::shared_ptr<const absl::StatusOr<broker::Caller>>;
 
-  // The caller at `peer` (v4-mapped IPv6 normalised) or its refusal; NotFound when no indexed pod has it.
+  // The caller at `peer` (v4-mapped IPv6 normalised) or its refusal; NotFound when no indexed pod
+  // has it.
   absl::StatusOr<broker::Caller> resolve(const boost::asio::ip::address& peer) const;
   // Whether `peer` has an answer (a caller or a refusal) rather than NotFound.
   bool knows(const boost::asio::ip::address& peer) const;
@@ -78,9 +83,9 @@ struct PodIndexOptions {
 
 class PodIndex {
  public:
-  // `identity` supplies what caller_for_pod needs besides the pod and its service account: the project
-  // (number, workload identity pool) and the cluster (resource URL). Its pods and service accounts are
-  // ignored.
+  // `identity` supplies what caller_for_pod needs besides the pod and its service account: the
+  // project (number, workload identity pool) and the cluster (resource URL). Its pods and service
+  // accounts are ignored.
   explicit PodIndex(const config::World& identity, PodIndexOptions options = {});
 
   // --- Writer side.
@@ -89,8 +94,8 @@ class PodIndex {
   // ADDED / MODIFIED: a finished or terminating pod is removed.
   void apply_pod(PodInfo pod);
   void remove_pod(const std::string& uid);
-  // The complete set of service accounts (after a list); those not referenced by a pod are dropped, and
-  // referenced ones absent from `accounts` are marked absent.
+  // The complete set of service accounts (after a list); those not referenced by a pod are dropped,
+  // and referenced ones absent from `accounts` are marked absent.
   void replace_service_accounts(const std::vector<config::ServiceAccount>& accounts);
   // ADDED / MODIFIED of one service account: kept only when a pod references it.
   void apply_service_account(config::ServiceAccount account);
@@ -109,8 +114,8 @@ class PodIndex {
 
   // --- Reader side.
   std::shared_ptr<const PodIndexSnapshot> snapshot() const { return snapshot_.load(); }
-  // Waits until a snapshot newer than `generation` is published or `deadline` passes. Returns false at
-  // once when max_waiters are already parked. Runs on the calling coroutine's executor.
+  // Waits until a snapshot newer than `generation` is published or `deadline` passes. Returns false
+  // at once when max_waiters are already parked. Runs on the calling coroutine's executor.
   boost::asio::awaitable<bool> wait_for_publish(uint64_t generation,
                                                 std::chrono::steady_clock::time_point deadline);
 

@@ -1,13 +1,13 @@
 #include "kube/reflector.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 
 #include "common/strings.h"
@@ -77,7 +77,8 @@ asio::awaitable<void> Reflector::sleep(absl::Duration duration) {
 asio::awaitable<absl::StatusOr<std::string>> Reflector::list_pods() {
   std::vector<PodInfo> pods;
   std::string resource_version;
-  ListOptions options{.field_selector = "spec.nodeName=" + options_.node_name, .limit = options_.page_size};
+  ListOptions options{.field_selector = "spec.nodeName=" + options_.node_name,
+                      .limit = options_.page_size};
   do {
     absl::StatusOr<ObjectList> page = co_await client_.list(kPods, options);
     if (!page.ok()) co_return page.status();
@@ -145,7 +146,8 @@ asio::awaitable<absl::Status> Reflector::fetch_unknown_service_accounts() {
 asio::awaitable<std::string> Reflector::relist(bool pods) {
   Backoff backoff(options_.backoff, options_.random);
   while (true) {
-    // Not `pods ? co_await a() : co_await b()`: GCC 12 miscompiles co_await inside ?: (frees garbage).
+    // Not `pods ? co_await a() : co_await b()`: GCC 12 miscompiles co_await inside ?: (frees
+    // garbage).
     absl::StatusOr<std::string> resource_version;
     if (pods) {
       resource_version = co_await list_pods();
@@ -201,7 +203,8 @@ asio::awaitable<void> Reflector::watch_pods(std::string resource_version) {
                                .resource_version = resource_version,
                                .allow_bookmarks = true,
                                .server_timeout = options_.watch_timeout};
-    absl::StatusOr<std::unique_ptr<WatchStream>> stream = co_await client_.watch(kPods, watch_options);
+    absl::StatusOr<std::unique_ptr<WatchStream>> stream =
+        co_await client_.watch(kPods, watch_options);
     absl::Status failure;
     if (stream.ok()) {
       {
@@ -261,8 +264,9 @@ asio::awaitable<void> Reflector::watch_pods(std::string resource_version) {
 asio::awaitable<void> Reflector::watch_service_accounts(std::string resource_version) {
   Backoff backoff(options_.backoff, options_.random);
   while (true) {
-    WatchOptions watch_options{
-        .resource_version = resource_version, .allow_bookmarks = true, .server_timeout = options_.watch_timeout};
+    WatchOptions watch_options{.resource_version = resource_version,
+                               .allow_bookmarks = true,
+                               .server_timeout = options_.watch_timeout};
     absl::StatusOr<std::unique_ptr<WatchStream>> stream =
         co_await client_.watch(kServiceAccounts, watch_options);
     absl::Status failure;

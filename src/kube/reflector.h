@@ -1,27 +1,29 @@
-// Reflector: keeps a PodIndex in sync with the Kubernetes API server, the way client-go's reflector does.
+// Reflector: keeps a PodIndex in sync with the Kubernetes API server, the way client-go's reflector
+// does.
 //
 //   Pods: list `/api/v1/pods?fieldSelector=spec.nodeName=NODE` (paged), then watch from the list's
-//   resourceVersion with allowWatchBookmarks=true, applying ADDED / MODIFIED / DELETED and advancing the
-//   resourceVersion on BOOKMARKs. A stream the server ends cleanly is resumed from the last resourceVersion;
-//   an ERROR 410 Expired/Gone event (or an HTTP 410) relists; a broken connection or an error reconnects
-//   after an exponential backoff with jitter (kube/backoff.h). The index keeps serving meanwhile.
+//   resourceVersion with allowWatchBookmarks=true, applying ADDED / MODIFIED / DELETED and
+//   advancing the resourceVersion on BOOKMARKs. A stream the server ends cleanly is resumed from
+//   the last resourceVersion; an ERROR 410 Expired/Gone event (or an HTTP 410) relists; a broken
+//   connection or an error reconnects after an exponential backoff with jitter (kube/backoff.h).
+//   The index keeps serving meanwhile.
 //
-//   Service accounts: list all service accounts in pages (`limit`), keeping only those the node's pods
-//   reference, and watch them cluster-wide, applying changes to referenced ones only; a pod whose service
-//   account is not known yet triggers a GET of that one account. So memory grows with the pods on this node,
-//   never with the service accounts in the cluster (the price: every service-account change in the cluster
-//   crosses the watch, and is dropped unless referenced).
+//   Service accounts: list all service accounts in pages (`limit`), keeping only those the node's
+//   pods reference, and watch them cluster-wide, applying changes to referenced ones only; a pod
+//   whose service account is not known yet triggers a GET of that one account. So memory grows with
+//   the pods on this node, never with the service accounts in the cluster (the price: every
+//   service-account change in the cluster crosses the watch, and is dropped unless referenced).
 //
 // Every applied event publishes a new snapshot (waking resolve_or_wait waiters).
 //
-// Lifecycle: start() runs everything on an io_context of its own, on one thread; stop() stops it and joins
-// (pending API calls are abandoned). The ApiClient and PodIndex must outlive the Reflector. start/stop are
-// called from one controlling thread; wait_synced() and stats() are thread-safe.
+// Lifecycle: start() runs everything on an io_context of its own, on one thread; stop() stops it
+// and joins (pending API calls are abandoned). The ApiClient and PodIndex must outlive the
+// Reflector. start/stop are called from one controlling thread; wait_synced() and stats() are
+// thread-safe.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <string>

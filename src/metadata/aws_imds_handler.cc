@@ -25,7 +25,8 @@ constexpr char kDefaultRegion[] = "us-east-1";
 
 // `path` is `dir` or `dir/` (IMDS serves directories both ways).
 bool is_directory(std::string_view path, std::string_view dir) {
-  return path == dir || (path.size() == dir.size() + 1 && path.substr(0, dir.size()) == dir && path.back() == '/');
+  return path == dir ||
+         (path.size() == dir.size() + 1 && path.substr(0, dir.size()) == dir && path.back() == '/');
 }
 
 std::string listing(const std::vector<std::string>& entries) {
@@ -79,9 +80,12 @@ AwsImdsOptions AwsImdsOptions::from_world(const config::World& world) {
   return options;
 }
 
-std::string aws_instance_id(const config::World& world) { return fmt::format("i-{:017x}", world.node.id); }
+std::string aws_instance_id(const config::World& world) {
+  return fmt::format("i-{:017x}", world.node.id);
+}
 
-AwsImdsHandler::AwsImdsHandler(std::shared_ptr<const config::World> world, const CallerResolver& resolver,
+AwsImdsHandler::AwsImdsHandler(std::shared_ptr<const config::World> world,
+                               const CallerResolver& resolver,
                                broker::AwsCredentialSource& credentials, const Clock& clock,
                                AwsImdsOptions options)
     : world_(std::move(world)),
@@ -91,29 +95,33 @@ AwsImdsHandler::AwsImdsHandler(std::shared_ptr<const config::World> world, const
       options_(std::move(options)),
       started_(absl::FromUnixSeconds(absl::ToUnixSeconds(clock.now()))) {}
 
-void AwsImdsHandler::update_world(std::shared_ptr<const config::World> world) { world_.store(std::move(world)); }
+void AwsImdsHandler::update_world(std::shared_ptr<const config::World> world) {
+  world_.store(std::move(world));
+}
 
 std::string AwsImdsHandler::availability_zone(const config::World& world) const {
   if (!options_.availability_zone.empty()) return options_.availability_zone;
   return region_of(world) + "a";
 }
 
-absl::StatusOr<AwsImdsHandler::Identity> AwsImdsHandler::identify(const http::Request& request,
-                                                                  absl::StatusOr<broker::Caller> caller,
-                                                                  const config::World& world) const {
+absl::StatusOr<AwsImdsHandler::Identity> AwsImdsHandler::identify(
+    const http::Request& request, absl::StatusOr<broker::Caller> caller,
+    const config::World& world) const {
   if (caller.ok()) {
-    std::string binding =
-        fmt::format("pod\n{}\n{}/{}", caller->pod.uid, caller->pod.namespace_name, caller->pod.name);
+    std::string binding = fmt::format("pod\n{}\n{}/{}", caller->pod.uid, caller->pod.namespace_name,
+                                      caller->pod.name);
     return Identity{*std::move(caller), std::move(binding)};
   }
-  const bool unknown = absl::IsNotFound(caller.status()) || absl::IsFailedPrecondition(caller.status());
+  const bool unknown =
+      absl::IsNotFound(caller.status()) || absl::IsFailedPrecondition(caller.status());
   if (unknown && options_.unknown_caller == config::UnknownCallerPolicy::kNodeIdentity) {
     broker::Caller node;
     node.pod.name = world.node.name;
     node.pod.host_network = true;
     return Identity{std::move(node), "node\n" + world.node.name};
   }
-  return absl::PermissionDeniedError(fmt::format("IMDS refused the caller {}: {}", request.peer.to_string(),
+  return absl::PermissionDeniedError(fmt::format("IMDS refused the caller {}: {}",
+                                                 request.peer.to_string(),
                                                  std::string(caller.status().message())));
 }
 
@@ -125,24 +133,28 @@ boost::asio::awaitable<http::Response> AwsImdsHandler::issue_token(http::Request
     co_return routed(request, "imds.rejected", std::move(response));
   }
   if (options_.token_mode == ImdsTokenMode::kDisabled) {
-    co_return routed(request, "imds.rejected",
-                  imds_error_page(bh::status::forbidden, "the IMDSv2 token API is disabled on this server"));
+    co_return routed(
+        request, "imds.rejected",
+        imds_error_page(bh::status::forbidden, "the IMDSv2 token API is disabled on this server"));
   }
   if (request.header("X-Forwarded-For")) {
-    co_return routed(request, "imds.rejected",
-                  imds_error_page(bh::status::forbidden, "a token request must not carry X-Forwarded-For"));
+    co_return routed(
+        request, "imds.rejected",
+        imds_error_page(bh::status::forbidden, "a token request must not carry X-Forwarded-For"));
   }
   std::optional<int64_t> ttl = parse_ttl(request.header(kImdsTokenTtlHeader));
   if (!ttl) {
     co_return routed(request, "imds.rejected",
-                  imds_error_page(bh::status::bad_request,
-                                  fmt::format("{} must be an integer from 1 to {}", kImdsTokenTtlHeader,
-                                              kImdsMaxTokenTtlSeconds)));
+                     imds_error_page(bh::status::bad_request,
+                                     fmt::format("{} must be an integer from 1 to {}",
+                                                 kImdsTokenTtlHeader, kImdsMaxTokenTtlSeconds)));
   }
   absl::StatusOr<broker::Caller> resolved = co_await resolver_.resolve_async(request.peer);
   absl::StatusOr<Identity> identity = identify(request, std::move(resolved), world);
   if (!identity.ok()) {
-    co_return routed(request, "imds.denied", imds_error_page(bh::status::forbidden, std::string(identity.status().message())));
+    co_return routed(
+        request, "imds.denied",
+        imds_error_page(bh::status::forbidden, std::string(identity.status().message())));
   }
   std::string token = tokens_.issue(identity->binding, clock_.now() + absl::Seconds(*ttl));
   http::Response response = imds_ok(std::move(token));
@@ -155,7 +167,8 @@ boost::asio::awaitable<http::Response> AwsImdsHandler::handle(http::Request& req
   const std::string& path = request.path;
   if (path == "/latest/api/token/") {
     // Real IMDS: 403 with an empty text/plain body (BEAM47).
-    co_return routed(request, "imds.rejected", imds_response(bh::status::forbidden, kImdsTextContentType, ""));
+    co_return routed(request, "imds.rejected",
+                     imds_response(bh::status::forbidden, kImdsTextContentType, ""));
   }
   if (path == kTokenPath) co_return co_await issue_token(request, *world);
   if (request.method() != bh::verb::get && request.method() != bh::verb::head) {
@@ -166,7 +179,9 @@ boost::asio::awaitable<http::Response> AwsImdsHandler::handle(http::Request& req
   absl::StatusOr<broker::Caller> resolved = co_await resolver_.resolve_async(request.peer);
   absl::StatusOr<Identity> identity = identify(request, std::move(resolved), *world);
   if (!identity.ok()) {
-    co_return routed(request, "imds.denied", imds_error_page(bh::status::forbidden, std::string(identity.status().message())));
+    co_return routed(
+        request, "imds.denied",
+        imds_error_page(bh::status::forbidden, std::string(identity.status().message())));
   }
   if (options_.token_mode != ImdsTokenMode::kDisabled) {
     std::optional<std::string_view> token = request.header(kImdsTokenHeader);
@@ -177,39 +192,47 @@ boost::asio::awaitable<http::Response> AwsImdsHandler::handle(http::Request& req
       valid = absl::UnauthenticatedError("an IMDSv2 session token is required");
     }
     if (!valid.ok()) {
-      co_return routed(request, "imds.unauthorized", imds_error_page(bh::status::unauthorized, std::string(valid.message())));
+      co_return routed(request, "imds.unauthorized",
+                       imds_error_page(bh::status::unauthorized, std::string(valid.message())));
     }
   }
   co_return co_await serve(request, *world, *identity);
 }
 
-boost::asio::awaitable<http::Response> AwsImdsHandler::serve(http::Request& request, const config::World& world,
+boost::asio::awaitable<http::Response> AwsImdsHandler::serve(http::Request& request,
+                                                             const config::World& world,
                                                              const Identity& identity) {
   const std::string& path = request.path;
   const broker::Caller& caller = identity.caller;
   const bool has_role = caller.aws_role_arn && !broker::aws_role_name(*caller.aws_role_arn).empty();
-  const auto not_found = [&request] { return routed(request, "imds.not_found", imds_error_page(bh::status::not_found)); };
+  const auto not_found = [&request] {
+    return routed(request, "imds.not_found", imds_error_page(bh::status::not_found));
+  };
 
   // Both profiles: the credentials paths.
   if (is_directory(path, kCredentialsDir)) {
     if (!has_role) co_return not_found();
-    co_return routed(request, "imds.listing", imds_ok(std::string(broker::aws_role_name(*caller.aws_role_arn))));
+    co_return routed(request, "imds.listing",
+                     imds_ok(std::string(broker::aws_role_name(*caller.aws_role_arn))));
   }
-  if (path.size() > kCredentialsDir.size() + 1 && path.substr(0, kCredentialsDir.size() + 1) ==
-                                                      std::string(kCredentialsDir) + "/") {
+  if (path.size() > kCredentialsDir.size() + 1 &&
+      path.substr(0, kCredentialsDir.size() + 1) == std::string(kCredentialsDir) + "/") {
     co_return co_await serve_credentials(request, identity);
   }
   if (options_.profile == ImdsProfile::kEmulator) co_return not_found();
 
-  if (is_directory(path, "/latest")) co_return routed(request, "imds.listing", imds_ok(listing({"dynamic", "meta-data"})));
+  if (is_directory(path, "/latest"))
+    co_return routed(request, "imds.listing", imds_ok(listing({"dynamic", "meta-data"})));
   if (is_directory(path, "/latest/meta-data")) {
     std::vector<std::string> entries = {"ami-id"};
     if (has_role) entries.push_back("iam/");
     entries.insert(entries.end(), {"instance-id", "instance-type", "placement/"});
     co_return routed(request, "imds.listing", imds_ok(listing(entries)));
   }
-  if (path == "/latest/meta-data/ami-id") co_return routed(request, "imds.value", imds_ok(options_.image_id));
-  if (path == "/latest/meta-data/instance-id") co_return routed(request, "imds.value", imds_ok(aws_instance_id(world)));
+  if (path == "/latest/meta-data/ami-id")
+    co_return routed(request, "imds.value", imds_ok(options_.image_id));
+  if (path == "/latest/meta-data/instance-id")
+    co_return routed(request, "imds.value", imds_ok(aws_instance_id(world)));
   if (path == "/latest/meta-data/instance-type") {
     co_return routed(request, "imds.value", imds_ok(options_.instance_type));
   }
@@ -220,7 +243,8 @@ boost::asio::awaitable<http::Response> AwsImdsHandler::serve(http::Request& requ
   if (is_directory(path, "/latest/meta-data/placement/availability-zone")) {
     co_return routed(request, "imds.value", imds_ok(availability_zone(world)));
   }
-  if (path == "/latest/meta-data/placement/region") co_return routed(request, "imds.value", imds_ok(region_of(world)));
+  if (path == "/latest/meta-data/placement/region")
+    co_return routed(request, "imds.value", imds_ok(region_of(world)));
   if (is_directory(path, "/latest/meta-data/iam")) {
     if (!has_role) co_return not_found();
     co_return routed(request, "imds.listing", imds_ok(listing({"info", "security-credentials/"})));
@@ -235,11 +259,13 @@ boost::asio::awaitable<http::Response> AwsImdsHandler::serve(http::Request& requ
                      imds_ok(imds_pretty_json({
                          {"Code", "Success"},
                          {"LastUpdated", format_rfc3339_seconds(started_)},
-                         {"InstanceProfileArn", fmt::format("arn:aws:iam::{}:instance-profile/{}", account, name)},
+                         {"InstanceProfileArn",
+                          fmt::format("arn:aws:iam::{}:instance-profile/{}", account, name)},
                          {"InstanceProfileId", "AIPA" + stable_upper_hex(role_arn, 17)},
                      })));
   }
-  if (is_directory(path, "/latest/dynamic")) co_return routed(request, "imds.listing", imds_ok("instance-identity/"));
+  if (is_directory(path, "/latest/dynamic"))
+    co_return routed(request, "imds.listing", imds_ok("instance-identity/"));
   if (is_directory(path, "/latest/dynamic/instance-identity")) {
     co_return routed(request, "imds.listing", imds_ok("document"));
   }
@@ -275,7 +301,8 @@ boost::asio::awaitable<http::Response> AwsImdsHandler::serve_credentials(http::R
     co_return routed(request, "imds.not_found", imds_error_page(bh::status::not_found));
   }
   absl::StatusOr<broker::AwsCredentials> credentials = co_await credentials_.credentials(caller);
-  if (!credentials.ok()) co_return routed(request, "imds.credentials", imds_error(credentials.status()));
+  if (!credentials.ok())
+    co_return routed(request, "imds.credentials", imds_error(credentials.status()));
   co_return routed(request, "imds.credentials",
                    imds_ok(imds_pretty_json({
                        {"Code", "Success"},

@@ -1,8 +1,9 @@
 #include "metadata/aws_imds_response.h"
 
+#include <fmt/format.h>
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
-#include <fmt/format.h>
 
 #include "metadata/gce_response.h"
 
@@ -12,7 +13,8 @@ namespace {
 namespace bh = boost::beast::http;
 
 std::string json_string(std::string_view text) {
-  return boost::json::serialize(boost::json::string(boost::json::string_view(text.data(), text.size())));
+  return boost::json::serialize(
+      boost::json::string(boost::json::string_view(text.data(), text.size())));
 }
 
 }  // namespace
@@ -25,12 +27,14 @@ http::Response imds_response(bh::status status, std::string_view content_type, s
   return response;
 }
 
-http::Response imds_ok(std::string body) { return imds_response(bh::status::ok, kImdsTextContentType, std::move(body)); }
+http::Response imds_ok(std::string body) {
+  return imds_response(bh::status::ok, kImdsTextContentType, std::move(body));
+}
 
 http::Response imds_error_page(bh::status status, std::string_view message) {
   const auto reason = bh::obsolete_reason(status);
-  const std::string title =
-      fmt::format("{} - {}", static_cast<unsigned>(status), std::string_view(reason.data(), reason.size()));
+  const std::string title = fmt::format("{} - {}", static_cast<unsigned>(status),
+                                        std::string_view(reason.data(), reason.size()));
   std::string body = fmt::format(
       "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>\n"
       "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\"\n"
@@ -72,13 +76,15 @@ http::Response imds_error(const absl::Status& status) {
       break;
   }
   http::Response response = imds_error_page(http_status, message);
-  if (http_status == bh::status::too_many_requests || http_status == bh::status::service_unavailable) {
+  if (http_status == bh::status::too_many_requests ||
+      http_status == bh::status::service_unavailable) {
     response.set(bh::field::retry_after, "1");
   }
   return response;
 }
 
-std::string imds_pretty_json(const std::vector<std::pair<std::string, std::optional<std::string>>>& fields) {
+std::string imds_pretty_json(
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& fields) {
   std::string out = "{\n";
   for (size_t i = 0; i < fields.size(); ++i) {
     out += "  " + json_string(fields[i].first) + " : " +

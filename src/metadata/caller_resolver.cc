@@ -39,7 +39,8 @@ address normalize_address(const address& a) {
   return a;
 }
 
-boost::asio::awaitable<absl::StatusOr<broker::Caller>> CallerResolver::resolve_async(address peer) const {
+boost::asio::awaitable<absl::StatusOr<broker::Caller>> CallerResolver::resolve_async(
+    address peer) const {
   co_return resolve(peer);
 }
 
@@ -66,8 +67,8 @@ absl::StatusOr<broker::Caller> caller_for_pod(const config::World& world, const 
   }
   caller.return_principal_id_as_email = ksa->return_principal_id_as_email();
 
-  // The GKE-on-AWS IMDS emulator: the pod opts in with the label set exactly to "True" and names its role;
-  // otherwise the KSA's EKS-style annotation applies.
+  // The GKE-on-AWS IMDS emulator: the pod opts in with the label set exactly to "True" and names
+  // its role; otherwise the KSA's EKS-style annotation applies.
   auto label = pod.labels.find(config::kImdsEmulatorEnabledLabel);
   auto role = pod.annotations.find(config::kImdsEmulatorRoleArnAnnotation);
   if (label != pod.labels.end() && label->second == "True" && role != pod.annotations.end() &&
@@ -100,17 +101,20 @@ absl::StatusOr<std::unique_ptr<WorldCallerResolver>> WorldCallerResolver::create
     if (claim.pods.size() + (claim.host_network_pods.empty() ? 0 : 1) > 1) {
       std::vector<std::string> names;
       for (const config::Pod* p : claim.pods) names.push_back(pod_name(*p));
-      for (const config::Pod* p : claim.host_network_pods) names.push_back(pod_name(*p) + " (hostNetwork)");
-      index.emplace(addr, absl::PermissionDeniedError(fmt::format(
-                              "address {} is claimed by more than one pod ({}); refusing to pick one", text,
-                              fmt::join(names, ", "))));
+      for (const config::Pod* p : claim.host_network_pods)
+        names.push_back(pod_name(*p) + " (hostNetwork)");
+      index.emplace(
+          addr, absl::PermissionDeniedError(fmt::format(
+                    "address {} is claimed by more than one pod ({}); refusing to pick one", text,
+                    fmt::join(names, ", "))));
     } else if (!claim.pods.empty()) {
       index.emplace(addr, caller_for_pod(world, *claim.pods.front()));
     } else {
-      index.emplace(addr, absl::FailedPreconditionError(fmt::format(
-                              "address {} is the node's own address (hostNetwork pod {}); it has no pod "
-                              "identity",
-                              text, pod_name(*claim.host_network_pods.front()))));
+      index.emplace(addr,
+                    absl::FailedPreconditionError(fmt::format(
+                        "address {} is the node's own address (hostNetwork pod {}); it has no pod "
+                        "identity",
+                        text, pod_name(*claim.host_network_pods.front()))));
     }
   }
   return std::unique_ptr<WorldCallerResolver>(new WorldCallerResolver(std::move(index)));

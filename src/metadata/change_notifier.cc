@@ -22,8 +22,8 @@ size_t ChangeNotifier::waiters() const {
   return timers_.size();
 }
 
-boost::asio::awaitable<absl::Status> ChangeNotifier::wait(uint64_t seen,
-                                                          std::chrono::steady_clock::duration timeout) {
+boost::asio::awaitable<absl::Status> ChangeNotifier::wait(
+    uint64_t seen, std::chrono::steady_clock::duration timeout) {
   auto executor = co_await boost::asio::this_coro::executor;
   // Shared with the wake-up posted by notify_all(), which may run after this wait has finished.
   auto timer = std::make_shared<Timer>(executor, timeout);
@@ -37,8 +37,8 @@ boost::asio::awaitable<absl::Status> ChangeNotifier::wait(uint64_t seen,
     id = next_id_++;
     timers_.emplace(id, timer);
   }
-  // Deregisters even when the frame is destroyed while suspended (its io_context shut down), so that
-  // notify_all() never posts to an executor that is gone.
+  // Deregisters even when the frame is destroyed while suspended (its io_context shut down), so
+  // that notify_all() never posts to an executor that is gone.
   struct Registration {
     ChangeNotifier* notifier;
     uint64_t id;
@@ -47,8 +47,8 @@ boost::asio::awaitable<absl::Status> ChangeNotifier::wait(uint64_t seen,
       notifier->timers_.erase(id);
     }
   } registration{this, id};
-  // The wake-up is posted to this (single-threaded, share-nothing) executor, so it runs only once this
-  // coroutine is suspended in async_wait.
+  // The wake-up is posted to this (single-threaded, share-nothing) executor, so it runs only once
+  // this coroutine is suspended in async_wait.
   boost::system::error_code ec;
   co_await timer->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
   co_return absl::OkStatus();

@@ -1,12 +1,11 @@
 #include "metadata/fixed_caller_resolver.h"
 
+#include <fmt/format.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace wims::metadata {
 
@@ -28,7 +27,8 @@ bool is_local_interface_address(const ip::address& address) {
       const auto* in6 = reinterpret_cast<const sockaddr_in6*>(it->ifa_addr);
       ip::address_v6::bytes_type bytes;
       std::memcpy(bytes.data(), &in6->sin6_addr, bytes.size());
-      // Link-local addresses compare with their scope; everything a pod calls from is global or loopback.
+      // Link-local addresses compare with their scope; everything a pod calls from is global or
+      // loopback.
       found = ip::address_v6(bytes) == ip::address_v6(wanted.to_v6().to_bytes());
     }
   }
@@ -40,10 +40,11 @@ absl::StatusOr<broker::Caller> FixedCallerResolver::resolve(const ip::address& p
   const ip::address address = normalize_address(peer);
   if (address.is_loopback()) return caller_;
   if (is_local_ && is_local_(address)) return caller_;
-  return absl::PermissionDeniedError(fmt::format(
-      "this metadata server serves only its own pod ({}/{}): peer {} is neither loopback nor an address of the "
-      "pod's network namespace",
-      caller_.pod.namespace_name, caller_.pod.name, address.to_string()));
+  return absl::PermissionDeniedError(
+      fmt::format("this metadata server serves only its own pod ({}/{}): peer {} is neither "
+                  "loopback nor an address of the "
+                  "pod's network namespace",
+                  caller_.pod.namespace_name, caller_.pod.name, address.to_string()));
 }
 
 }  // namespace wims::metadata

@@ -1,5 +1,8 @@
 #include "metadata/gce_handler.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -7,9 +10,6 @@
 #include <boost/url/encoding_opts.hpp>
 #include <boost/url/params_view.hpp>
 #include <boost/url/parse_query.hpp>
-#include <fmt/format.h>
-
-#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string_view>
@@ -27,8 +27,8 @@ namespace wims::metadata {
 
 namespace gce_internal {
 
-// The decoded query parameters, in order. Decoded as clients encode them ('+' is a space), like Go's
-// url.ParseQuery on real GCE; the first occurrence of a name wins.
+// The decoded query parameters, in order. Decoded as clients encode them ('+' is a space), like
+// Go's url.ParseQuery on real GCE; the first occurrence of a name wins.
 struct Query {
   std::vector<std::pair<std::string, std::string>> params;
 
@@ -72,13 +72,14 @@ absl::StatusOr<Query> parse_query(std::string_view raw) {
   boost::urls::encoding_opts opts;
   opts.space_as_plus = true;
   for (auto param : *parsed) {
-    query.params.emplace_back(param.key.decode(opts), param.has_value ? param.value.decode(opts) : "");
+    query.params.emplace_back(param.key.decode(opts),
+                              param.has_value ? param.value.decode(opts) : "");
   }
   return query;
 }
 
-// One node of the metadata tree. Rebuilt per request from the World snapshot and the caller: it is small
-// (two dozen nodes) and caller-dependent under service-accounts/.
+// One node of the metadata tree. Rebuilt per request from the World snapshot and the caller: it is
+// small (two dozen nodes) and caller-dependent under service-accounts/.
 struct Node {
   enum class Kind { kDirectory, kText, kNumber, kList, kToken, kIdentity };
   std::string name;
@@ -86,32 +87,37 @@ struct Node {
   std::string value;               // kText, kNumber (decimal digits)
   std::vector<std::string> items;  // kList
   std::vector<Node> children;      // kDirectory, sorted by name as GCE lists them
-  bool verbatim_keys = false;      // kDirectory: recursive JSON keys are child names (attributes, emails)
+  bool verbatim_keys =
+      false;  // kDirectory: recursive JSON keys are child names (attributes, emails)
 };
 
 Node directory(std::string name, std::vector<Node> children, bool verbatim_keys = false) {
-  std::sort(children.begin(), children.end(), [](const Node& a, const Node& b) { return a.name < b.name; });
+  std::sort(children.begin(), children.end(),
+            [](const Node& a, const Node& b) { return a.name < b.name; });
   Node node{std::move(name), Node::Kind::kDirectory, {}, {}, std::move(children), verbatim_keys};
   return node;
 }
-Node leaf(std::string name, Node::Kind kind, std::string value = {}, std::vector<std::string> items = {}) {
+Node leaf(std::string name, Node::Kind kind, std::string value = {},
+          std::vector<std::string> items = {}) {
   return Node{std::move(name), kind, std::move(value), std::move(items), {}, false};
 }
 
 Node service_account_directory(std::string name, const Identity& identity,
                                const GceMetadataOptions& options) {
-  return directory(std::move(name), {leaf("aliases", Node::Kind::kList, {}, {"default"}),
-                                     leaf("email", Node::Kind::kText, identity.email),
-                                     leaf("identity", Node::Kind::kIdentity),
-                                     leaf("scopes", Node::Kind::kList, {}, options.scopes),
-                                     leaf("token", Node::Kind::kToken)});
+  return directory(
+      std::move(name),
+      {leaf("aliases", Node::Kind::kList, {}, {"default"}),
+       leaf("email", Node::Kind::kText, identity.email), leaf("identity", Node::Kind::kIdentity),
+       leaf("scopes", Node::Kind::kList, {}, options.scopes), leaf("token", Node::Kind::kToken)});
 }
 
-Node build_tree(const config::World& world, const Identity& identity, const GceMetadataOptions& options) {
+Node build_tree(const config::World& world, const Identity& identity,
+                const GceMetadataOptions& options) {
   const std::string number = std::to_string(world.project.number);
   std::vector<Node> accounts;
   accounts.push_back(service_account_directory("default", identity, options));
-  // A principal:// email has slashes and cannot be a path segment; such a caller is reachable as default/.
+  // A principal:// email has slashes and cannot be a path segment; such a caller is reachable as
+  // default/.
   if (identity.email != "default" && identity.email.find('/') == std::string::npos) {
     accounts.push_back(service_account_directory(identity.email, identity, options));
   }
@@ -131,13 +137,15 @@ Node build_tree(const config::World& world, const Identity& identity, const GceM
                             "projects/" + number + "/machineTypes/" + world.node.machine_type));
   }
   instance.push_back(directory("service-accounts", std::move(accounts), /*verbatim_keys=*/true));
-  instance.push_back(leaf("zone", Node::Kind::kText, "projects/" + number + "/zones/" + world.node.zone));
+  instance.push_back(
+      leaf("zone", Node::Kind::kText, "projects/" + number + "/zones/" + world.node.zone));
 
   return directory(
       "v1", {directory("instance", std::move(instance)),
              directory("project", {leaf("numeric-project-id", Node::Kind::kNumber, number),
                                    leaf("project-id", Node::Kind::kText, world.project.id)}),
-             directory("universe", {leaf("universe-domain", Node::Kind::kText, options.universe_domain)})});
+             directory("universe",
+                       {leaf("universe-domain", Node::Kind::kText, options.universe_domain)})});
 }
 
 const Node* find(const Node& root, const std::vector<std::string_view>& segments) {
@@ -280,19 +288,21 @@ Target split_target(std::string_view rest) {  // rest starts with '/'
     target.trailing_slash = true;
   }
   if (rest.empty()) return target;
-  for (absl::string_view part : absl::StrSplit(to_absl(rest), '/')) target.segments.push_back(to_std(part));
+  for (absl::string_view part : absl::StrSplit(to_absl(rest), '/'))
+    target.segments.push_back(to_std(part));
   return target;
 }
 
 http::Response redirect_to_directory(const http::Request& request) {
   std::optional<std::string_view> host = request.header("Host");
-  std::string location = "http://" + std::string(host && !host->empty() ? *host : kDefaultHost) +
-                         request.path + "/";
+  std::string location =
+      "http://" + std::string(host && !host->empty() ? *host : kDefaultHost) + request.path + "/";
   if (!request.query.empty()) location += "?" + request.query;
   return gce_redirect(location, request.path + "/\n");
 }
 
-absl::StatusOr<std::chrono::steady_clock::duration> wait_timeout(const Query& query, absl::Duration cap) {
+absl::StatusOr<std::chrono::steady_clock::duration> wait_timeout(const Query& query,
+                                                                 absl::Duration cap) {
   absl::Duration timeout = cap;
   if (std::optional<std::string> text = query.get("timeout_sec")) {
     int64_t seconds = 0;
@@ -320,7 +330,8 @@ std::string gce_service_account_email(const broker::Caller& caller) {
   const iam::WorkloadIdentity& w = caller.workload;
   if (caller.return_principal_id_as_email) {
     return fmt::format(
-        "principal://iam.googleapis.com/projects/{}/locations/global/workloadIdentityPools/{}/subject/ns/{}/"
+        "principal://iam.googleapis.com/projects/{}/locations/global/workloadIdentityPools/{}/"
+        "subject/ns/{}/"
         "sa/{}",
         w.project_number, w.pool, w.namespace_name, w.service_account);
   }
@@ -343,8 +354,9 @@ broker::Caller node_caller(const config::World& world, const std::string& node_s
 }
 
 GceMetadataHandler::GceMetadataHandler(std::shared_ptr<const config::World> world,
-                                       const CallerResolver& resolver, broker::GoogleCredentials& credentials,
-                                       const Clock& clock, GceMetadataOptions options)
+                                       const CallerResolver& resolver,
+                                       broker::GoogleCredentials& credentials, const Clock& clock,
+                                       GceMetadataOptions options)
     : world_(std::move(world)),
       resolver_(resolver),
       credentials_(credentials),
@@ -375,9 +387,9 @@ absl::StatusOr<GceMetadataHandler::Identity> GceMetadataHandler::identify(
     return Identity{std::move(node), std::move(email)};
   }
   // NotFound would read as "not on GCE" to clients; the caller is refused, so 403 with the reason.
-  return absl::PermissionDeniedError(
-      fmt::format("{}; this metadata server answers only the pods of its node (unknown-caller policy: deny).",
-                  to_std(caller.status().message())));
+  return absl::PermissionDeniedError(fmt::format(
+      "{}; this metadata server answers only the pods of its node (unknown-caller policy: deny).",
+      to_std(caller.status().message())));
 }
 
 boost::asio::awaitable<http::Response> GceMetadataHandler::handle(http::Request& request) {
@@ -388,10 +400,12 @@ boost::asio::awaitable<http::Response> GceMetadataHandler::handle(http::Request&
   }
   // A proxied request may come from anywhere: its peer address says nothing about the caller (SAL).
   if (request.header("X-Forwarded-For")) {
-    co_return gce_error(absl::PermissionDeniedError("Requests with X-Forwarded-For are not accepted."), path);
+    co_return gce_error(
+        absl::PermissionDeniedError("Requests with X-Forwarded-For are not accepted."), path);
   }
   if (path == "/") {
-    // Python's google-auth pings `/` and real GCE answers it whatever the Metadata-Flavor header says.
+    // Python's google-auth pings `/` and real GCE answers it whatever the Metadata-Flavor header
+    // says.
     request.route = "gce.root";
     co_return gce_ok(kGceTextContentType, "0.1/\ncomputeMetadata/\n");
   }
@@ -423,7 +437,8 @@ boost::asio::awaitable<http::Response> GceMetadataHandler::serve_v1(http::Reques
   const std::string& path = request.path;
   const Target target = split_target(std::string_view(path).substr(kV1.size()));
 
-  // resolve_async may wait (bounded) for a pod the node's index does not know yet; load the World after it.
+  // resolve_async may wait (bounded) for a pod the node's index does not know yet; load the World
+  // after it.
   absl::StatusOr<broker::Caller> resolved = co_await resolver_.resolve_async(request.peer);
   std::shared_ptr<const config::World> world = world_.load();
   absl::StatusOr<Identity> identity = identify(std::move(resolved), *world);
@@ -444,18 +459,23 @@ boost::asio::awaitable<http::Response> GceMetadataHandler::serve_v1(http::Reques
   const bool wait = query.flag("wait_for_change");
   if (node->kind == Node::Kind::kToken) {
     request.route = "gce.token";
-    if (wait) co_return gce_error(absl::InvalidArgumentError("wait_for_change is not supported on token"), path);
+    if (wait)
+      co_return gce_error(absl::InvalidArgumentError("wait_for_change is not supported on token"),
+                          path);
     co_return co_await serve_token(request, query, identity->caller);
   }
   if (node->kind == Node::Kind::kIdentity) {
     request.route = "gce.identity";
     if (wait) {
-      co_return gce_error(absl::InvalidArgumentError("wait_for_change is not supported on identity"), path);
+      co_return gce_error(
+          absl::InvalidArgumentError("wait_for_change is not supported on identity"), path);
     }
     co_return co_await serve_identity(request, query, identity->caller);
   }
   const bool is_directory = node->kind == Node::Kind::kDirectory;
-  request.route = !is_directory ? "gce.value" : query.flag("recursive") ? "gce.recursive" : "gce.listing";
+  request.route = !is_directory             ? "gce.value"
+                  : query.flag("recursive") ? "gce.recursive"
+                                            : "gce.listing";
   if (wait && is_directory && !query.flag("recursive")) {
     co_return gce_error(
         absl::InvalidArgumentError("wait_for_change requires recursive=true on a directory"), path);
@@ -464,7 +484,8 @@ boost::asio::awaitable<http::Response> GceMetadataHandler::serve_v1(http::Reques
   if (!rendered.ok()) co_return gce_error(rendered.status(), path);
   if (!wait) co_return gce_ok(rendered->content_type, std::move(rendered->body));
 
-  absl::StatusOr<std::chrono::steady_clock::duration> timeout = wait_timeout(query, options_.max_wait);
+  absl::StatusOr<std::chrono::steady_clock::duration> timeout =
+      wait_timeout(query, options_.max_wait);
   if (!timeout.ok()) co_return gce_error(timeout.status(), path);
   const auto deadline = std::chrono::steady_clock::now() + *timeout;
   // Without last_etag the client waits for the next change of what it sees now.
@@ -476,7 +497,8 @@ boost::asio::awaitable<http::Response> GceMetadataHandler::serve_v1(http::Reques
     }
     // Read before recomputing the value, so a change in between ends the wait at once.
     const uint64_t generation = notifier_.generation();
-    absl::Status waited = co_await notifier_.wait(generation, deadline - std::chrono::steady_clock::now());
+    absl::Status waited =
+        co_await notifier_.wait(generation, deadline - std::chrono::steady_clock::now());
     if (!waited.ok()) co_return gce_error(waited, path);
 
     resolved = co_await resolver_.resolve_async(request.peer);
@@ -493,16 +515,16 @@ boost::asio::awaitable<http::Response> GceMetadataHandler::serve_v1(http::Reques
   }
 }
 
-boost::asio::awaitable<http::Response> GceMetadataHandler::serve_token(http::Request& request,
-                                                                       const Query& query,
-                                                                       const broker::Caller& caller) {
+boost::asio::awaitable<http::Response> GceMetadataHandler::serve_token(
+    http::Request& request, const Query& query, const broker::Caller& caller) {
   std::vector<std::string> scopes;
   if (std::optional<std::string> list = query.get("scopes")) {
     for (absl::string_view scope : absl::StrSplit(*list, ',', absl::SkipWhitespace())) {
       scopes.emplace_back(absl::StripAsciiWhitespace(scope));
     }
   }
-  absl::StatusOr<broker::AccessToken> token = co_await credentials_.access_token(caller, std::move(scopes));
+  absl::StatusOr<broker::AccessToken> token =
+      co_await credentials_.access_token(caller, std::move(scopes));
   if (!token.ok()) co_return gce_error(token.status(), request.path);
   // Clients refresh on `expires_in`, an integer of whole seconds left (google-auth, gcp-metadata).
   const int64_t expires_in = absl::ToInt64Seconds(token->expiry - clock_.now());
@@ -517,17 +539,18 @@ boost::asio::awaitable<http::Response> GceMetadataHandler::serve_token(http::Req
   co_return gce_ok(kGceJsonContentType, boost::json::serialize(body));
 }
 
-boost::asio::awaitable<http::Response> GceMetadataHandler::serve_identity(http::Request& request,
-                                                                          const Query& query,
-                                                                          const broker::Caller& caller) {
+boost::asio::awaitable<http::Response> GceMetadataHandler::serve_identity(
+    http::Request& request, const Query& query, const broker::Caller& caller) {
   broker::IdTokenOptions options;
   options.audience = query.get("audience").value_or("");
   if (options.audience.empty()) {
-    co_return gce_error(absl::InvalidArgumentError("non-empty audience parameter required"), request.path);
+    co_return gce_error(absl::InvalidArgumentError("non-empty audience parameter required"),
+                        request.path);
   }
   const std::string format = query.get("format").value_or("standard");
   if (format != "standard" && format != "full") {
-    co_return gce_error(absl::InvalidArgumentError("format must be standard or full"), request.path);
+    co_return gce_error(absl::InvalidArgumentError("format must be standard or full"),
+                        request.path);
   }
   options.full_format = format == "full";
   options.include_licenses = query.flag("licenses");

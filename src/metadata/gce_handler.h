@@ -4,55 +4,62 @@
 //   auto resolver = WorldCallerResolver::create(*world).value();
 //   GceMetadataHandler gce(world, *resolver, broker, SystemClock::instance(),
 //                          GceMetadataOptions::from_world(*world));
-//   // hand `gce` (an http::Handler) to the metadata listener; gce.stop() before its io_contexts stop
+//   // hand `gce` (an http::Handler) to the metadata listener; gce.stop() before its io_contexts
+//   stop
 //
 // Tree (`/computeMetadata/v1/`):
 //   instance/ attributes/{cluster-location,cluster-name,cluster-uid} hostname id machine-type
 //             service-accounts/{default,EMAIL}/{aliases,email,identity,scopes,token} zone
 //   project/  numeric-project-id project-id
 //   universe/ universe-domain
-// plus `/` (no header needed) and `/computeMetadata/` (`v1/\nv1beta1/\n`); `/0.1/...` and `v1beta1` are 404.
+// plus `/` (no header needed) and `/computeMetadata/` (`v1/\nv1beta1/\n`); `/0.1/...` and `v1beta1`
+// are 404.
 //
-// Protocol rules (A2-A5): `Metadata-Flavor: Google` is required except on `/` (403 HTML page otherwise);
-// `X-Forwarded-For` -> 403; GET and HEAD only (405); a directory without its slash -> 301 to
-// `http://HOST/PATH/?QUERY` with body `PATH/\n`; a leaf with a slash -> 404; `recursive=true` on a directory ->
-// JSON with camelCase fixed keys (numericProjectId and id as numbers; attribute keys and service-account
-// emails verbatim; token and identity omitted), or `relative/path value` lines with `alt=text`; `alt=json` on
-// a leaf -> a JSON string (number, array); `alt=text` on a non-recursive directory -> 400; `ETag` on every 200;
-// `wait_for_change=true` (not on a non-recursive directory, token or identity: 400) answers at once when
-// `last_etag` differs from the current ETag, else waits for update_world() or `timeout_sec` (default and cap:
-// options.max_wait), bounded to options.max_waiters concurrent waits (429 beyond).
+// Protocol rules (A2-A5): `Metadata-Flavor: Google` is required except on `/` (403 HTML page
+// otherwise); `X-Forwarded-For` -> 403; GET and HEAD only (405); a directory without its slash ->
+// 301 to `http://HOST/PATH/?QUERY` with body `PATH/\n`; a leaf with a slash -> 404;
+// `recursive=true` on a directory -> JSON with camelCase fixed keys (numericProjectId and id as
+// numbers; attribute keys and service-account emails verbatim; token and identity omitted), or
+// `relative/path value` lines with `alt=text`; `alt=json` on a leaf -> a JSON string (number,
+// array); `alt=text` on a non-recursive directory -> 400; `ETag` on every 200;
+// `wait_for_change=true` (not on a non-recursive directory, token or identity: 400) answers at once
+// when `last_etag` differs from the current ETag, else waits for update_world() or `timeout_sec`
+// (default and cap: options.max_wait), bounded to options.max_waiters concurrent waits (429
+// beyond).
 //
 // Callers: request.peer -> CallerResolver. When resolution says NotFound (unknown address) or
 // FailedPrecondition (hostNetwork pod / node address), options.unknown_caller decides:
-//   kDeny          every /computeMetadata/v1 request gets 403 (Google's page, with the resolver's reason);
-//   kNodeIdentity  the node's facts are served with the node's Google service account
-//                  (options.node_service_account) as the only identity: the broker is called with a Caller
-//                  whose pod is {name: node name, host_network: true}, with empty namespace and KSA, and
-//                  google_service_account = the node service account.
-// Any other resolver error (an ambiguous address, a pod without its service account) -> 403 under every
-// policy. A caller never gets another pod's identity.
+//   kDeny          every /computeMetadata/v1 request gets 403 (Google's page, with the resolver's
+//   reason); kNodeIdentity  the node's facts are served with the node's Google service account
+//                  (options.node_service_account) as the only identity: the broker is called with a
+//                  Caller whose pod is {name: node name, host_network: true}, with empty namespace
+//                  and KSA, and google_service_account = the node service account.
+// Any other resolver error (an ambiguous address, a pod without its service account) -> 403 under
+// every policy. A caller never gets another pod's identity.
 //
-// `email` (GKE rules): the KSA's `iam.gke.io/gcp-service-account` if set; else the principal identifier
+// `email` (GKE rules): the KSA's `iam.gke.io/gcp-service-account` if set; else the principal
+// identifier
 // `principal://iam.googleapis.com/projects/NUM/locations/global/workloadIdentityPools/POOL/subject/ns/NS/sa/KSA`
 // when `iam.gke.io/return-principal-id-as-email` is "true"; else `PROJECT_ID.svc.id.goog`. The
-// service-accounts/ listing is `default/` plus `EMAIL/` when the email is addressable (contains no '/').
-// `token[?scopes=a,b]` -> {"access_token","expires_in" (whole seconds left, > 0),"token_type":"Bearer"};
-// `identity?audience=A[&format=standard|full][&licenses=TRUE]` -> the JWT as application/text; no audience
-// -> 400. Broker errors go through gce_error() (gce_response.h): PermissionDenied 403, NotFound 404,
-// ResourceExhausted 429, Unavailable 503, ...
+// service-accounts/ listing is `default/` plus `EMAIL/` when the email is addressable (contains no
+// '/'). `token[?scopes=a,b]` -> {"access_token","expires_in" (whole seconds left, >
+// 0),"token_type":"Bearer"}; `identity?audience=A[&format=standard|full][&licenses=TRUE]` -> the
+// JWT as application/text; no audience
+// -> 400. Broker errors go through gce_error() (gce_response.h): PermissionDenied 403, NotFound
+// 404, ResourceExhausted 429, Unavailable 503, ...
 //
-// Route labels (request.route): gce.root, gce.listing, gce.redirect, gce.value, gce.recursive, gce.token,
-// gce.identity, gce.rejected (header/method checks), gce.denied (caller refused), gce.not_found.
+// Route labels (request.route): gce.root, gce.listing, gce.redirect, gce.value, gce.recursive,
+// gce.token, gce.identity, gce.rejected (header/method checks), gce.denied (caller refused),
+// gce.not_found.
 //
-// Owned by the CLI wiring, which keeps the resolver, credentials and clock alive longer than the handler.
-// Thread-safe: handle() runs concurrently on every worker executor; the World snapshot is swapped atomically
-// by update_world(); waits use a steady_timer on the request's executor. stop() before the io_contexts stop.
+// Owned by the CLI wiring, which keeps the resolver, credentials and clock alive longer than the
+// handler. Thread-safe: handle() runs concurrently on every worker executor; the World snapshot is
+// swapped atomically by update_world(); waits use a steady_timer on the request's executor. stop()
+// before the io_contexts stop.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
-
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,8 +82,8 @@ struct Identity;
 
 struct GceMetadataOptions {
   config::UnknownCallerPolicy unknown_caller = config::UnknownCallerPolicy::kDeny;
-  // The node's Google service account, served under kNodeIdentity. Empty: the Compute Engine default
-  // service account `PROJECT_NUMBER-compute@developer.gserviceaccount.com`.
+  // The node's Google service account, served under kNodeIdentity. Empty: the Compute Engine
+  // default service account `PROJECT_NUMBER-compute@developer.gserviceaccount.com`.
   std::string node_service_account;
   // What `service-accounts/*/scopes` lists (GKE nodes' defaults).
   std::vector<std::string> scopes = {"https://www.googleapis.com/auth/cloud-platform",
@@ -100,12 +107,14 @@ broker::Caller node_caller(const config::World& world, const std::string& node_s
 class GceMetadataHandler final : public http::Handler {
  public:
   GceMetadataHandler(std::shared_ptr<const config::World> world, const CallerResolver& resolver,
-                     broker::GoogleCredentials& credentials, const Clock& clock, GceMetadataOptions options);
+                     broker::GoogleCredentials& credentials, const Clock& clock,
+                     GceMetadataOptions options);
 
   boost::asio::awaitable<http::Response> handle(http::Request& request) override;
 
-  // Serves `world` from now on (project, node and cluster facts) and wakes wait_for_change requests, which
-  // answer at once if their value changed. The caller resolver is not touched (it is the wiring's).
+  // Serves `world` from now on (project, node and cluster facts) and wakes wait_for_change
+  // requests, which answer at once if their value changed. The caller resolver is not touched (it
+  // is the wiring's).
   void update_world(std::shared_ptr<const config::World> world);
 
   // Wakes every wait_for_change request (they answer with the current value) and stops new waits.
@@ -118,8 +127,10 @@ class GceMetadataHandler final : public http::Handler {
   using Query = gce_internal::Query;
   using Identity = gce_internal::Identity;
 
-  // The identity for the resolver's answer about the caller (see the header comment for the policies).
-  absl::StatusOr<Identity> identify(absl::StatusOr<broker::Caller> resolved, const config::World& world) const;
+  // The identity for the resolver's answer about the caller (see the header comment for the
+  // policies).
+  absl::StatusOr<Identity> identify(absl::StatusOr<broker::Caller> resolved,
+                                    const config::World& world) const;
   boost::asio::awaitable<http::Response> serve_v1(http::Request& request, const Query& query);
   boost::asio::awaitable<http::Response> serve_token(http::Request& request, const Query& query,
                                                      const broker::Caller& caller);

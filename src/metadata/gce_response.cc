@@ -13,7 +13,8 @@ namespace {
 
 namespace bh = boost::beast::http;
 
-// Google's error page as real GCE serves it (the style block left out; clients read only the status).
+// Google's error page as real GCE serves it (the style block left out; clients read only the
+// status).
 std::string error_page(bh::status status, std::string_view sentence) {
   const unsigned code = static_cast<unsigned>(status);
   const auto reason = bh::obsolete_reason(status);
@@ -42,12 +43,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -87,13 +99,14 @@ http::Response gce_error(const absl::Status& status, std::string_view path) {
     case absl::StatusCode::kUnauthenticated:
       http_status = bh::status::forbidden;
       sentence = with_message(
-          fmt::format("Your client does not have permission to get URL {} from this server.", code_path),
+          fmt::format("Your client does not have permission to get URL {} from this server.",
+                      code_path),
           message);
       break;
     case absl::StatusCode::kNotFound:
       http_status = bh::status::not_found;
-      sentence = with_message(fmt::format("The requested URL {} was not found on this server.", code_path),
-                              message);
+      sentence = with_message(
+          fmt::format("The requested URL {} was not found on this server.", code_path), message);
       break;
     case absl::StatusCode::kResourceExhausted:
       http_status = bh::status::too_many_requests;
@@ -116,16 +129,18 @@ http::Response gce_error(const absl::Status& status, std::string_view path) {
       sentence = with_message("The server encountered an error.", message);
       break;
   }
-  http::Response response = gce_response(http_status, kGceHtmlContentType, error_page(http_status, sentence));
-  if (http_status == bh::status::too_many_requests || http_status == bh::status::service_unavailable) {
+  http::Response response =
+      gce_response(http_status, kGceHtmlContentType, error_page(http_status, sentence));
+  if (http_status == bh::status::too_many_requests ||
+      http_status == bh::status::service_unavailable) {
     response.set(bh::field::retry_after, "1");
   }
   return response;
 }
 
 http::Response gce_method_not_allowed(std::string_view path) {
-  const std::string sentence =
-      fmt::format("The request method is not allowed for the URL <code>{}</code>; use GET.", html_escape(path));
+  const std::string sentence = fmt::format(
+      "The request method is not allowed for the URL <code>{}</code>; use GET.", html_escape(path));
   http::Response response = gce_response(bh::status::method_not_allowed, kGceHtmlContentType,
                                          error_page(bh::status::method_not_allowed, sentence));
   response.set(bh::field::allow, "GET, HEAD");
@@ -133,8 +148,10 @@ http::Response gce_method_not_allowed(std::string_view path) {
 }
 
 http::Response gce_redirect(std::string_view location, std::string_view body) {
-  // Real GCE answers a directory without its slash with a bare `text/html` 301 (gce_metadata_server #3).
-  http::Response response = gce_response(bh::status::moved_permanently, "text/html", std::string(body));
+  // Real GCE answers a directory without its slash with a bare `text/html` 301 (gce_metadata_server
+  // #3).
+  http::Response response =
+      gce_response(bh::status::moved_permanently, "text/html", std::string(body));
   response.set(bh::field::location, location);
   return response;
 }
@@ -142,8 +159,10 @@ http::Response gce_redirect(std::string_view location, std::string_view body) {
 std::string gce_etag(std::string_view body) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (EVP_Digest(body.data(), body.size(), digest, &length, EVP_sha256(), nullptr) != 1 || length < 8) {
-    // SHA-256 is always available in OpenSSL 3's default provider; failing here is a broken install.
+  if (EVP_Digest(body.data(), body.size(), digest, &length, EVP_sha256(), nullptr) != 1 ||
+      length < 8) {
+    // SHA-256 is always available in OpenSSL 3's default provider; failing here is a broken
+    // install.
     fmt::print(stderr, "wims: EVP_Digest(SHA-256) failed\n");
     std::abort();
   }

@@ -24,7 +24,8 @@ constexpr std::string_view kLabel = "wims-imds-session-token-v1\n";
 std::string expiry_bytes(absl::Time expiry) {
   const auto nanos = static_cast<uint64_t>(absl::ToUnixNanos(expiry));
   std::string out(kExpiryBytes, '\0');
-  for (size_t i = 0; i < kExpiryBytes; ++i) out[i] = static_cast<char>((nanos >> (8 * (kExpiryBytes - 1 - i))) & 0xFF);
+  for (size_t i = 0; i < kExpiryBytes; ++i)
+    out[i] = static_cast<char>((nanos >> (8 * (kExpiryBytes - 1 - i))) & 0xFF);
   return out;
 }
 
@@ -52,7 +53,8 @@ std::string ImdsSessionTokens::mac(std::string_view expiry, std::string_view bin
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), out, &length) == nullptr ||
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), out,
+           &length) == nullptr ||
       length != kMacBytes) {
     // HMAC-SHA256 is always in OpenSSL 3's default provider; failing here is a broken install.
     fmt::print(stderr, "wims: HMAC-SHA256 failed\n");
@@ -66,11 +68,13 @@ std::string ImdsSessionTokens::issue(std::string_view binding, absl::Time expiry
   return base64url_encode(expiry_part + mac(expiry_part, binding));
 }
 
-absl::Status ImdsSessionTokens::verify(std::string_view token, std::string_view binding, absl::Time now) const {
-  if (token.size() != kTokenChars) return absl::UnauthenticatedError("the IMDSv2 session token is malformed");
+absl::Status ImdsSessionTokens::verify(std::string_view token, std::string_view binding,
+                                       absl::Time now) const {
+  if (token.size() != kTokenChars)
+    return absl::UnauthenticatedError("the IMDSv2 session token is malformed");
   absl::StatusOr<std::string> raw = base64url_decode(token);
-  // The last base64url character carries 4 unused bits; only the canonical spelling is the token, so a
-  // token has exactly one accepted form.
+  // The last base64url character carries 4 unused bits; only the canonical spelling is the token,
+  // so a token has exactly one accepted form.
   if (!raw.ok() || raw->size() != kExpiryBytes + kMacBytes || base64url_encode(*raw) != token) {
     return absl::UnauthenticatedError("the IMDSv2 session token is malformed");
   }
@@ -79,7 +83,8 @@ absl::Status ImdsSessionTokens::verify(std::string_view token, std::string_view 
   if (CRYPTO_memcmp(expected.data(), raw->data() + kExpiryBytes, kMacBytes) != 0) {
     return absl::UnauthenticatedError("the IMDSv2 session token is not valid for this caller");
   }
-  if (now >= expiry_from_bytes(expiry_part)) return absl::UnauthenticatedError("the IMDSv2 session token expired");
+  if (now >= expiry_from_bytes(expiry_part))
+    return absl::UnauthenticatedError("the IMDSv2 session token expired");
   return absl::OkStatus();
 }
 

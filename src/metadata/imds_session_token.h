@@ -1,10 +1,10 @@
-// ImdsSessionTokens: mints and checks IMDSv2 session tokens (`PUT /latest/api/token`). A token is opaque to
-// clients: base64url of its expiry (8 bytes, Unix nanoseconds, big-endian) and an HMAC-SHA256 over a
-// domain-separation label, the expiry and the BINDING, keyed by a per-process random key. The binding names
-// the identity that created the token (for a pod: its uid, namespace and name), so a token from one pod is
-// refused for another; it is not carried in the token, only covered by the MAC. Tokens do not survive a
-// restart (a new key), which is what real IMDS does across instance stop/start, and clients fetch a new one
-// after any 401.
+// ImdsSessionTokens: mints and checks IMDSv2 session tokens (`PUT /latest/api/token`). A token is
+// opaque to clients: base64url of its expiry (8 bytes, Unix nanoseconds, big-endian) and an
+// HMAC-SHA256 over a domain-separation label, the expiry and the BINDING, keyed by a per-process
+// random key. The binding names the identity that created the token (for a pod: its uid, namespace
+// and name), so a token from one pod is refused for another; it is not carried in the token, only
+// covered by the MAC. Tokens do not survive a restart (a new key), which is what real IMDS does
+// across instance stop/start, and clients fetch a new one after any 401.
 //
 // Immutable after construction; thread-safe; no I/O.
 #pragma once

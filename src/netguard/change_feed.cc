@@ -20,8 +20,8 @@ namespace {
 int poll_timeout_ms(absl::Duration timeout) {
   if (timeout <= absl::ZeroDuration()) return 0;
   // Round up so that a 0.5 ms interval does not become a busy loop.
-  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(timeout + absl::Microseconds(999)),
-                                            24 * 3600 * 1000));
+  return static_cast<int>(std::min<int64_t>(
+      absl::ToInt64Milliseconds(timeout + absl::Microseconds(999)), 24 * 3600 * 1000));
 }
 
 void drain_eventfd(int fd) {

@@ -1,10 +1,12 @@
-// ChangeFeed: wakes the Reconciler when the nftables ruleset changes, so tampering is repaired within a
-// round trip instead of at the next periodic check. NetlinkChangeFeed subscribes a NETLINK_NETFILTER socket
-// to the NFNLGRP_NFTABLES multicast group (the feed `nft monitor` prints: every new/deleted table, chain,
-// rule, set and each new generation) in the calling thread's network namespace.
+// ChangeFeed: wakes the Reconciler when the nftables ruleset changes, so tampering is repaired
+// within a round trip instead of at the next periodic check. NetlinkChangeFeed subscribes a
+// NETLINK_NETFILTER socket to the NFNLGRP_NFTABLES multicast group (the feed `nft monitor` prints:
+// every new/deleted table, chain, rule, set and each new generation) in the calling thread's
+// network namespace.
 //
-// wait() is called by one thread (the Reconciler's); interrupt() is thread-safe and may be called from any
-// thread. The feed only says "something changed"; the Reconciler compares the listing to decide.
+// wait() is called by one thread (the Reconciler's); interrupt() is thread-safe and may be called
+// from any thread. The feed only says "something changed"; the Reconciler compares the listing to
+// decide.
 #pragma once
 
 #include <memory>
@@ -17,8 +19,8 @@ namespace wims::netguard {
 class ChangeFeed {
  public:
   virtual ~ChangeFeed() = default;
-  // Blocks until a ruleset change is seen (true), or `timeout` passes or interrupt() is called (false).
-  // Events that arrive in a burst are coalesced into one true.
+  // Blocks until a ruleset change is seen (true), or `timeout` passes or interrupt() is called
+  // (false). Events that arrive in a burst are coalesced into one true.
   virtual bool wait(absl::Duration timeout) = 0;
   // Makes the current (or next) wait() return promptly.
   virtual void interrupt() = 0;
@@ -41,8 +43,8 @@ class NetlinkChangeFeed final : public ChangeFeed {
   int wake_fd_;  // eventfd
 };
 
-// A feed with no events: the Reconciler then only checks periodically (e.g. when netlink subscription is
-// not permitted).
+// A feed with no events: the Reconciler then only checks periodically (e.g. when netlink
+// subscription is not permitted).
 class PeriodicOnlyFeed final : public ChangeFeed {
  public:
   PeriodicOnlyFeed();

@@ -28,8 +28,8 @@ int report(const absl::Status& status, std::ostream& err) {
   return kFailed;
 }
 
-// Blocks until SIGINT or SIGTERM. The signals are blocked first so the Reconciler thread (created after)
-// inherits the mask and sigwait() is the only receiver.
+// Blocks until SIGINT or SIGTERM. The signals are blocked first so the Reconciler thread (created
+// after) inherits the mask and sigwait() is the only receiver.
 int watch(const Options& options, absl::Duration interval, bool events, std::ostream& out,
           std::ostream& err) {
   sigset_t signals;
@@ -55,8 +55,8 @@ int watch(const Options& options, absl::Duration interval, bool events, std::ost
   } else if (!events) {
     feed = std::make_unique<PeriodicOnlyFeed>();
   } else {
-    spdlog::warn("netguard: no nftables events ({}); checking every {} only", netlink.status().ToString(),
-                 absl::FormatDuration(interval));
+    spdlog::warn("netguard: no nftables events ({}); checking every {} only",
+                 netlink.status().ToString(), absl::FormatDuration(interval));
     feed = std::make_unique<PeriodicOnlyFeed>();
   }
   Reconciler reconciler(options, std::move(*backend), std::move(feed), interval);
@@ -78,7 +78,8 @@ int watch(const Options& options, absl::Duration interval, bool events, std::ost
 }  // namespace
 
 int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
-  CLI::App app{"Keep pods away from the instance metadata endpoint, or send them to wims", "netguard"};
+  CLI::App app{"Keep pods away from the instance metadata endpoint, or send them to wims",
+               "netguard"};
   app.require_subcommand(1, 1);
 
   std::string mode_text;
@@ -100,7 +101,8 @@ int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::
         ->capture_default_str();
   };
 
-  CLI::App* apply_cmd = app.add_subcommand("apply", "Install (or atomically replace) the netguard rules");
+  CLI::App* apply_cmd =
+      app.add_subcommand("apply", "Install (or atomically replace) the netguard rules");
   apply_cmd->add_option("--mode", mode_text, "restrict or redirect")
       ->required()
       ->check(CLI::IsMember({"restrict", "redirect"}));
@@ -116,12 +118,13 @@ int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::
   status_cmd->add_flag("--json", json, "print JSON");
   add_common(status_cmd);
 
-  CLI::App* sidecar_cmd =
-      app.add_subcommand("sidecar-init", "Inside a pod's netns: send the pod's metadata traffic to the sidecar");
+  CLI::App* sidecar_cmd = app.add_subcommand(
+      "sidecar-init", "Inside a pod's netns: send the pod's metadata traffic to the sidecar");
   sidecar_cmd->add_option("--port", port, "the sidecar's port on localhost")
       ->required()
       ->check(CLI::Range(1, 65535));
-  sidecar_cmd->add_option("--exempt-uid", exempt_uid, "uid of the sidecar (reaches the real endpoint)")
+  sidecar_cmd
+      ->add_option("--exempt-uid", exempt_uid, "uid of the sidecar (reaches the real endpoint)")
       ->required();
   add_family(sidecar_cmd);
   add_common(sidecar_cmd);
@@ -131,11 +134,13 @@ int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::
   watch_cmd->add_option("--mode", mode_text, "restrict, redirect or sidecar")
       ->required()
       ->check(CLI::IsMember({"restrict", "redirect", "sidecar"}));
-  watch_cmd->add_option("--port", port, "redirect/sidecar target port")->check(CLI::Range(1, 65535));
+  watch_cmd->add_option("--port", port, "redirect/sidecar target port")
+      ->check(CLI::Range(1, 65535));
   watch_cmd->add_option("--exempt-uid", exempt_uid, "sidecar: uid that is not redirected");
   watch_cmd->add_option("--interval", interval_text, "backstop check interval (e.g. 30s)")
       ->capture_default_str();
-  watch_cmd->add_flag("--no-events", no_events, "do not subscribe to nftables events (periodic checks only)");
+  watch_cmd->add_flag("--no-events", no_events,
+                      "do not subscribe to nftables events (periodic checks only)");
   add_family(watch_cmd);
   add_common(watch_cmd);
 
@@ -173,8 +178,10 @@ int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::
       return code;
     }
     absl::Duration interval;
-    if (!absl::ParseDuration(to_absl(interval_text), &interval) || interval <= absl::ZeroDuration()) {
-      return usage_error(absl::InvalidArgumentError("--interval must be a positive duration like 30s"));
+    if (!absl::ParseDuration(to_absl(interval_text), &interval) ||
+        interval <= absl::ZeroDuration()) {
+      return usage_error(
+          absl::InvalidArgumentError("--interval must be a positive duration like 30s"));
     }
     return watch(options, interval, !no_events, out, err);
   }

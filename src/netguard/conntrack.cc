@@ -24,8 +24,8 @@ struct Address {
   std::string bytes;  // 4 or 16 bytes, network order
 };
 
-// One conntrack entry to delete: its l3 family and the raw CTA_TUPLE_ORIG (and CTA_ZONE) attributes,
-// echoed back verbatim so the kernel finds exactly that entry.
+// One conntrack entry to delete: its l3 family and the raw CTA_TUPLE_ORIG (and CTA_ZONE)
+// attributes, echoed back verbatim so the kernel finds exactly that entry.
 struct Entry {
   uint8_t family;
   std::string attributes;
@@ -47,12 +47,12 @@ class Socket {
 
 absl::Status errno_status(int err, std::string_view what) {
   if (err == EPERM || err == EACCES) {
-    return absl::PermissionDeniedError(
-        fmt::format("netguard: {}: conntrack needs root or CAP_NET_ADMIN ({})", what, strerror(err)));
+    return absl::PermissionDeniedError(fmt::format(
+        "netguard: {}: conntrack needs root or CAP_NET_ADMIN ({})", what, strerror(err)));
   }
   if (err == EPROTONOSUPPORT || err == EOPNOTSUPP || err == ENOENT) {
-    return absl::FailedPreconditionError(
-        fmt::format("netguard: {}: the kernel has no conntrack netlink support ({})", what, strerror(err)));
+    return absl::FailedPreconditionError(fmt::format(
+        "netguard: {}: the kernel has no conntrack netlink support ({})", what, strerror(err)));
   }
   return absl::UnavailableError(fmt::format("netguard: {}: {}", what, strerror(err)));
 }
@@ -81,7 +81,8 @@ void for_each_attribute(const char* data, size_t len, Fn fn) {
     std::memcpy(&attr, data, sizeof(attr));
     if (attr.nla_len < sizeof(nlattr) || attr.nla_len > len) return;
     const size_t aligned = NLA_ALIGN(static_cast<size_t>(attr.nla_len));
-    fn(attr.nla_type & NLA_TYPE_MASK, std::string_view(data + NLA_HDRLEN, attr.nla_len - NLA_HDRLEN),
+    fn(attr.nla_type & NLA_TYPE_MASK,
+       std::string_view(data + NLA_HDRLEN, attr.nla_len - NLA_HDRLEN),
        std::string_view(data, aligned <= len ? aligned : attr.nla_len));
     size_t step = aligned;
     if (step >= len) return;
@@ -92,16 +93,20 @@ void for_each_attribute(const char* data, size_t len, Fn fn) {
 
 std::string original_destination(std::string_view tuple) {
   std::string dst;
-  for_each_attribute(tuple.data(), tuple.size(), [&](int type, std::string_view payload, std::string_view) {
-    if (type != CTA_TUPLE_IP) return;
-    for_each_attribute(payload.data(), payload.size(), [&](int t, std::string_view p, std::string_view) {
-      if (t == CTA_IP_V4_DST || t == CTA_IP_V6_DST) dst = std::string(p);
-    });
-  });
+  for_each_attribute(tuple.data(), tuple.size(),
+                     [&](int type, std::string_view payload, std::string_view) {
+                       if (type != CTA_TUPLE_IP) return;
+                       for_each_attribute(payload.data(), payload.size(),
+                                          [&](int t, std::string_view p, std::string_view) {
+                                            if (t == CTA_IP_V4_DST || t == CTA_IP_V6_DST)
+                                              dst = std::string(p);
+                                          });
+                     });
   return dst;
 }
 
-// Sends `request` and reads replies until DONE (dump) or the ACK; each data message goes to on_message.
+// Sends `request` and reads replies until DONE (dump) or the ACK; each data message goes to
+// on_message.
 template <typename Fn>
 absl::Status transact(const Socket& sock, const std::string& request, uint32_t seq, Fn on_message) {
   sockaddr_nl kernel{};
@@ -130,8 +135,10 @@ absl::Status transact(const Socket& sock, const std::string& request, uint32_t s
       }
       if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(nfgenmsg))) continue;
       const auto* nfg = reinterpret_cast<const nfgenmsg*>(NLMSG_DATA(nlh));
-      const char* attrs = reinterpret_cast<const char*>(NLMSG_DATA(nlh)) + NLMSG_ALIGN(sizeof(nfgenmsg));
-      on_message(nfg->nfgen_family, std::string_view(attrs, nlh->nlmsg_len - NLMSG_LENGTH(sizeof(nfgenmsg))));
+      const char* attrs =
+          reinterpret_cast<const char*>(NLMSG_DATA(nlh)) + NLMSG_ALIGN(sizeof(nfgenmsg));
+      on_message(nfg->nfgen_family,
+                 std::string_view(attrs, nlh->nlmsg_len - NLMSG_LENGTH(sizeof(nfgenmsg))));
     }
   }
   return absl::DeadlineExceededError("netguard: conntrack reply did not end");
@@ -164,27 +171,29 @@ absl::StatusOr<int> delete_conntrack_to(const std::vector<std::string>& destinat
 
   std::vector<Entry> doomed;
   uint32_t seq = 1;
-  const std::string dump = message(IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, AF_UNSPEC, seq, "");
+  const std::string dump =
+      message(IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, AF_UNSPEC, seq, "");
   WIMS_RETURN_IF_ERROR(transact(sock, dump, seq, [&](uint8_t family, std::string_view attrs) {
     Entry entry{family, ""};
     bool match = false;
-    for_each_attribute(attrs.data(), attrs.size(), [&](int type, std::string_view payload, std::string_view whole) {
-      if (type == CTA_TUPLE_ORIG) {
-        const std::string dst = original_destination(payload);
-        for (const std::string& w : wanted) match |= (dst == w);
-        entry.attributes.append(whole);
-      } else if (type == CTA_ZONE) {
-        entry.attributes.append(whole);
-      }
-    });
+    for_each_attribute(attrs.data(), attrs.size(),
+                       [&](int type, std::string_view payload, std::string_view whole) {
+                         if (type == CTA_TUPLE_ORIG) {
+                           const std::string dst = original_destination(payload);
+                           for (const std::string& w : wanted) match |= (dst == w);
+                           entry.attributes.append(whole);
+                         } else if (type == CTA_ZONE) {
+                           entry.attributes.append(whole);
+                         }
+                       });
     if (match) doomed.push_back(std::move(entry));
   }));
 
   int deleted = 0;
   for (const Entry& entry : doomed) {
     ++seq;
-    const std::string request =
-        message(IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, entry.family, seq, entry.attributes);
+    const std::string request = message(IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK,
+                                        entry.family, seq, entry.attributes);
     absl::Status status = transact(sock, request, seq, [](uint8_t, std::string_view) {});
     if (status.ok()) {
       ++deleted;

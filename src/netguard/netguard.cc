@@ -37,9 +37,10 @@ absl::Status apply(const Options& options) {
     if (deleted.ok()) {
       spdlog::info("netguard: cut {} existing connection(s) to the metadata endpoint", *deleted);
     } else {
-      spdlog::warn("netguard: could not flush conntrack entries to the metadata endpoint ({}); the "
-                   "fail-closed chain still drops their packets",
-                   deleted.status().ToString());
+      spdlog::warn(
+          "netguard: could not flush conntrack entries to the metadata endpoint ({}); the "
+          "fail-closed chain still drops their packets",
+          deleted.status().ToString());
     }
   }
   return absl::OkStatus();
@@ -63,7 +64,8 @@ absl::StatusOr<StatusReport> status(std::string_view table, RuleBackend& backend
   if (absl::IsNotFound(json.status())) return not_installed(table);
   if (!json.ok()) return json.status();
   absl::StatusOr<std::string> text = backend.list_table(table, ListFormat::kHandles);
-  if (absl::IsNotFound(text.status())) return not_installed(table);  // removed between the two calls
+  if (absl::IsNotFound(text.status()))
+    return not_installed(table);  // removed between the two calls
   if (!text.ok()) return text.status();
   return parse_status(table, *json, *text);
 }

@@ -1,7 +1,7 @@
-// netguard: keeps pods away from the node's instance metadata endpoint (169.254.169.254, fd00:ec2::254),
-// or sends them to wims instead, with one nftables table that wims owns. These are the operations behind
-// `wims netguard apply|remove|status|sidecar-init`; command.h parses those subcommands and reconciler.h
-// keeps the rules in place while wims runs.
+// netguard: keeps pods away from the node's instance metadata endpoint (169.254.169.254,
+// fd00:ec2::254), or sends them to wims instead, with one nftables table that wims owns. These are
+// the operations behind `wims netguard apply|remove|status|sidecar-init`; command.h parses those
+// subcommands and reconciler.h keeps the rules in place while wims runs.
 //
 //   Options opts{.mode = Mode::kRedirect, .port = 8181};
 //   WIMS_RETURN_IF_ERROR(netguard::apply(opts));      // atomic replace of table inet wims_netguard
@@ -24,9 +24,10 @@
 namespace wims::netguard {
 
 // Checks CAP_NET_ADMIN and the address families, validates `options`, replaces our table in one
-// transaction and, in redirect mode, deletes conntrack entries to the real endpoint so that connections
-// opened before the redirect are cut (a failure there is logged, not returned: the fail-closed chain
-// drops those connections' packets anyway). Applying the same options twice equals applying them once.
+// transaction and, in redirect mode, deletes conntrack entries to the real endpoint so that
+// connections opened before the redirect are cut (a failure there is logged, not returned: the
+// fail-closed chain drops those connections' packets anyway). Applying the same options twice
+// equals applying them once.
 absl::Status apply(const Options& options);
 // The same without preflight and conntrack, on a given backend (tests, the Reconciler).
 absl::Status apply(const Options& options, RuleBackend& backend);

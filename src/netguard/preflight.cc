@@ -22,11 +22,13 @@ absl::Status check_net_admin(const std::string& proc_root) {
     try {
       caps = std::stoull(line.substr(7), nullptr, 16);
     } catch (const std::exception&) {
-      return absl::FailedPreconditionError(fmt::format("netguard: malformed CapEff line \"{}\"", line));
+      return absl::FailedPreconditionError(
+          fmt::format("netguard: malformed CapEff line \"{}\"", line));
     }
     if ((caps >> kCapNetAdmin) & 1U) return absl::OkStatus();
     return absl::PermissionDeniedError(
-        "netguard: changing nftables rules needs root or CAP_NET_ADMIN (sidecar-init containers need "
+        "netguard: changing nftables rules needs root or CAP_NET_ADMIN (sidecar-init containers "
+        "need "
         "securityContext.capabilities.add: [NET_ADMIN, NET_RAW])");
   }
   return absl::FailedPreconditionError(

@@ -26,7 +26,8 @@ absl::Status Reconciler::apply_and_record() {
 }
 
 absl::Status Reconciler::start() {
-  if (thread_.joinable()) return absl::FailedPreconditionError("netguard: reconciler already started");
+  if (thread_.joinable())
+    return absl::FailedPreconditionError("netguard: reconciler already started");
   WIMS_RETURN_IF_ERROR(validate(desired_));
   WIMS_RETURN_IF_ERROR(apply_and_record());
   stopping_.store(false);
@@ -58,14 +59,16 @@ void Reconciler::run() {
 
 void Reconciler::check(const char* trigger) {
   checks_.fetch_add(1);
-  absl::StatusOr<std::string> listing = backend_->list_table(desired_.table, ListFormat::kStateless);
+  absl::StatusOr<std::string> listing =
+      backend_->list_table(desired_.table, ListFormat::kStateless);
   if (listing.ok() && *listing == baseline_) {
     absl::MutexLock lock(&mu_);
     last_error_ = absl::OkStatus();
     return;
   }
   if (!listing.ok() && !absl::IsNotFound(listing.status())) {
-    spdlog::error("netguard: cannot list table inet {}: {}", desired_.table, listing.status().ToString());
+    spdlog::error("netguard: cannot list table inet {}: {}", desired_.table,
+                  listing.status().ToString());
     absl::MutexLock lock(&mu_);
     last_error_ = listing.status();
     return;
@@ -77,13 +80,13 @@ void Reconciler::check(const char* trigger) {
     last_error_ = repaired;
   }
   if (!repaired.ok()) {
-    spdlog::error("netguard: table inet {} was {} and could not be restored: {}", desired_.table, what,
-                  repaired.ToString());
+    spdlog::error("netguard: table inet {} was {} and could not be restored: {}", desired_.table,
+                  what, repaired.ToString());
     return;
   }
   repairs_.fetch_add(1);
-  spdlog::warn("netguard: table inet {} was {} (seen by {}); restored mode {} (repair #{})", desired_.table,
-               what, trigger, mode_name(desired_.mode), repairs_.load());
+  spdlog::warn("netguard: table inet {} was {} (seen by {}); restored mode {} (repair #{})",
+               desired_.table, what, trigger, mode_name(desired_.mode), repairs_.load());
   if (on_repair_) on_repair_();
 }
 

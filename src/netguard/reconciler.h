@@ -1,8 +1,9 @@
 // Reconciler: keeps our nftables table equal to the desired ruleset while wims runs. It applies the
-// desired table, remembers its stateless listing (`nft -s list table inet T`) and, on every nftables change
-// event (ChangeFeed) and at least every `interval` (the backstop), lists the table again; if the table is
-// gone or its listing differs (a rule deleted, added or altered), it re-applies the whole table in one
-// transaction, logs the repair and counts it (`repairs()`, plus the `on_repair` callback for metrics).
+// desired table, remembers its stateless listing (`nft -s list table inet T`) and, on every
+// nftables change event (ChangeFeed) and at least every `interval` (the backstop), lists the table
+// again; if the table is gone or its listing differs (a rule deleted, added or altered), it
+// re-applies the whole table in one transaction, logs the repair and counts it (`repairs()`, plus
+// the `on_repair` callback for metrics).
 //
 //   Reconciler reconciler(options, std::move(backend), std::move(feed), absl::Seconds(30),
 //                         [&metrics] { metrics.netguard_repairs.inc(); });
@@ -10,11 +11,12 @@
 //   ...
 //   reconciler.stop();                           // leaves the rules in place (fail closed)
 //
-// Threading: after start(), the backend and the feed are used only on the Reconciler's own thread (nft
-// calls block; they never run on an I/O thread). start()/stop() are called from one owning thread;
-// the getters are thread-safe. `on_repair` runs on the Reconciler thread and must not block for long.
-// stop() does not remove the rules: if wims stops, the restriction stays (uninstall calls remove()).
-// Conntrack flushing on enabling redirect mode is apply()'s job (netguard.h), not the Reconciler's.
+// Threading: after start(), the backend and the feed are used only on the Reconciler's own thread
+// (nft calls block; they never run on an I/O thread). start()/stop() are called from one owning
+// thread; the getters are thread-safe. `on_repair` runs on the Reconciler thread and must not block
+// for long. stop() does not remove the rules: if wims stops, the restriction stays (uninstall calls
+// remove()). Conntrack flushing on enabling redirect mode is apply()'s job (netguard.h), not the
+// Reconciler's.
 #pragma once
 
 #include <atomic>
@@ -36,8 +38,9 @@ namespace wims::netguard {
 
 class Reconciler {
  public:
-  Reconciler(Options desired, std::unique_ptr<RuleBackend> backend, std::unique_ptr<ChangeFeed> feed,
-             absl::Duration interval, std::function<void()> on_repair = {});
+  Reconciler(Options desired, std::unique_ptr<RuleBackend> backend,
+             std::unique_ptr<ChangeFeed> feed, absl::Duration interval,
+             std::function<void()> on_repair = {});
   ~Reconciler();  // stop()
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;

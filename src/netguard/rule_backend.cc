@@ -30,17 +30,19 @@ absl::Status map_nft_error(std::string_view command, std::string_view nft_error)
         "namespace ({})",
         detail));
   }
-  if (contains(detail, "Protocol not supported") || contains(detail, "Address family not supported")) {
+  if (contains(detail, "Protocol not supported") ||
+      contains(detail, "Address family not supported")) {
     return absl::FailedPreconditionError(fmt::format(
         "netguard: the kernel lacks nftables support (CONFIG_NF_TABLES, nf_tables_inet, nft_nat, "
         "nft_redir) ({})",
         detail));
   }
   if (contains(detail, "Operation not supported")) {
-    return absl::FailedPreconditionError(fmt::format(
-        "netguard: the kernel does not support an nftables feature the rules need (nat chains in an "
-        "inet table need Linux >= 5.2) ({})",
-        detail));
+    return absl::FailedPreconditionError(
+        fmt::format("netguard: the kernel does not support an nftables feature the rules need (nat "
+                    "chains in an "
+                    "inet table need Linux >= 5.2) ({})",
+                    detail));
   }
   if (contains(detail, "No such file or directory")) {
     return absl::NotFoundError(fmt::format("netguard: {}: {}", trim(command), detail));

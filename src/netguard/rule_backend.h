@@ -1,9 +1,10 @@
-// RuleBackend: the narrow seam between netguard and the kernel's nftables. NftBackend runs nft language
-// through libnftables (no fork/exec); tests use FakeRuleBackend (tests/unit/netguard) instead.
+// RuleBackend: the narrow seam between netguard and the kernel's nftables. NftBackend runs nft
+// language through libnftables (no fork/exec); tests use FakeRuleBackend (tests/unit/netguard)
+// instead.
 //
-// Calls block on netlink round trips: never call them on an I/O thread (the Reconciler has its own).
-// An NftBackend is not thread-safe (one libnftables context); give each thread its own instance.
-// It acts on the network namespace of the calling thread.
+// Calls block on netlink round trips: never call them on an I/O thread (the Reconciler has its
+// own). An NftBackend is not thread-safe (one libnftables context); give each thread its own
+// instance. It acts on the network namespace of the calling thread.
 #pragma once
 
 #include <memory>
@@ -53,7 +54,8 @@ class NftBackend final : public RuleBackend {
   nft_ctx* ctx_;
 };
 
-// Maps nft's error text for a failed command to a Status with an actionable message (exposed for tests).
+// Maps nft's error text for a failed command to a Status with an actionable message (exposed for
+// tests).
 absl::Status map_nft_error(std::string_view command, std::string_view nft_error);
 
 }  // namespace wims::netguard

@@ -27,7 +27,8 @@ bool is_identifier(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z'))) return false;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -90,9 +91,10 @@ absl::StatusOr<Families> parse_families(std::string_view name) {
 
 absl::Status validate(const Options& o) {
   if (!is_identifier(o.table)) {
-    return absl::InvalidArgumentError(fmt::format(
-        "netguard table name \"{}\" must be 1-64 letters, digits or underscores, starting with a letter",
-        o.table));
+    return absl::InvalidArgumentError(
+        fmt::format("netguard table name \"{}\" must be 1-64 letters, digits or underscores, "
+                    "starting with a letter",
+                    o.table));
   }
   if (has_v4(o.families) && !is_ipv4(o.imds_ipv4)) {
     return absl::InvalidArgumentError(
@@ -105,7 +107,8 @@ absl::Status validate(const Options& o) {
   switch (o.mode) {
     case Mode::kRestrict:
       if (o.port != 0) {
-        return absl::InvalidArgumentError("--port applies to the redirect and sidecar modes, not restrict");
+        return absl::InvalidArgumentError(
+            "--port applies to the redirect and sidecar modes, not restrict");
       }
       break;
     case Mode::kRedirect:
@@ -128,15 +131,18 @@ std::string render_table(const Options& o) {
   std::string out = fmt::format("table inet {} {{\n", o.table);
   out += fmt::format("\tcomment \"{}\"\n", table_comment(o));
   if (v4) {
-    out += fmt::format("\tset imds4 {{\n\t\ttype ipv4_addr\n\t\telements = {{ {} }}\n\t}}\n", o.imds_ipv4);
+    out += fmt::format("\tset imds4 {{\n\t\ttype ipv4_addr\n\t\telements = {{ {} }}\n\t}}\n",
+                       o.imds_ipv4);
   }
   if (v6) {
-    out += fmt::format("\tset imds6 {{\n\t\ttype ipv6_addr\n\t\telements = {{ {} }}\n\t}}\n", o.imds_ipv6);
+    out += fmt::format("\tset imds6 {{\n\t\ttype ipv6_addr\n\t\telements = {{ {} }}\n\t}}\n",
+                       o.imds_ipv6);
   }
   switch (o.mode) {
     case Mode::kRestrict:
-      // priority raw (-300): before conntrack, so blocked pod packets never create conntrack entries, and
-      // before every iptables chain (iptables-nft and legacy); a drop is final whatever runs later.
+      // priority raw (-300): before conntrack, so blocked pod packets never create conntrack
+      // entries, and before every iptables chain (iptables-nft and legacy); a drop is final
+      // whatever runs later.
       out += "\tchain pod_block {\n";
       out += "\t\ttype filter hook prerouting priority raw; policy accept;\n";
       out += "\t\tiif \"lo\" return comment \"node-local traffic keeps access\"\n";
@@ -146,30 +152,35 @@ std::string render_table(const Options& o) {
       break;
     case Mode::kRedirect:
       // dstnat - 10: the first NAT binding wins, so we must run before kube-proxy/CNI DNAT at -100.
-      // `redirect` (not DNAT to 127.0.0.1) needs no route_localnet (CVE-2020-8558) and works for IPv6.
+      // `redirect` (not DNAT to 127.0.0.1) needs no route_localnet (CVE-2020-8558) and works for
+      // IPv6.
       out += "\tchain pod_redirect {\n";
       out += "\t\ttype nat hook prerouting priority dstnat - 10; policy accept;\n";
       out += "\t\tiif \"lo\" return comment \"node-local traffic keeps access\"\n";
       if (v4) {
         out += fmt::format(
-            "\t\tip daddr @imds4 tcp dport 80 counter redirect to :{} comment \"redirect: pods to wims "
+            "\t\tip daddr @imds4 tcp dport 80 counter redirect to :{} comment \"redirect: pods to "
+            "wims "
             "IPv4\"\n",
             o.port);
       }
       if (v6) {
         out += fmt::format(
-            "\t\tip6 daddr @imds6 tcp dport 80 counter redirect to :{} comment \"redirect: pods to wims "
+            "\t\tip6 daddr @imds6 tcp dport 80 counter redirect to :{} comment \"redirect: pods to "
+            "wims "
             "IPv6\"\n",
             o.port);
       }
       out += "\t}\n";
-      // After NAT: whatever is still aimed at the endpoint (other ports and protocols, and packets of
-      // connections established before the redirect) is dropped.
+      // After NAT: whatever is still aimed at the endpoint (other ports and protocols, and packets
+      // of connections established before the redirect) is dropped.
       out += "\tchain pod_fail_closed {\n";
       out += "\t\ttype filter hook prerouting priority dstnat + 10; policy accept;\n";
       out += "\t\tiif \"lo\" return comment \"node-local traffic keeps access\"\n";
-      if (v4) out += "\t\tip daddr @imds4 counter drop comment \"fail closed: pods to IMDS IPv4\"\n";
-      if (v6) out += "\t\tip6 daddr @imds6 counter drop comment \"fail closed: pods to IMDS IPv6\"\n";
+      if (v4)
+        out += "\t\tip daddr @imds4 counter drop comment \"fail closed: pods to IMDS IPv4\"\n";
+      if (v6)
+        out += "\t\tip6 daddr @imds6 counter drop comment \"fail closed: pods to IMDS IPv6\"\n";
       out += "\t}\n";
       break;
     case Mode::kSidecar:

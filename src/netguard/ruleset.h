@@ -1,11 +1,13 @@
-// The netguard ruleset model: which mode wims enforces on the metadata endpoint and the nftables text that
-// implements it. Everything wims installs lives in ONE table it owns (`inet wims_netguard` by default);
-// other tables and chains are never touched, because nftables base chains of every table see every packet
-// and a `drop` anywhere is final (see docs/netguard.md and shared/spec/imds-netfilter.md).
+// The netguard ruleset model: which mode wims enforces on the metadata endpoint and the nftables
+// text that implements it. Everything wims installs lives in ONE table it owns (`inet
+// wims_netguard` by default); other tables and chains are never touched, because nftables base
+// chains of every table see every packet and a `drop` anywhere is final (see docs/netguard.md and
+// shared/spec/imds-netfilter.md).
 //
 //   Options opts{.mode = Mode::kRedirect, .port = 8181};
 //   WIMS_RETURN_IF_ERROR(validate(opts));
-//   std::string script = render_apply_script(opts);  // one nft transaction: flush + recreate our table
+//   std::string script = render_apply_script(opts);  // one nft transaction: flush + recreate our
+//   table
 //
 // Pure functions over values; thread-safe; no I/O.
 #pragma once
@@ -20,10 +22,12 @@
 namespace wims::netguard {
 
 enum class Mode {
-  // Pods (traffic arriving on any interface but lo) cannot reach the endpoint at all; node processes and
+  // Pods (traffic arriving on any interface but lo) cannot reach the endpoint at all; node
+  // processes and
   // hostNetwork pods (output hook) keep access.
   kRestrict,
-  // Pod TCP traffic to endpoint port 80 is redirected to wims on the node (source address preserved);
+  // Pod TCP traffic to endpoint port 80 is redirected to wims on the node (source address
+  // preserved);
   // anything else still aimed at the endpoint is dropped (fail closed).
   kRedirect,
   // Inside a pod's own netns: locally generated traffic to endpoint port 80 goes to the sidecar on
@@ -34,7 +38,8 @@ enum class Mode {
 std::string_view mode_name(Mode mode);
 absl::StatusOr<Mode> parse_mode(std::string_view name);
 
-// Which address families the rules cover. IPv6 may be missing from a kernel or a netns (ipv6.disable=1).
+// Which address families the rules cover. IPv6 may be missing from a kernel or a netns
+// (ipv6.disable=1).
 enum class Families { kBoth, kIpv4, kIpv6 };
 std::string_view families_name(Families families);
 absl::StatusOr<Families> parse_families(std::string_view name);
@@ -45,15 +50,17 @@ inline constexpr std::string_view kImdsIpv6 = "fd00:ec2::254";
 
 struct Options {
   Mode mode = Mode::kRestrict;
-  // Redirect target port (redirect: wims on the node; sidecar: the sidecar on localhost). Required for
-  // redirect and sidecar, must be 0 for restrict.
+  // Redirect target port (redirect: wims on the node; sidecar: the sidecar on localhost). Required
+  // for redirect and sidecar, must be 0 for restrict.
   uint16_t port = 0;
-  // Sidecar mode only: packets of this uid are not redirected (the sidecar itself reaches the endpoint).
+  // Sidecar mode only: packets of this uid are not redirected (the sidecar itself reaches the
+  // endpoint).
   uint32_t exempt_uid = 0;
   Families families = Families::kBoth;
   // Name of the `inet` table wims owns. Tests may use another name; production uses the default.
   std::string table = std::string(kDefaultTable);
-  // The metadata endpoint addresses (AWS/GCE/Azure share the IPv4 one; fd00:ec2::254 is AWS Nitro IPv6).
+  // The metadata endpoint addresses (AWS/GCE/Azure share the IPv4 one; fd00:ec2::254 is AWS Nitro
+  // IPv6).
   std::string imds_ipv4 = std::string(kImdsIpv4);
   std::string imds_ipv6 = std::string(kImdsIpv6);
 };
@@ -61,17 +68,17 @@ struct Options {
 // InvalidArgument with a specific message for a port/uid/table/address that does not fit the mode.
 absl::Status validate(const Options& options);
 
-// The table definition alone: `table inet <name> { ... }` as nft accepts it. The text is stable (golden
-// tested) and every rule carries a comment naming its purpose.
+// The table definition alone: `table inet <name> { ... }` as nft accepts it. The text is stable
+// (golden tested) and every rule carries a comment naming its purpose.
 std::string render_table(const Options& options);
 
 // The atomic replace script: `table inet T` + `delete table inet T` + the definition. Run as one
-// nft_run_cmd_from_buffer call it is a single transaction (one ruleset generation): either the old table
-// or the new one is live, never a half-built one, and nothing outside table T changes.
+// nft_run_cmd_from_buffer call it is a single transaction (one ruleset generation): either the old
+// table or the new one is live, never a half-built one, and nothing outside table T changes.
 std::string render_apply_script(const Options& options);
 
-// Deletes exactly table T; succeeds whether or not it exists (the empty `table` declaration makes the
-// delete idempotent without needing `destroy`, which requires nft >= 1.0.8 and kernel >= 6.3).
+// Deletes exactly table T; succeeds whether or not it exists (the empty `table` declaration makes
+// the delete idempotent without needing `destroy`, which requires nft >= 1.0.8 and kernel >= 6.3).
 std::string render_remove_script(std::string_view table);
 
 }  // namespace wims::netguard

@@ -12,7 +12,8 @@ namespace {
 
 namespace json = boost::json;
 
-// Rule lines of `nft -a list table`: "\t\t<rule text> # handle N". Table, set and chain headers end with
+// Rule lines of `nft -a list table`: "\t\t<rule text> # handle N". Table, set and chain headers end
+// with
 // "{ # handle N" and are skipped.
 std::map<int64_t, std::string> rule_texts(std::string_view listing) {
   std::map<int64_t, std::string> out;
@@ -52,7 +53,8 @@ void inspect_expression(const json::object& expr, RuleStatus& rule, StatusReport
     rule.packets = as_u64(counter->as_object().if_contains("packets"));
     rule.bytes = as_u64(counter->as_object().if_contains("bytes"));
   }
-  if (const json::value* redirect = expr.if_contains("redirect"); redirect && redirect->is_object()) {
+  if (const json::value* redirect = expr.if_contains("redirect");
+      redirect && redirect->is_object()) {
     if (auto port = as_u64(redirect->as_object().if_contains("port")); port && *port <= 65535) {
       report.port = static_cast<uint16_t>(*port);
     }
@@ -70,7 +72,6 @@ void inspect_expression(const json::object& expr, RuleStatus& rule, StatusReport
     }
   }
 }
-
 
 }  // namespace
 
@@ -154,7 +155,8 @@ std::string format_status_text(const StatusReport& report) {
     return fmt::format("netguard: not installed (no table inet {})\n", report.table);
   }
   std::string out = fmt::format("netguard: installed (table inet {})\n", report.table);
-  out += fmt::format("mode: {}\n", report.mode ? mode_name(*report.mode) : "unrecognised (altered?)");
+  out +=
+      fmt::format("mode: {}\n", report.mode ? mode_name(*report.mode) : "unrecognised (altered?)");
   if (report.port) out += fmt::format("port: {}\n", *report.port);
   if (report.exempt_uid) out += fmt::format("exempt uid: {}\n", *report.exempt_uid);
   for (const ChainStatus& chain : report.chains) {
@@ -162,7 +164,8 @@ std::string format_status_text(const StatusReport& report) {
                        chain.priority);
     for (const RuleStatus& rule : chain.rules) {
       std::string counters;
-      if (rule.packets && rule.text.empty()) counters = fmt::format(" [{} packets, {} bytes]", *rule.packets, rule.bytes.value_or(0));
+      if (rule.packets && rule.text.empty())
+        counters = fmt::format(" [{} packets, {} bytes]", *rule.packets, rule.bytes.value_or(0));
       out += fmt::format("  #{} {}{}\n", rule.handle, rule.text.empty() ? rule.comment : rule.text,
                          counters);
     }

@@ -13,8 +13,8 @@
 namespace wims::store {
 namespace {
 
-// A busy handler rather than SQLITE_BUSY errors: another process (e.g. `wims` CLI inspecting the state)
-// may hold the write lock briefly.
+// A busy handler rather than SQLITE_BUSY errors: another process (e.g. `wims` CLI inspecting the
+// state) may hold the write lock briefly.
 constexpr int kBusyTimeoutMs = 5000;
 
 absl::Status sqlite_error(sqlite3* db, std::string_view what) {
@@ -24,15 +24,17 @@ absl::Status sqlite_error(sqlite3* db, std::string_view what) {
 // A prepared statement that finalizes itself.
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  Statement(sqlite3* db, const char* sql) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
   bool ok() const { return rc_ == SQLITE_OK; }
   sqlite3_stmt* get() { return stmt_; }
   bool bind(int index, std::string_view text) {
-    return sqlite3_bind_blob(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) ==
-           SQLITE_OK;
+    return sqlite3_bind_blob(stmt_, index, text.data(), static_cast<int>(text.size()),
+                             SQLITE_TRANSIENT) == SQLITE_OK;
   }
 
  private:
@@ -43,7 +45,8 @@ class Statement {
 std::string column(sqlite3_stmt* stmt, int index) {
   const void* data = sqlite3_column_blob(stmt, index);
   int n = sqlite3_column_bytes(stmt, index);
-  return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), static_cast<size_t>(n));
+  return data == nullptr ? std::string()
+                         : std::string(static_cast<const char*>(data), static_cast<size_t>(n));
 }
 
 }  // namespace
@@ -58,7 +61,8 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::open(const std::string& 
   std::filesystem::path path(dir);
   if (!std::filesystem::exists(path, ec)) {
     if (!std::filesystem::create_directories(path, ec) && ec) {
-      return absl::InternalError(absl::StrCat("cannot create state directory ", dir, ": ", ec.message()));
+      return absl::InternalError(
+          absl::StrCat("cannot create state directory ", dir, ": ", ec.message()));
     }
     // The directory holds private keys.
     if (::chmod(dir.c_str(), 0700) != 0) {
@@ -69,11 +73,11 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::open(const std::string& 
   }
   std::string file = (path / "state.db").string();
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
-    absl::Status status = absl::InternalError(
-        absl::StrCat("cannot open ", file, ": ", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    absl::Status status = absl::InternalError(absl::StrCat(
+        "cannot open ", file, ": ", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
     sqlite3_close(db);
     return status;
   }
@@ -83,11 +87,12 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::open(const std::string& 
 
 absl::StatusOr<std::unique_ptr<StateStore>> StateStore::open_in_memory() {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      ":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     sqlite3_close(db);
-    return absl::InternalError(absl::StrCat("sqlite: cannot open in-memory database: ", sqlite3_errstr(rc)));
+    return absl::InternalError(
+        absl::StrCat("sqlite: cannot open in-memory database: ", sqlite3_errstr(rc)));
   }
   return init(db, /*wal=*/false);
 }
@@ -105,16 +110,19 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::init(sqlite3* db, bool w
   Statement select(db, "SELECT MAX(version) FROM schema_version");
   if (!select.ok()) return sqlite_error(db, "reading schema version");
   int version = 0;
-  if (sqlite3_step(select.get()) == SQLITE_ROW && sqlite3_column_type(select.get(), 0) != SQLITE_NULL) {
+  if (sqlite3_step(select.get()) == SQLITE_ROW &&
+      sqlite3_column_type(select.get(), 0) != SQLITE_NULL) {
     version = sqlite3_column_int(select.get(), 0);
   }
   if (version > kSchemaVersion) {
     return absl::FailedPreconditionError(absl::StrCat("state database has schema version ", version,
-                                                      ", newer than this wims (", kSchemaVersion, ")"));
+                                                      ", newer than this wims (", kSchemaVersion,
+                                                      ")"));
   }
   if (version == 0) {
-    WIMS_RETURN_IF_ERROR(
-        store->exec(absl::StrCat("INSERT INTO schema_version (version) VALUES (", kSchemaVersion, ")").c_str()));
+    WIMS_RETURN_IF_ERROR(store->exec(
+        absl::StrCat("INSERT INTO schema_version (version) VALUES (", kSchemaVersion, ")")
+            .c_str()));
   }
   return store;
 }
@@ -122,7 +130,8 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::init(sqlite3* db, bool w
 absl::Status StateStore::exec(const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    absl::Status status = absl::InternalError(absl::StrCat("sqlite: ", err != nullptr ? err : "error", ": ", sql));
+    absl::Status status =
+        absl::InternalError(absl::StrCat("sqlite: ", err != nullptr ? err : "error", ": ", sql));
     sqlite3_free(err);
     return status;
   }
@@ -139,7 +148,8 @@ absl::Status StateStore::put(std::string_view ns, std::string_view key, std::str
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<std::string>> StateStore::get(std::string_view ns, std::string_view key) {
+absl::StatusOr<std::optional<std::string>> StateStore::get(std::string_view ns,
+                                                           std::string_view key) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement stmt(db_, "SELECT value FROM kv WHERE ns = ?1 AND key = ?2");
   if (!stmt.ok() || !stmt.bind(1, ns) || !stmt.bind(2, key)) return sqlite_error(db_, "get");
@@ -149,7 +159,8 @@ absl::StatusOr<std::optional<std::string>> StateStore::get(std::string_view ns, 
   return std::optional<std::string>(column(stmt.get(), 0));
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> StateStore::list(std::string_view ns) {
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> StateStore::list(
+    std::string_view ns) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement stmt(db_, "SELECT key, value FROM kv WHERE ns = ?1 ORDER BY key");
   if (!stmt.ok() || !stmt.bind(1, ns)) return sqlite_error(db_, "list");

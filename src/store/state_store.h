@@ -1,12 +1,13 @@
 // StateStore: wims's durable state (signing keys, token-codec secrets, the local cloud's mutable
 // resources), a namespaced key/value store in one SQLite database, `<dir>/state.db`, in WAL mode.
 //
-//   WIMS_ASSIGN_OR_RETURN(std::unique_ptr<store::StateStore> store, store::StateStore::open("/var/lib/wims"));
-//   WIMS_RETURN_IF_ERROR(store->put("signing_keys", kid, pem));
-//   WIMS_ASSIGN_OR_RETURN(std::optional<std::string> pem, store->get("signing_keys", kid));
+//   WIMS_ASSIGN_OR_RETURN(std::unique_ptr<store::StateStore> store,
+//   store::StateStore::open("/var/lib/wims")); WIMS_RETURN_IF_ERROR(store->put("signing_keys", kid,
+//   pem)); WIMS_ASSIGN_OR_RETURN(std::optional<std::string> pem, store->get("signing_keys", kid));
 //
-// Owned by the CLI wiring and shared by reference. Thread-safe: one connection behind a mutex. Every call
-// is blocking disk I/O, so callers run it on a blocking thread pool, never on an I/O worker thread.
+// Owned by the CLI wiring and shared by reference. Thread-safe: one connection behind a mutex.
+// Every call is blocking disk I/O, so callers run it on a blocking thread pool, never on an I/O
+// worker thread.
 #pragma once
 
 #include <memory>

@@ -17,7 +17,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
-
 #include <charconv>
 #include <list>
 #include <set>
@@ -38,14 +37,15 @@ namespace {
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 json::object status_object(int code, std::string_view reason, std::string_view message) {
-  return json::object{{"kind", "Status"},   {"apiVersion", "v1"},  {"metadata", json::object{}},
+  return json::object{{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object{}},
                       {"status", "Failure"}, {"message", message}, {"reason", reason},
                       {"code", code}};
 }
 
 std::string str(const json::object& object, std::string_view key) {
   auto it = object.find(key);
-  return it != object.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+  return it != object.end() && it->value().is_string() ? std::string(it->value().get_string())
+                                                       : std::string();
 }
 
 const json::object& sub(const json::object& object, std::string_view key) {
@@ -80,7 +80,8 @@ struct Selection {
   std::string namespace_name;
   std::optional<std::string> node_name;
   bool matches(const json::object& object) const {
-    if (!namespace_name.empty() && str(sub(object, "metadata"), "namespace") != namespace_name) return false;
+    if (!namespace_name.empty() && str(sub(object, "metadata"), "namespace") != namespace_name)
+      return false;
     if (node_name && str(sub(object, "spec"), "nodeName") != *node_name) return false;
     return true;
   }
@@ -152,7 +153,8 @@ class FakeKubeApiServer::Impl {
     socket.close(ignored);
   }
 
-  asio::awaitable<bool> reply(tcp::socket& socket, int code, const json::object& body, bool keep_alive = true) {
+  asio::awaitable<bool> reply(tcp::socket& socket, int code, const json::object& body,
+                              bool keep_alive = true) {
     bhttp::response<bhttp::string_body> response(static_cast<bhttp::status>(code), 11);
     response.set(bhttp::field::content_type, "application/json");
     response.body() = json::serialize(body);
@@ -162,8 +164,8 @@ class FakeKubeApiServer::Impl {
     co_return !ec;
   }
 
-  // What a request gets: a JSON answer, or a watch stream (GCC 12 miscompiles string literals inside
-  // co_await expressions, so the routing is a plain function and the coroutine only sends).
+  // What a request gets: a JSON answer, or a watch stream (GCC 12 miscompiles string literals
+  // inside co_await expressions, so the routing is a plain function and the coroutine only sends).
   struct Routed {
     int code = 200;
     json::object body = {};
@@ -179,7 +181,6 @@ class FakeKubeApiServer::Impl {
     return routed;
   }
 
-
   asio::awaitable<bool> serve(tcp::socket& socket, bhttp::request<bhttp::string_body>& request) {
     Routed routed = route(request);
     if (routed.watch) {
@@ -191,11 +192,13 @@ class FakeKubeApiServer::Impl {
 
   Routed route(const bhttp::request<bhttp::string_body>& request) {
     std::string target(request.target());
-    auto url = boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
+    auto url =
+        boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
     if (!url) return answer(400, status_object(400, "BadRequest", "bad target"));
     std::string path(url->path());
     Query query;
-    for (auto param : url->params()) query.params[std::string(param.key)] = std::string(param.value);
+    for (auto param : url->params())
+      query.params[std::string(param.key)] = std::string(param.value);
 
     if (!owner_.options_.required_token.empty()) {
       auto auth = request.find(bhttp::field::authorization);
@@ -204,13 +207,13 @@ class FakeKubeApiServer::Impl {
       }
     }
     if (path == "/version" && request.method() == bhttp::verb::get) {
-      return answer(200,
-                               json::object{{"major", owner_.options_.major},
-                                            {"minor", owner_.options_.minor},
-                                            {"gitVersion", owner_.options_.git_version},
-                                            {"platform", "linux/amd64"}});
+      return answer(200, json::object{{"major", owner_.options_.major},
+                                      {"minor", owner_.options_.minor},
+                                      {"gitVersion", owner_.options_.git_version},
+                                      {"platform", "linux/amd64"}});
     }
-    if (path == "/apis/authentication.k8s.io/v1/tokenreviews" && request.method() == bhttp::verb::post) {
+    if (path == "/apis/authentication.k8s.io/v1/tokenreviews" &&
+        request.method() == bhttp::verb::post) {
       ++owner_.token_reviews_;
       if (owner_.options_.token_reviewer) {
         auto [code, body] = owner_.options_.token_reviewer(request.body());
@@ -227,8 +230,9 @@ class FakeKubeApiServer::Impl {
       start = slash + 1;
     }
     if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
-      return answer(404, status_object(404, "NotFound", "the server could not find the "
-                                                                           "requested resource"));
+      return answer(404, status_object(404, "NotFound",
+                                       "the server could not find the "
+                                       "requested resource"));
     }
     Selection selection;
     size_t i = 2;
@@ -240,13 +244,13 @@ class FakeKubeApiServer::Impl {
     if (selection.resource != "pods" && selection.resource != "serviceaccounts") {
       return answer(404, status_object(404, "NotFound", "unknown resource"));
     }
-    if (parts.size() == i + 3 && parts[i + 2] == "token" && selection.resource == "serviceaccounts" &&
-        request.method() == bhttp::verb::post) {
+    if (parts.size() == i + 3 && parts[i + 2] == "token" &&
+        selection.resource == "serviceaccounts" && request.method() == bhttp::verb::post) {
       ++owner_.token_requests_;
       auto [code, body] = token_request(selection.namespace_name, parts[i + 1], request.body());
       if (code == 201 && owner_.options_.token_minter) {
-        auto [minted_code, minted] = owner_.options_.token_minter(selection.namespace_name, parts[i + 1],
-                                                                  request.body());
+        auto [minted_code, minted] =
+            owner_.options_.token_minter(selection.namespace_name, parts[i + 1], request.body());
         return answer(minted_code, std::move(minted));
       }
       return answer(code, std::move(body));
@@ -255,10 +259,11 @@ class FakeKubeApiServer::Impl {
       absl::MutexLock lock(&owner_.mu_);
       auto& objects = owner_.objects_[selection.resource];
       auto it = objects.find(selection.namespace_name + "/" + parts[i + 1]);
-      json::object body = it == objects.end()
-                              ? status_object(404, "NotFound", fmt::format("{} \"{}\" not found",
-                                                                           selection.resource, parts[i + 1]))
-                              : it->second;
+      json::object body =
+          it == objects.end()
+              ? status_object(404, "NotFound",
+                              fmt::format("{} \"{}\" not found", selection.resource, parts[i + 1]))
+              : it->second;
       const int code = it == objects.end() ? 404 : 200;
       return answer(code, std::move(body));
     }
@@ -271,11 +276,12 @@ class FakeKubeApiServer::Impl {
       if (selector.rfind("spec.nodeName==", 0) == 0) prefix = "spec.nodeName==";
       if (selection.resource != "pods" || selector.rfind(prefix, 0) != 0 ||
           selector.find(',') != std::string::npos) {
-        return answer(400,
-            status_object(400, "BadRequest",
-                          fmt::format("\"{}\" is not a known field selector: only \"spec.nodeName\" "
-                                      "(for pods) is supported by the fake",
-                                      selector)));
+        return answer(
+            400, status_object(
+                     400, "BadRequest",
+                     fmt::format("\"{}\" is not a known field selector: only \"spec.nodeName\" "
+                                 "(for pods) is supported by the fake",
+                                 selector)));
       }
       selection.node_name = selector.substr(prefix.size());
     }
@@ -294,7 +300,8 @@ class FakeKubeApiServer::Impl {
 
   static asio::awaitable<bool> send(tcp::socket& socket, std::string line) {
     line += "\n";
-    auto [ec, n] = co_await asio::async_write(socket, bhttp::make_chunk(asio::buffer(line)), kNoThrow);
+    auto [ec, n] =
+        co_await asio::async_write(socket, bhttp::make_chunk(asio::buffer(line)), kNoThrow);
     co_return !ec;
   }
 
@@ -324,7 +331,8 @@ class FakeKubeApiServer::Impl {
     for (; it != objects.end(); ++it) {
       if (!selection.matches(it->second)) continue;
       if (limit > 0 && static_cast<int64_t>(items.size()) == limit) {
-        continue_token = base64url_encode(fmt::format("{}|{}", rv, key_of(items.back().get_object())));
+        continue_token =
+            base64url_encode(fmt::format("{}|{}", rv, key_of(items.back().get_object())));
         break;
       }
       items.push_back(it->second);
@@ -357,7 +365,8 @@ class FakeKubeApiServer::Impl {
       } else {
         cursor = parse_int(requested, -1);
         if (cursor < owner_.compacted_rv_) {
-          expired_message = fmt::format("too old resource version: {} ({})", requested, owner_.compacted_rv_);
+          expired_message =
+              fmt::format("too old resource version: {} ({})", requested, owner_.compacted_rv_);
         }
       }
     }
@@ -397,10 +406,12 @@ class FakeKubeApiServer::Impl {
           cursor = event.rv;
           if (event.type == "BOOKMARK") {
             if (!bookmarks) continue;
-            json::object object{{"kind", selection.resource == "pods" ? "Pod" : "ServiceAccount"},
-                                {"apiVersion", "v1"},
-                                {"metadata", json::object{{"resourceVersion", std::to_string(event.rv)}}}};
-            lines.push_back(json::serialize(json::object{{"type", "BOOKMARK"}, {"object", std::move(object)}}));
+            json::object object{
+                {"kind", selection.resource == "pods" ? "Pod" : "ServiceAccount"},
+                {"apiVersion", "v1"},
+                {"metadata", json::object{{"resourceVersion", std::to_string(event.rv)}}}};
+            lines.push_back(
+                json::serialize(json::object{{"type", "BOOKMARK"}, {"object", std::move(object)}}));
             continue;
           }
           if (event.resource != selection.resource) continue;
@@ -483,7 +494,8 @@ class FakeKubeApiServer::Impl {
     const std::string subject = str(claims, "sub");
     const std::string sa_prefix = "system:serviceaccount:";
     const size_t colon = subject.find(':', sa_prefix.size());
-    if (subject.rfind(sa_prefix, 0) != 0 || colon == std::string::npos) return refuse("invalid subject");
+    if (subject.rfind(sa_prefix, 0) != 0 || colon == std::string::npos)
+      return refuse("invalid subject");
     const std::string ns = subject.substr(sa_prefix.size(), colon - sa_prefix.size());
     const std::string pod_name = str(claims, "pod");
     json::object extra;
@@ -495,16 +507,19 @@ class FakeKubeApiServer::Impl {
       if (!pod_name.empty()) {
         auto& pods = owner_.objects_["pods"];
         auto pod = pods.find(ns + "/" + pod_name);
-        if (pod == pods.end() || str(sub(pod->second, "metadata"), "uid") != str(claims, "pod_uid")) {
+        if (pod == pods.end() ||
+            str(sub(pod->second, "metadata"), "uid") != str(claims, "pod_uid")) {
           return refuse("service account token has been invalidated");
         }
         extra["authentication.kubernetes.io/pod-name"] = json::array{json::string(pod_name)};
-        extra["authentication.kubernetes.io/pod-uid"] = json::array{json::string(str(claims, "pod_uid"))};
+        extra["authentication.kubernetes.io/pod-uid"] =
+            json::array{json::string(str(claims, "pod_uid"))};
       }
     }
-    return review(json::object{{"authenticated", true},
-                               {"audiences", std::move(audiences)},
-                               {"user", json::object{{"username", subject}, {"extra", std::move(extra)}}}});
+    return review(
+        json::object{{"authenticated", true},
+                     {"audiences", std::move(audiences)},
+                     {"user", json::object{{"username", subject}, {"extra", std::move(extra)}}}});
   }
 
   std::pair<int, json::object> token_request(const std::string& ns, const std::string& name,
@@ -516,26 +531,31 @@ class FakeKubeApiServer::Impl {
     auto& accounts = owner_.objects_["serviceaccounts"];
     auto account = accounts.find(ns + "/" + name);
     if (account == accounts.end()) {
-      return {404, status_object(404, "NotFound", fmt::format("serviceaccounts \"{}\" not found", name))};
+      return {404, status_object(404, "NotFound",
+                                 fmt::format("serviceaccounts \"{}\" not found", name))};
     }
     json::error_code ec;
     json::value body = json::parse(body_text, ec);
-    if (ec || !body.is_object()) return {400, status_object(400, "BadRequest", "the body is not a TokenRequest")};
+    if (ec || !body.is_object())
+      return {400, status_object(400, "BadRequest", "the body is not a TokenRequest")};
     const json::object& spec = sub(body.get_object(), "spec");
     int64_t expiration = 3600;
     if (auto it = spec.find("expirationSeconds"); it != spec.end()) {
-      if (!it->value().is_int64()) return invalid("spec.expirationSeconds: Invalid value: must be an integer");
+      if (!it->value().is_int64())
+        return invalid("spec.expirationSeconds: Invalid value: must be an integer");
       expiration = it->value().get_int64();
     }
     if (expiration < 600) {
-      return invalid(fmt::format("TokenRequest.authentication.k8s.io \"{}\" is invalid: spec.expirationSeconds: "
-                                 "Invalid value: {}: may not specify a duration less than 10 minutes",
-                                 name, expiration));
+      return invalid(fmt::format(
+          "TokenRequest.authentication.k8s.io \"{}\" is invalid: spec.expirationSeconds: "
+          "Invalid value: {}: may not specify a duration less than 10 minutes",
+          name, expiration));
     }
     if (expiration > (int64_t{1} << 32)) {
-      return invalid(fmt::format("TokenRequest.authentication.k8s.io \"{}\" is invalid: spec.expirationSeconds: "
-                                 "Invalid value: {}: may not specify a duration larger than 2^32 seconds",
-                                 name, expiration));
+      return invalid(fmt::format(
+          "TokenRequest.authentication.k8s.io \"{}\" is invalid: spec.expirationSeconds: "
+          "Invalid value: {}: may not specify a duration larger than 2^32 seconds",
+          name, expiration));
     }
     json::array audiences;
     if (auto it = spec.find("audiences"); it != spec.end() && it->value().is_array()) {
@@ -554,22 +574,25 @@ class FakeKubeApiServer::Impl {
         auto& pods = owner_.objects_["pods"];
         auto pod = pods.find(ns + "/" + str(bound, "name"));
         if (pod == pods.end()) {
-          return {404, status_object(404, "NotFound", fmt::format("pods \"{}\" not found", str(bound, "name")))};
+          return {404, status_object(404, "NotFound",
+                                     fmt::format("pods \"{}\" not found", str(bound, "name")))};
         }
         const std::string pod_sa = str(sub(pod->second, "spec"), "serviceAccountName");
         if (pod_sa != name) {
-          return {400, status_object(400, "BadRequest",
-                                     fmt::format("cannot bind token for serviceaccount \"{}\" to pod running "
-                                                 "with serviceaccount \"{}\"",
-                                                 name, pod_sa))};
+          return {400, status_object(
+                           400, "BadRequest",
+                           fmt::format("cannot bind token for serviceaccount \"{}\" to pod running "
+                                       "with serviceaccount \"{}\"",
+                                       name, pod_sa))};
         }
         const std::string uid = str(sub(pod->second, "metadata"), "uid");
         if (!str(bound, "uid").empty() && str(bound, "uid") != uid) {
-          return {409, status_object(409, "Conflict",
-                                     fmt::format("the UID in the bound object reference ({}) does not match "
-                                                 "the UID in record. The object might have been deleted and "
-                                                 "then recreated",
-                                                 str(bound, "uid")))};
+          return {409, status_object(
+                           409, "Conflict",
+                           fmt::format("the UID in the bound object reference ({}) does not match "
+                                       "the UID in record. The object might have been deleted and "
+                                       "then recreated",
+                                       str(bound, "uid")))};
         }
         pod_name = str(bound, "name");
         pod_uid = uid;
@@ -586,8 +609,9 @@ class FakeKubeApiServer::Impl {
         {"apiVersion", "authentication.k8s.io/v1"},
         {"metadata", json::object{{"name", name}, {"namespace", ns}}},
         {"spec", json::object{{"audiences", audiences}, {"expirationSeconds", expiration}}},
-        {"status", json::object{{"token", "fake-ksa-token." + base64url_encode(json::serialize(claims))},
-                                {"expirationTimestamp", format_rfc3339_seconds(expires)}}}};
+        {"status",
+         json::object{{"token", "fake-ksa-token." + base64url_encode(json::serialize(claims))},
+                      {"expirationTimestamp", format_rfc3339_seconds(expires)}}}};
     return {201, std::move(answer)};
   }
 };
@@ -637,17 +661,21 @@ json::object FakeKubeApiServer::make_pod(const FakePodSpec& spec) {
   json::object labels, annotations;
   for (const auto& [k, v] : spec.labels) labels[k] = v;
   for (const auto& [k, v] : spec.annotations) annotations[k] = v;
-  json::object metadata{{"name", spec.name},     {"namespace", spec.namespace_name}, {"uid", spec.uid},
-                        {"labels", labels},      {"annotations", annotations},
+  json::object metadata{{"name", spec.name},
+                        {"namespace", spec.namespace_name},
+                        {"uid", spec.uid},
+                        {"labels", labels},
+                        {"annotations", annotations},
                         {"creationTimestamp", "2024-01-01T00:00:00Z"}};
   if (spec.terminating) metadata["deletionTimestamp"] = "2024-01-01T00:10:00Z";
   json::array pod_ips;
   for (const std::string& ip : spec.ips) pod_ips.push_back(json::object{{"ip", ip}});
   json::object status{{"phase", spec.phase}, {"podIPs", pod_ips}};
   if (!spec.ips.empty()) status["podIP"] = spec.ips.front();
-  json::object pod_spec{{"nodeName", spec.node_name},
-                        {"serviceAccountName", spec.service_account},
-                        {"containers", json::array{json::object{{"name", "main"}, {"image", "busybox"}}}}};
+  json::object pod_spec{
+      {"nodeName", spec.node_name},
+      {"serviceAccountName", spec.service_account},
+      {"containers", json::array{json::object{{"name", "main"}, {"image", "busybox"}}}}};
   if (spec.host_network) pod_spec["hostNetwork"] = true;
   return json::object{{"kind", "Pod"},
                       {"apiVersion", "v1"},
@@ -656,15 +684,16 @@ json::object FakeKubeApiServer::make_pod(const FakePodSpec& spec) {
                       {"status", std::move(status)}};
 }
 
-json::object FakeKubeApiServer::make_service_account(const std::string& ns, const std::string& name,
-                                                     const std::string& uid,
-                                                     const std::map<std::string, std::string>& annotations) {
+json::object FakeKubeApiServer::make_service_account(
+    const std::string& ns, const std::string& name, const std::string& uid,
+    const std::map<std::string, std::string>& annotations) {
   json::object notes;
   for (const auto& [k, v] : annotations) notes[k] = v;
   return json::object{
       {"kind", "ServiceAccount"},
       {"apiVersion", "v1"},
-      {"metadata", json::object{{"name", name}, {"namespace", ns}, {"uid", uid}, {"annotations", notes}}}};
+      {"metadata",
+       json::object{{"name", name}, {"namespace", ns}, {"uid", uid}, {"annotations", notes}}}};
 }
 
 int64_t FakeKubeApiServer::write_object(const std::string& resource, json::object object) {
@@ -687,7 +716,8 @@ int64_t FakeKubeApiServer::write_object(const std::string& resource, json::objec
     rv = ++rv_;
     object["metadata"].as_object()["resourceVersion"] = std::to_string(rv);
     objects[key] = object;
-    history_.push_back(Event{rv, resource, before ? "MODIFIED" : "ADDED", std::move(before), std::move(object)});
+    history_.push_back(
+        Event{rv, resource, before ? "MODIFIED" : "ADDED", std::move(before), std::move(object)});
   }
   notify();
   return rv;
@@ -710,7 +740,9 @@ bool FakeKubeApiServer::delete_object(const std::string& resource, const std::st
   return true;
 }
 
-int64_t FakeKubeApiServer::upsert_pod(json::object pod) { return write_object("pods", std::move(pod)); }
+int64_t FakeKubeApiServer::upsert_pod(json::object pod) {
+  return write_object("pods", std::move(pod));
+}
 int64_t FakeKubeApiServer::upsert_service_account(json::object sa) {
   return write_object("serviceaccounts", std::move(sa));
 }
@@ -724,7 +756,8 @@ bool FakeKubeApiServer::delete_service_account(const std::string& ns, const std:
 void FakeKubeApiServer::bookmark() {
   {
     absl::MutexLock lock(&mu_);
-    // A bookmark carries the current resourceVersion; it gets an rv of its own so the stream order holds.
+    // A bookmark carries the current resourceVersion; it gets an rv of its own so the stream order
+    // holds.
     history_.push_back(Event{++rv_, "", "BOOKMARK", std::nullopt, std::nullopt});
   }
   notify();

@@ -1,33 +1,34 @@
-// FakeKubeApiServer: an in-process Kubernetes API server for tests, speaking the real wire format on
-// 127.0.0.1 or ::1 (port 0): JSON PodList / ServiceAccountList with metadata.resourceVersion (and
-// limit/continue paging), the chunked newline-delimited watch stream (synthetic ADDED for an unset or "0"
-// resourceVersion, ADDED/MODIFIED/DELETED relative to fieldSelector spec.nodeName, BOOKMARKs carrying only
-// metadata.resourceVersion when allowWatchBookmarks=true, and for a compacted resourceVersion HTTP 200 then
-// {"type":"ERROR","object":{"kind":"Status",...,"reason":"Expired","code":410}}), GET of one service account,
-// the TokenRequest API with the API server's validation errors (expirationSeconds < 600 -> 422, > 2^32 ->
-// 422, a bound kind other than Pod/Secret/Node -> 400, a pod of another service account -> 400, a UID
-// mismatch -> 409, unknown service account or pod -> 404; 201 on success), the TokenReview API for the
-// tokens it minted (signature-free: the claims travel in the token; expiry, audience, and that the service
-// account and bound pod still exist with the same uid) and GET /version.
+// FakeKubeApiServer: an in-process Kubernetes API server for tests, speaking the real wire format
+// on 127.0.0.1 or ::1 (port 0): JSON PodList / ServiceAccountList with metadata.resourceVersion
+// (and limit/continue paging), the chunked newline-delimited watch stream (synthetic ADDED for an
+// unset or "0" resourceVersion, ADDED/MODIFIED/DELETED relative to fieldSelector spec.nodeName,
+// BOOKMARKs carrying only metadata.resourceVersion when allowWatchBookmarks=true, and for a
+// compacted resourceVersion HTTP 200 then
+// {"type":"ERROR","object":{"kind":"Status",...,"reason":"Expired","code":410}}), GET of one
+// service account, the TokenRequest API with the API server's validation errors (expirationSeconds
+// < 600 -> 422, > 2^32 -> 422, a bound kind other than Pod/Secret/Node -> 400, a pod of another
+// service account -> 400, a UID mismatch -> 409, unknown service account or pod -> 404; 201 on
+// success), the TokenReview API for the tokens it minted (signature-free: the claims travel in the
+// token; expiry, audience, and that the service account and bound pod still exist with the same
+// uid) and GET /version.
 //
-// Not built on http::Server: its Handler returns whole responses and cannot stream a watch, so this fake
-// runs its own Beast listener on one io_context thread.
+// Not built on http::Server: its Handler returns whole responses and cannot stream a watch, so this
+// fake runs its own Beast listener on one io_context thread.
 //
-// Test controls (thread-safe, callable from the test thread while clients run): upsert/delete pods and
-// service accounts (each write bumps the resourceVersion and feeds open watches), bookmark(), compact()
-// (forget history: older resourceVersions get 410), set_outage() (close every open connection and
-// close new ones at accept until lifted), end_watches() (end open streams cleanly, as the server does at
-// timeoutSeconds).
+// Test controls (thread-safe, callable from the test thread while clients run): upsert/delete pods
+// and service accounts (each write bumps the resourceVersion and feeds open watches), bookmark(),
+// compact() (forget history: older resourceVersions get 410), set_outage() (close every open
+// connection and close new ones at accept until lifted), end_watches() (end open streams cleanly,
+// as the server does at timeoutSeconds).
 //
-// tests/fakes/fake_kube_api_server_main.cc wraps it as a standalone process for end-to-end tests of the
-// `wims` binary (kubeconfig file out, objects in as JSON lines on stdin).
+// tests/fakes/fake_kube_api_server_main.cc wraps it as a standalone process for end-to-end tests of
+// the `wims` binary (kubeconfig file out, objects in as JSON lines on stdin).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/object.hpp>
-
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -57,14 +58,15 @@ struct FakeKubeApiServerOptions {
   // Answer a too-old watch with a plain HTTP 410 instead of 200 + ERROR event.
   bool expired_as_http_410 = false;
   const Clock* clock = nullptr;  // default: SystemClock
-  // Set: a TokenRequest that passed the fake's validation is answered by this function (status code and
-  // body) instead of the fake's own unsigned token, e.g. forwarded to an issuer that a cloud trusts. Called
-  // on the server thread with the namespace, service account and request body; it may block (tests only).
-  std::function<std::pair<int, boost::json::object>(const std::string& ns, const std::string& service_account,
-                                                    const std::string& body)>
+  // Set: a TokenRequest that passed the fake's validation is answered by this function (status code
+  // and body) instead of the fake's own unsigned token, e.g. forwarded to an issuer that a cloud
+  // trusts. Called on the server thread with the namespace, service account and request body; it
+  // may block (tests only).
+  std::function<std::pair<int, boost::json::object>(
+      const std::string& ns, const std::string& service_account, const std::string& body)>
       token_minter = {};
-  // Set: a TokenReview (its request body) is answered by this function instead of the fake's own review of
-  // the tokens it minted. Called on the server thread; it may block (tests only).
+  // Set: a TokenReview (its request body) is answered by this function instead of the fake's own
+  // review of the tokens it minted. Called on the server thread; it may block (tests only).
   std::function<std::pair<int, boost::json::object>(const std::string& body)> token_reviewer = {};
 };
 
@@ -99,12 +101,13 @@ class FakeKubeApiServer {
 
   // Pod and ServiceAccount JSON as the API server returns them.
   static boost::json::object make_pod(const FakePodSpec& spec);
-  static boost::json::object make_service_account(const std::string& ns, const std::string& name,
-                                                  const std::string& uid,
-                                                  const std::map<std::string, std::string>& annotations = {});
+  static boost::json::object make_service_account(
+      const std::string& ns, const std::string& name, const std::string& uid,
+      const std::map<std::string, std::string>& annotations = {});
 
-  // Creates or replaces the object (keyed by metadata.namespace/name), sets metadata.resourceVersion and
-  // returns it. A replacement with a different metadata.uid is a delete + create, as in a real cluster.
+  // Creates or replaces the object (keyed by metadata.namespace/name), sets
+  // metadata.resourceVersion and returns it. A replacement with a different metadata.uid is a
+  // delete + create, as in a real cluster.
   int64_t upsert_pod(boost::json::object pod);
   int64_t upsert_pod(const FakePodSpec& spec) { return upsert_pod(make_pod(spec)); }
   int64_t upsert_service_account(boost::json::object service_account);

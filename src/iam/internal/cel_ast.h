@@ -20,10 +20,10 @@ enum class NodeKind {
   kSelect,   // args[0].name
   kCall,  // name(args...), receiver-style when `receiver` (args[0] is the receiver); operators are
           // calls named like cel-go: _==_ _!=_ _<_ _<=_ _>_ _>=_ _+_ _-_ _*_ _/_ _%_ _in_ -_ _[_]
-  kList,     // [args...]
-  kAnd,      // args[0] && args[1]
-  kOr,       // args[0] || args[1]
-  kNot,      // !args[0]
+  kList,  // [args...]
+  kAnd,   // args[0] && args[1]
+  kOr,    // args[0] || args[1]
+  kNot,   // !args[0]
   kTernary,  // args[0] ? args[1] : args[2]
 };
 

@@ -74,12 +74,13 @@ absl::Status verify_sha256(EVP_PKEY* pkey, std::string_view input, std::string_v
   if (ctx == nullptr) return openssl_error("EVP_MD_CTX_new");
   int rc = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pkey);
   if (rc == 1) {
-    rc = EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                          reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    rc = EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+                          signature.size(), reinterpret_cast<const unsigned char*>(input.data()),
+                          input.size());
   }
   EVP_MD_CTX_free(ctx);
-  // Verification failures leave entries on the thread's error queue; clear them so they do not leak into
-  // an unrelated later error message.
+  // Verification failures leave entries on the thread's error queue; clear them so they do not leak
+  // into an unrelated later error message.
   ERR_clear_error();
   if (rc != 1) return absl::UnauthenticatedError("signature verification failed");
   return absl::OkStatus();

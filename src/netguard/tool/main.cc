@@ -1,5 +1,5 @@
-// wims-netguard: a standalone driver for the netguard commands (see netguard/command.h), used by the
-// network-namespace tests and usable before/without the main `wims` binary.
+// wims-netguard: a standalone driver for the netguard commands (see netguard/command.h), used by
+// the network-namespace tests and usable before/without the main `wims` binary.
 #include <iostream>
 #include <string>
 #include <vector>

@@ -1,14 +1,14 @@
-// End-to-end netguard tests in throwaway network namespaces (see netns_fixture.h). Every `wims-netguard`
-// call runs INSIDE a test namespace via `ip netns exec`; nothing touches the host's own ruleset.
-// Run as root: ctest -L netns. Skipped (not failed) without root or `ip netns`.
+// End-to-end netguard tests in throwaway network namespaces (see netns_fixture.h). Every
+// `wims-netguard` call runs INSIDE a test namespace via `ip netns exec`; nothing touches the host's
+// own ruleset. Run as root: ctest -L netns. Skipped (not failed) without root or `ip netns`.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -73,7 +73,8 @@ TEST_F(NetguardNetnsTest, RestrictBlocksPodsButNotNode) {
     EXPECT_EQ(get(pod, kImdsUrl4), "TIMEOUT");
     EXPECT_EQ(get(pod, kImdsUrl6), "TIMEOUT");
   }
-  // Every port: without rules a closed port answers with a reset (curl 7); restricted, it times out.
+  // Every port: without rules a closed port answers with a reset (curl 7); restricted, it times
+  // out.
   EXPECT_EQ(get(1, "http://169.254.169.254:8080/"), "TIMEOUT");
   EXPECT_EQ(get(1, "http://[fd00:ec2::254]:8080/"), "TIMEOUT");
   // Other destinations are untouched: the pod still reaches the node itself.
@@ -98,7 +99,8 @@ TEST_F(NetguardNetnsTest, RestrictBlocksPodsButNotNode) {
 
 TEST_F(NetguardNetnsTest, RedirectSendsEachPodToWimsWithItsOwnAddress) {
   ASSERT_TRUE(topo_->start_echo_server(topo_->node(), "::", kWimsPort, "WIMS").ok());
-  ASSERT_EQ(tool(topo_->node(), fmt::format("apply --mode redirect --port {}", kWimsPort)).exit_code, 0);
+  ASSERT_EQ(
+      tool(topo_->node(), fmt::format("apply --mode redirect --port {}", kWimsPort)).exit_code, 0);
   for (int pod : {1, 2}) {
     SCOPED_TRACE(pod);
     EXPECT_EQ(get(pod, kImdsUrl4), "WIMS " + NetnsTopology::pod_ipv4(pod));
@@ -116,18 +118,18 @@ TEST_F(NetguardNetnsTest, RedirectSendsEachPodToWimsWithItsOwnAddress) {
   EXPECT_EQ(v.at("port").to_number<int>(), kWimsPort);
 }
 
-// Regression for the stale-conntrack leak in shared/spec/imds-netfilter.md §3.3: a keep-alive connection
-// opened before redirect mode must not keep reaching the real endpoint.
+// Regression for the stale-conntrack leak in shared/spec/imds-netfilter.md §3.3: a keep-alive
+// connection opened before redirect mode must not keep reaching the real endpoint.
 TEST_F(NetguardNetnsTest, RedirectCutsExistingConnectionsToTheRealEndpoint) {
   ASSERT_TRUE(topo_->start_echo_server(topo_->node(), "::", kWimsPort, "WIMS").ok());
   for (const char* host : {"169.254.169.254", "fd00:ec2::254"}) {
     SCOPED_TRACE(host);
     const std::string go = fmt::format("{}/go-{}", topo_->dir(), host[0] == 'f' ? 6 : 4);
     const std::string log = go + ".log";
-    absl::StatusOr<pid_t> client = topo_->spawn(
-        {"ip", "netns", "exec", topo_->pod(1), "/usr/bin/python3", NetnsTopology::script("keepalive_client.py"),
-         host, "80", go},
-        log);
+    absl::StatusOr<pid_t> client =
+        topo_->spawn({"ip", "netns", "exec", topo_->pod(1), "/usr/bin/python3",
+                      NetnsTopology::script("keepalive_client.py"), host, "80", go},
+                     log);
     ASSERT_TRUE(client.ok());
     // Wait (bounded) for the first answer over the real endpoint.
     std::string out;
@@ -137,15 +139,18 @@ TEST_F(NetguardNetnsTest, RedirectCutsExistingConnectionsToTheRealEndpoint) {
       out.assign(std::istreambuf_iterator<char>(f), {});
     }
     ASSERT_NE(out.find("1:IMDS"), std::string::npos) << out;
-    ASSERT_EQ(tool(topo_->node(), fmt::format("apply --mode redirect --port {}", kWimsPort)).exit_code, 0);
+    ASSERT_EQ(
+        tool(topo_->node(), fmt::format("apply --mode redirect --port {}", kWimsPort)).exit_code,
+        0);
     std::ofstream(go).put('\n');
     for (int i = 0; i < 200 && out.find("\n2:") == std::string::npos; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       std::ifstream f(log);
       out.assign(std::istreambuf_iterator<char>(f), {});
     }
-    // Conntrack entry deleted -> the next segment is NATed to the node, which resets it. (Without the
-    // conntrack cut the fail-closed chain would make it "2:TIMEOUT"; "2:IMDS" would be the leak.)
+    // Conntrack entry deleted -> the next segment is NATed to the node, which resets it. (Without
+    // the conntrack cut the fail-closed chain would make it "2:TIMEOUT"; "2:IMDS" would be the
+    // leak.)
     EXPECT_NE(out.find("\n2:RESET"), std::string::npos) << out;
     topo_->stop_process(*client);
     ASSERT_EQ(tool(topo_->node(), "remove").exit_code, 0);
@@ -154,10 +159,11 @@ TEST_F(NetguardNetnsTest, RedirectCutsExistingConnectionsToTheRealEndpoint) {
 
 TEST_F(NetguardNetnsTest, SidecarRedirectsPodButNotExemptUid) {
   for (const char* bind : {"127.0.0.1", "::1"}) {
-    ASSERT_TRUE(topo_->start_echo_server(topo_->pod(1), bind, kSidecarPort, "SIDECAR", kSidecarUid).ok());
+    ASSERT_TRUE(
+        topo_->start_echo_server(topo_->pod(1), bind, kSidecarPort, "SIDECAR", kSidecarUid).ok());
   }
-  CommandResult init = tool(topo_->pod(1),
-                            fmt::format("sidecar-init --port {} --exempt-uid {}", kSidecarPort, kSidecarUid));
+  CommandResult init = tool(topo_->pod(1), fmt::format("sidecar-init --port {} --exempt-uid {}",
+                                                       kSidecarPort, kSidecarUid));
   ASSERT_EQ(init.exit_code, 0);
   // Output-hook redirect keeps the source address the socket already chose (the pod's own).
   EXPECT_EQ(get(1, kImdsUrl4), "SIDECAR " + NetnsTopology::pod_ipv4(1));
@@ -167,8 +173,9 @@ TEST_F(NetguardNetnsTest, SidecarRedirectsPodButNotExemptUid) {
   EXPECT_EQ(topo_->http_get(topo_->pod(1), kImdsUrl4, as_sidecar), kImds4);
   EXPECT_EQ(topo_->http_get(topo_->pod(1), kImdsUrl6, as_sidecar), kImds6);
   // Another uid that is not exempt is redirected too.
-  EXPECT_EQ(topo_->http_get(topo_->pod(1), kImdsUrl4, "setpriv --reuid=1502 --regid=1502 --clear-groups"),
-            "SIDECAR " + NetnsTopology::pod_ipv4(1));
+  EXPECT_EQ(
+      topo_->http_get(topo_->pod(1), kImdsUrl4, "setpriv --reuid=1502 --regid=1502 --clear-groups"),
+      "SIDECAR " + NetnsTopology::pod_ipv4(1));
   // Other pods are unaffected (the rules live in pod1's namespace only).
   EXPECT_EQ(get(2, kImdsUrl4), kImds4);
   EXPECT_FALSE(table_exists(topo_->node()));
@@ -178,7 +185,8 @@ TEST_F(NetguardNetnsTest, RemoveLeavesNoTraceAndNeverTouchesOtherTables) {
   const std::string before = nft(topo_->node(), "-s list ruleset").out;
   ASSERT_NE(before.find("table inet cni_sim"), std::string::npos);
   ASSERT_TRUE(topo_->start_echo_server(topo_->node(), "::", kWimsPort, "WIMS").ok());
-  ASSERT_EQ(tool(topo_->node(), fmt::format("apply --mode redirect --port {}", kWimsPort)).exit_code, 0);
+  ASSERT_EQ(
+      tool(topo_->node(), fmt::format("apply --mode redirect --port {}", kWimsPort)).exit_code, 0);
   const std::string cni_during = nft(topo_->node(), "-s list table inet cni_sim").out;
   EXPECT_EQ(cni_during, nft(topo_->node(), "-s list table inet cni_sim").out);
   EXPECT_NE(before.find(cni_during.substr(0, 20)), std::string::npos);
@@ -196,9 +204,10 @@ TEST_F(NetguardNetnsTest, RemoveLeavesNoTraceAndNeverTouchesOtherTables) {
 
 TEST_F(NetguardNetnsTest, ApplyTwiceEqualsApplyOnce) {
   const std::string before = nft(topo_->node(), "-s list ruleset").out;
-  for (const std::string& args : std::vector<std::string>{"apply --mode restrict --family ipv4",
-                                 fmt::format("apply --mode redirect --port {}", kWimsPort),
-                                 fmt::format("apply --mode redirect --port {} --family ipv6", kWimsPort)}) {
+  for (const std::string& args : std::vector<std::string>{
+           "apply --mode restrict --family ipv4",
+           fmt::format("apply --mode redirect --port {}", kWimsPort),
+           fmt::format("apply --mode redirect --port {} --family ipv6", kWimsPort)}) {
     SCOPED_TRACE(args);
     ASSERT_EQ(tool(topo_->node(), args).exit_code, 0);
     const std::string once = nft(topo_->node(), "-s list ruleset").out;
@@ -212,7 +221,8 @@ TEST_F(NetguardNetnsTest, ApplyTwiceEqualsApplyOnce) {
   ASSERT_EQ(tool(topo_->node(), "apply --mode restrict").exit_code, 0);
   EXPECT_EQ(nft(topo_->node(), "-s list ruleset").out, once);
   // Switching modes replaces the table atomically: no chain of the old mode survives.
-  ASSERT_EQ(tool(topo_->node(), fmt::format("apply --mode redirect --port {}", kWimsPort)).exit_code, 0);
+  ASSERT_EQ(
+      tool(topo_->node(), fmt::format("apply --mode redirect --port {}", kWimsPort)).exit_code, 0);
   const std::string redirect = nft(topo_->node(), "-s list table inet wims_netguard").out;
   EXPECT_EQ(redirect.find("pod_block"), std::string::npos) << redirect;
   EXPECT_NE(redirect.find("pod_redirect"), std::string::npos) << redirect;
@@ -221,10 +231,10 @@ TEST_F(NetguardNetnsTest, ApplyTwiceEqualsApplyOnce) {
 }
 
 TEST_F(NetguardNetnsTest, ClearErrorWithoutCapNetAdmin) {
-  CommandResult r = topo_->exec(topo_->node(),
-                                fmt::format("setpriv --reuid=1501 --regid=1501 --clear-groups {} apply --mode "
-                                            "restrict 2>&1",
-                                            kTool));
+  CommandResult r = topo_->exec(
+      topo_->node(), fmt::format("setpriv --reuid=1501 --regid=1501 --clear-groups {} apply --mode "
+                                 "restrict 2>&1",
+                                 kTool));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("CAP_NET_ADMIN"), std::string::npos) << r.out;
   EXPECT_FALSE(table_exists(topo_->node()));
@@ -242,16 +252,18 @@ double wait_until(const std::function<bool()>& done, absl::Duration bound, bool*
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 class NetguardTamperTest : public NetguardNetnsTest {
  protected:
-  // Starts `wims-netguard watch --mode restrict <extra>` in the node namespace, then deletes the table,
-  // deletes a rule and inserts a foreign rule, each time waiting (bounded, 10 s) for the repair. Repair
-  // latencies are printed and recorded as test properties, not asserted.
+  // Starts `wims-netguard watch --mode restrict <extra>` in the node namespace, then deletes the
+  // table, deletes a rule and inserts a foreign rule, each time waiting (bounded, 10 s) for the
+  // repair. Repair latencies are printed and recorded as test properties, not asserted.
   void tamper_and_measure(const std::vector<std::string>& extra, const std::string& label) {
-    std::vector<std::string> argv = {"ip", "netns", "exec", topo_->node(), kTool, "watch", "--mode", "restrict"};
+    std::vector<std::string> argv = {"ip",  "netns", "exec",   topo_->node(),
+                                     kTool, "watch", "--mode", "restrict"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     const std::string log = topo_->dir() + "/watch.log";
     absl::StatusOr<pid_t> watcher = topo_->spawn(argv, log);
@@ -260,7 +272,9 @@ class NetguardTamperTest : public NetguardNetnsTest {
     wait_until([&] { return table_exists(topo_->node()); }, absl::Seconds(10), &ok);
     ASSERT_TRUE(ok) << "watch did not install the table";
     const std::string desired = nft(topo_->node(), "-s list table inet wims_netguard").out;
-    auto restored = [&] { return nft(topo_->node(), "-s list table inet wims_netguard 2>/dev/null").out == desired; };
+    auto restored = [&] {
+      return nft(topo_->node(), "-s list table inet wims_netguard 2>/dev/null").out == desired;
+    };
 
     struct Tamper {
       const char* name;
@@ -276,7 +290,8 @@ class NetguardTamperTest : public NetguardNetnsTest {
            EXPECT_TRUE(std::regex_search(listing, m, rule)) << listing;
            return "delete rule inet wims_netguard pod_block handle " + m[1].str();
          }},
-        {"insert-accept", [] { return std::string("insert rule inet wims_netguard pod_block accept"); }},
+        {"insert-accept",
+         [] { return std::string("insert rule inet wims_netguard pod_block accept"); }},
     };
     for (const Tamper& t : tampers) {
       SCOPED_TRACE(t.name);

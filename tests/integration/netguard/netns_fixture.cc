@@ -26,7 +26,8 @@ constexpr const char* kPrefix = "wngt";
 constexpr const char* kPython = "/usr/bin/python3";
 
 // posix_spawnp with stdout to `out_fd` (or the log file) and its own process group.
-absl::StatusOr<pid_t> spawn_with(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) {
+absl::StatusOr<pid_t> spawn_with(const std::vector<std::string>& argv, int stdout_fd,
+                                 int stderr_fd) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -107,8 +108,10 @@ void cleanup_leftover_namespaces() {
     if (dash == std::string::npos) continue;
     pid_t owner = static_cast<pid_t>(std::atoi(name.substr(4, dash - 4).c_str()));
     if (owner <= 0 || pid_alive(owner)) continue;
-    run_shell(fmt::format("ip netns pids {0} | xargs -r kill -9; ip netns del {0}; rm -rf /etc/netns/{0}", name),
-              10);
+    run_shell(
+        fmt::format("ip netns pids {0} | xargs -r kill -9; ip netns del {0}; rm -rf /etc/netns/{0}",
+                    name),
+        10);
   }
 }
 
@@ -133,7 +136,8 @@ absl::StatusOr<std::unique_ptr<NetnsTopology>> NetnsTopology::create() {
 absl::Status NetnsTopology::build() {
   // A previous topology of this same process (same pid) may still exist if a test crashed mid-way.
   for (const std::string& ns : {node_, cloud_, pod1_, pod2_}) {
-    run_shell(fmt::format("ip netns pids {0} 2>/dev/null | xargs -r kill -9; ip netns del {0} 2>/dev/null", ns));
+    run_shell(fmt::format(
+        "ip netns pids {0} 2>/dev/null | xargs -r kill -9; ip netns del {0} 2>/dev/null", ns));
   }
   auto sh = [](const std::string& cmd) -> absl::Status {
     CommandResult r = run_shell(cmd);
@@ -149,7 +153,8 @@ absl::Status NetnsTopology::build() {
   }
   const std::string N = node_, C = cloud_;
   std::vector<std::string> cmds = {
-      fmt::format("ip netns exec {} sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1", N),
+      fmt::format(
+          "ip netns exec {} sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1", N),
       fmt::format("ip link add vcloud netns {} type veth peer name eth0 netns {}", N, C),
       fmt::format("ip -n {} addr add 169.254.0.1/16 dev vcloud", N),
       fmt::format("ip -n {} addr add fd00:ec2::1/64 dev vcloud nodad", N),
@@ -162,7 +167,8 @@ absl::Status NetnsTopology::build() {
   };
   for (int i = 1; i <= 2; ++i) {
     const std::string& P = pod(i);
-    cmds.push_back(fmt::format("ip link add vethpod{} netns {} type veth peer name eth0 netns {}", i, N, P));
+    cmds.push_back(
+        fmt::format("ip link add vethpod{} netns {} type veth peer name eth0 netns {}", i, N, P));
     cmds.push_back(fmt::format("ip -n {} addr add 10.200.{}.1/24 dev vethpod{}", N, i, i));
     cmds.push_back(fmt::format("ip -n {} addr add fd10:{}::1/64 dev vethpod{} nodad", N, i, i));
     cmds.push_back(fmt::format("ip -n {} addr add 10.200.{}.2/24 dev eth0", P, i));
@@ -172,19 +178,19 @@ absl::Status NetnsTopology::build() {
     cmds.push_back(fmt::format("ip -n {} route add default via 10.200.{}.1", P, i));
     cmds.push_back(fmt::format("ip -n {} -6 route add default via fd10:{}::1", P, i));
   }
-  // Stand-in for CNI/kube-proxy: pod egress masquerade in its own table (also turns conntrack on, as on a
-  // real node). Tests check that netguard never touches it.
-  cmds.push_back(fmt::format(
-      "ip netns exec {} nft -f - <<'NFT'\n"
-      "table inet cni_sim {{\n"
-      "  chain post {{\n"
-      "    type nat hook postrouting priority srcnat; policy accept;\n"
-      "    oifname \"vcloud\" ip saddr 10.200.0.0/16 masquerade\n"
-      "    oifname \"vcloud\" ip6 saddr fd10::/16 masquerade\n"
-      "  }}\n"
-      "}}\n"
-      "NFT",
-      N));
+  // Stand-in for CNI/kube-proxy: pod egress masquerade in its own table (also turns conntrack on,
+  // as on a real node). Tests check that netguard never touches it.
+  cmds.push_back(
+      fmt::format("ip netns exec {} nft -f - <<'NFT'\n"
+                  "table inet cni_sim {{\n"
+                  "  chain post {{\n"
+                  "    type nat hook postrouting priority srcnat; policy accept;\n"
+                  "    oifname \"vcloud\" ip saddr 10.200.0.0/16 masquerade\n"
+                  "    oifname \"vcloud\" ip6 saddr fd10::/16 masquerade\n"
+                  "  }}\n"
+                  "}}\n"
+                  "NFT",
+                  N));
   for (const std::string& cmd : cmds) {
     if (absl::Status s = sh(cmd); !s.ok()) return s;
   }
@@ -202,7 +208,8 @@ NetnsTopology::~NetnsTopology() {
   if (dir_ != "/tmp") std::filesystem::remove_all(dir_, ec);
 }
 
-CommandResult NetnsTopology::exec(const std::string& ns, const std::string& command, int timeout_s) const {
+CommandResult NetnsTopology::exec(const std::string& ns, const std::string& command,
+                                  int timeout_s) const {
   return run_shell(fmt::format("ip netns exec {} {}", ns, command), timeout_s);
 }
 
@@ -230,7 +237,8 @@ std::string NetnsTopology::script(const std::string& name) {
   return std::string(WIMS_NETGUARD_TEST_DIR) + "/" + name;
 }
 
-absl::StatusOr<pid_t> NetnsTopology::spawn(const std::vector<std::string>& argv, const std::string& log_file) {
+absl::StatusOr<pid_t> NetnsTopology::spawn(const std::vector<std::string>& argv,
+                                           const std::string& log_file) {
   int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::InternalError(fmt::format("open {}: {}", log_file, strerror(errno)));
   absl::StatusOr<pid_t> pid = spawn_with(argv, fd, fd);
@@ -256,17 +264,20 @@ int NetnsTopology::stop_process(pid_t pid) {
   return status;
 }
 
-absl::Status NetnsTopology::start_echo_server(const std::string& ns, const std::string& bind, int port,
-                                              const std::string& label, std::optional<int> uid) {
+absl::Status NetnsTopology::start_echo_server(const std::string& ns, const std::string& bind,
+                                              int port, const std::string& label,
+                                              std::optional<int> uid) {
   const std::string ready = fmt::format("{}/ready-{}-{}-{}", dir_, ns, port, processes_.size());
   std::vector<std::string> argv = {"ip", "netns", "exec", ns};
   if (uid) {
-    argv.insert(argv.end(), {"setpriv", fmt::format("--reuid={}", *uid), fmt::format("--regid={}", *uid),
-                             "--clear-groups"});
+    argv.insert(argv.end(), {"setpriv", fmt::format("--reuid={}", *uid),
+                             fmt::format("--regid={}", *uid), "--clear-groups"});
     // The unprivileged server must be able to create its ready file.
-    std::filesystem::permissions(dir_, std::filesystem::perms::all, std::filesystem::perm_options::add);
+    std::filesystem::permissions(dir_, std::filesystem::perms::all,
+                                 std::filesystem::perm_options::add);
   }
-  argv.insert(argv.end(), {kPython, script("echo_server.py"), bind, std::to_string(port), label, ready});
+  argv.insert(argv.end(),
+              {kPython, script("echo_server.py"), bind, std::to_string(port), label, ready});
   absl::StatusOr<pid_t> pid = spawn(argv, ready + ".log");
   if (!pid.ok()) return pid.status();
   for (int i = 0; i < 100; ++i) {  // 10 s

@@ -1,9 +1,10 @@
-// `wims up --netguard restrict|redirect` end to end, in throwaway network namespaces (netns_fixture.h): the
-// real wims runs in the node namespace on the world examples/netns-two-pods.yaml (pod app-a at
-// 10.200.1.2/fd10:1::2, pod app-b at 10.200.2.2/fd10:2::2, different service accounts), and real SDK
-// clients in the pod namespaces, with no endpoint override, get their own pod's identity through
-// 169.254.169.254 (and fd00:ec2::254). Tampering with the table while wims runs is repaired and counted in
-// /metrics; stopping wims leaves the rules (fail closed). Run as root: ctest -L netns.
+// `wims up --netguard restrict|redirect` end to end, in throwaway network namespaces
+// (netns_fixture.h): the real wims runs in the node namespace on the world
+// examples/netns-two-pods.yaml (pod app-a at 10.200.1.2/fd10:1::2, pod app-b
+// at 10.200.2.2/fd10:2::2, different service accounts), and real SDK clients in the pod namespaces,
+// with no endpoint override, get their own pod's identity through 169.254.169.254 (and
+// fd00:ec2::254). Tampering with the table while wims runs is repaired and counted in /metrics;
+// stopping wims leaves the rules (fail closed). Run as root: ctest -L netns.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -48,10 +49,12 @@ boost::json::value parse_json(const std::string& text) {
   return v;
 }
 
-// v[a][b] as a string, or "<no a.b>" (never throws: a client error then shows up in the comparison).
+// v[a][b] as a string, or "<no a.b>" (never throws: a client error then shows up in the
+// comparison).
 std::string field(const boost::json::value& v, const char* a, const char* b) {
   const boost::json::value* inner = v.is_object() ? v.as_object().if_contains(a) : nullptr;
-  const boost::json::value* leaf = inner && inner->is_object() ? inner->as_object().if_contains(b) : nullptr;
+  const boost::json::value* leaf =
+      inner && inner->is_object() ? inner->as_object().if_contains(b) : nullptr;
   if (leaf == nullptr || !leaf->is_string()) return fmt::format("<no {}.{}>", a, b);
   return std::string(leaf->as_string());
 }
@@ -67,7 +70,8 @@ double wait_until(const std::function<bool()>& done, std::chrono::milliseconds b
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 class WimsUpNetguardTest : public ::testing::Test {
@@ -80,7 +84,8 @@ class WimsUpNetguardTest : public ::testing::Test {
     topo_ = std::move(*t);
   }
 
-  // Starts `wims up --netguard <mode>` in the node namespace and waits (bounded) for its ready file.
+  // Starts `wims up --netguard <mode>` in the node namespace and waits (bounded) for its ready
+  // file.
   void start_wims(const std::string& mode) {
     const std::string dir = topo_->dir();
     ready_file_ = dir + "/ready.json";
@@ -111,23 +116,33 @@ class WimsUpNetguardTest : public ::testing::Test {
     ASSERT_TRUE(pid.ok()) << pid.status();
     wims_ = *pid;
     bool ok = false;
-    wait_until([&] { return std::filesystem::exists(ready_file_) || waitpid(wims_, nullptr, WNOHANG) != 0; },
-               std::chrono::seconds(30), &ok);
+    wait_until(
+        [&] {
+          return std::filesystem::exists(ready_file_) || waitpid(wims_, nullptr, WNOHANG) != 0;
+        },
+        std::chrono::seconds(30), &ok);
     ASSERT_TRUE(std::filesystem::exists(ready_file_)) << "wims up not ready:\n" << read_file(log_);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the file is written in one go; be safe
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(50));  // the file is written in one go; be safe
     ready_ = parse_json(read_file(ready_file_));
     ASSERT_TRUE(ready_.is_object());
   }
   std::string ready(const char* key) {
-    const boost::json::value* v = ready_.is_object() ? ready_.as_object().if_contains(key) : nullptr;
+    const boost::json::value* v =
+        ready_.is_object() ? ready_.as_object().if_contains(key) : nullptr;
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
   }
-  std::string port_of(const std::string& hostport) { return hostport.substr(hostport.rfind(':') + 1); }
+  std::string port_of(const std::string& hostport) {
+    return hostport.substr(hostport.rfind(':') + 1);
+  }
 
   CommandResult nft(const std::string& args) { return topo_->exec(topo_->node(), "nft " + args); }
-  bool table_exists() { return nft("list table inet wims_netguard >/dev/null 2>&1").exit_code == 0; }
+  bool table_exists() {
+    return nft("list table inet wims_netguard >/dev/null 2>&1").exit_code == 0;
+  }
   std::string metrics() {
-    return topo_->exec(topo_->node(), fmt::format("curl -s -m 5 http://{}/metrics", ready("admin"))).out;
+    return topo_->exec(topo_->node(), fmt::format("curl -s -m 5 http://{}/metrics", ready("admin")))
+        .out;
   }
 
   std::unique_ptr<NetnsTopology> topo_;
@@ -158,7 +173,8 @@ TEST_F(WimsUpNetguardTest, RedirectGivesEachPodItsOwnIdentityThroughRealSdks) {
     ASSERT_TRUE(out.is_object());
     SCOPED_TRACE(r.out);
     const PodIdentity& want = kPods[pod - 1];
-    const std::string assumed = fmt::format("arn:aws:sts::111122223333:assumed-role/{}/", want.role);
+    const std::string assumed =
+        fmt::format("arn:aws:sts::111122223333:assumed-role/{}/", want.role);
     // Python google-auth: google.auth.default() -> compute_engine credentials via 169.254.169.254.
     EXPECT_EQ(field(out, "google", "email"), want.email);
     EXPECT_EQ(field(out, "google", "token_email"), want.email);
@@ -185,7 +201,9 @@ TEST_F(WimsUpNetguardTest, RedirectGivesEachPodItsOwnIdentityThroughRealSdks) {
 
   // Tampering while wims runs: each change is repaired (nftables events) and counted in /metrics.
   const std::string desired = nft("-s list table inet wims_netguard").out;
-  auto restored = [&] { return nft("-s list table inet wims_netguard 2>/dev/null").out == desired; };
+  auto restored = [&] {
+    return nft("-s list table inet wims_netguard 2>/dev/null").out == desired;
+  };
   struct Tamper {
     const char* name;
     std::function<std::string()> command;
@@ -201,7 +219,8 @@ TEST_F(WimsUpNetguardTest, RedirectGivesEachPodItsOwnIdentityThroughRealSdks) {
              << listing;
          return "delete rule inet wims_netguard pod_redirect handle " + m[1].str();
        }},
-      {"insert-accept", [] { return std::string("insert rule inet wims_netguard pod_fail_closed accept"); }},
+      {"insert-accept",
+       [] { return std::string("insert rule inet wims_netguard pod_fail_closed accept"); }},
   };
   int repairs = 0;
   for (const Tamper& t : tampers) {
@@ -213,8 +232,10 @@ TEST_F(WimsUpNetguardTest, RedirectGivesEachPodItsOwnIdentityThroughRealSdks) {
     ++repairs;
     RecordProperty(std::string("wims_up_") + t.name + "_repair_ms", fmt::format("{:.1f}", ms));
     std::printf("wims up --netguard redirect repair latency (%s): %.1f ms\n", t.name, ms);
-    const std::string series = fmt::format("wims_netguard_repairs_total{{mode=\"redirect\"}} {}", repairs);
-    wait_until([&] { return metrics().find(series) != std::string::npos; }, std::chrono::seconds(5), &ok);
+    const std::string series =
+        fmt::format("wims_netguard_repairs_total{{mode=\"redirect\"}} {}", repairs);
+    wait_until([&] { return metrics().find(series) != std::string::npos; }, std::chrono::seconds(5),
+               &ok);
     EXPECT_TRUE(ok) << series << " not in /metrics:\n" << metrics();
   }
   EXPECT_NE(read_file(log_).find("(repair #3)"), std::string::npos);
@@ -225,9 +246,11 @@ TEST_F(WimsUpNetguardTest, RedirectGivesEachPodItsOwnIdentityThroughRealSdks) {
                        "default/email")
                 .out,
             kPods[0].email);
-  EXPECT_EQ(topo_->http_get(topo_->pod(2), "http://169.254.169.254:8080/"), "TIMEOUT");  // still fail closed
+  EXPECT_EQ(topo_->http_get(topo_->pod(2), "http://169.254.169.254:8080/"),
+            "TIMEOUT");  // still fail closed
 
-  // wims stops: the rules stay. Pods now hit a closed port on the node (refused), never the real endpoint.
+  // wims stops: the rules stay. Pods now hit a closed port on the node (refused), never the real
+  // endpoint.
   const int status = topo_->stop_process(wims_);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << read_file(log_);
   EXPECT_TRUE(table_exists());
@@ -255,7 +278,8 @@ TEST_F(WimsUpNetguardTest, RestrictCutsPodsOffAndStaysAfterExitUntilRemoved) {
   topo_->stop_process(wims_);
   EXPECT_TRUE(table_exists());
   EXPECT_EQ(topo_->http_get(topo_->pod(1), kImdsUrl4), "TIMEOUT");
-  // Uninstall through the same binary: exactly the pre-wims ruleset again, pods back to the endpoint.
+  // Uninstall through the same binary: exactly the pre-wims ruleset again, pods back to the
+  // endpoint.
   CommandResult removed = topo_->exec(topo_->node(), kWims + " netguard remove");
   ASSERT_EQ(removed.exit_code, 0) << removed.out;
   EXPECT_EQ(nft("-s list ruleset").out, before);
@@ -270,7 +294,8 @@ TEST_F(WimsUpNetguardTest, ClearErrorsAndNothingInstalled) {
     const char* message;
   };
   // Each case its own state directory, writable by the unprivileged user too.
-  std::filesystem::permissions(topo_->dir(), std::filesystem::perms::all, std::filesystem::perm_options::add);
+  std::filesystem::permissions(topo_->dir(), std::filesystem::perms::all,
+                               std::filesystem::perm_options::add);
   int n = 0;
   const Case cases[] = {
       {"redirect to a loopback listener", "", "--netguard redirect --metadata-addr 127.0.0.1:0",
@@ -285,13 +310,14 @@ TEST_F(WimsUpNetguardTest, ClearErrorsAndNothingInstalled) {
     SCOPED_TRACE(c.name);
     const std::string state = fmt::format("{}/state-{}", topo_->dir(), n++);
     std::filesystem::create_directories(state);
-    std::filesystem::permissions(state, std::filesystem::perms::all, std::filesystem::perm_options::add);
-    CommandResult r =
-        topo_->exec(topo_->node(),
-                    fmt::format("{} {} up --config {} {} --cloud-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 "
-                                "--state-dir {} 2>&1 </dev/null",
-                                c.prefix, kWims, kWorld, c.args, state),
-                    30);
+    std::filesystem::permissions(state, std::filesystem::perms::all,
+                                 std::filesystem::perm_options::add);
+    CommandResult r = topo_->exec(
+        topo_->node(),
+        fmt::format("{} {} up --config {} {} --cloud-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 "
+                    "--state-dir {} 2>&1 </dev/null",
+                    c.prefix, kWims, kWorld, c.args, state),
+        30);
     EXPECT_NE(r.exit_code, 0) << r.out;
     EXPECT_NE(r.out.find(c.message), std::string::npos) << r.out;
     EXPECT_FALSE(table_exists());

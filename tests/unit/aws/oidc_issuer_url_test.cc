@@ -45,8 +45,9 @@ TEST(OidcProviderUrlTest, Table) {
   }
 }
 
-// Guards the NUL-terminated copy oidc_provider_url makes before Boost.URL parses (Boost.URL 1.81's compiled
-// parsers read some inputs with strlen): a view into a larger buffer is parsed only up to its own end.
+// Guards the NUL-terminated copy oidc_provider_url makes before Boost.URL parses (Boost.URL 1.81's
+// compiled parsers read some inputs with strlen): a view into a larger buffer is parsed only up to
+// its own end.
 TEST(OidcProviderUrlTest, ViewIntoALargerBufferIsParsedOnlyUpToItsEnd) {
   const std::string buffer = "https://oidc.example.com/id/ABC?not=part-of-the-view";
   const std::string_view issuer = std::string_view(buffer).substr(0, buffer.find('?'));

@@ -1,12 +1,12 @@
 #include "broker/aws_broker.h"
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/url/url.hpp>
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-
 #include <map>
 #include <regex>
 
@@ -51,7 +51,8 @@ std::string sts_error(std::string code, std::string message) {
 
 class FakeKsaTokenSource final : public KsaTokenSource {
  public:
-  asio::awaitable<absl::StatusOr<std::string>> token(const Caller& caller, std::string audience) override {
+  asio::awaitable<absl::StatusOr<std::string>> token(const Caller& caller,
+                                                     std::string audience) override {
     calls.emplace_back(caller.pod.name, audience);
     if (!error.ok()) co_return error;
     co_return "ksa-token-for-" + caller.pod.name;
@@ -89,7 +90,9 @@ class AwsBrokerTest : public ::testing::Test {
     options.cache.negative_ttl = absl::ZeroDuration();
     broker_ = std::make_unique<AwsBroker>(
         options, ksa_, transport_, clock_,
-        [this](std::string_view service, int status) { upstream_calls_.emplace_back(std::string(service), status); },
+        [this](std::string_view service, int status) {
+          upstream_calls_.emplace_back(std::string(service), status);
+        },
         [] { return 0.0; });
   }
 
@@ -116,13 +119,16 @@ TEST_F(AwsBrokerTest, SendsTheAssumeRoleWithWebIdentityForm) {
   ASSERT_TRUE(creds.ok()) << creds.status();
 
   ASSERT_EQ(ksa_.calls.size(), 1u);
-  EXPECT_EQ(ksa_.calls[0], std::make_pair(std::string("app-pod"), std::string("sts.amazonaws.com")));
+  EXPECT_EQ(ksa_.calls[0],
+            std::make_pair(std::string("app-pod"), std::string("sts.amazonaws.com")));
   std::vector<TransportRequest> requests = transport_.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].method, boost::beast::http::verb::post);
   EXPECT_EQ(requests[0].url, kStsUrl);
-  EXPECT_EQ(header(requests[0], "Content-Type").value_or(""), "application/x-www-form-urlencoded; charset=utf-8");
-  EXPECT_FALSE(header(requests[0], "Authorization").has_value());  // AssumeRoleWithWebIdentity is unsigned
+  EXPECT_EQ(header(requests[0], "Content-Type").value_or(""),
+            "application/x-www-form-urlencoded; charset=utf-8");
+  EXPECT_FALSE(
+      header(requests[0], "Authorization").has_value());  // AssumeRoleWithWebIdentity is unsigned
   std::map<std::string, std::string> fields = form_fields(requests[0].body);
   EXPECT_EQ(fields["Action"], "AssumeRoleWithWebIdentity");
   EXPECT_EQ(fields["Version"], "2011-06-15");
@@ -137,7 +143,8 @@ TEST_F(AwsBrokerTest, SendsTheAssumeRoleWithWebIdentityForm) {
   EXPECT_EQ(creds->session_token, "session&token");
   EXPECT_EQ(creds->expiration, absl::FromUnixSeconds(1700000000 + 3600));
   EXPECT_EQ(creds->last_updated, clock_.now());
-  EXPECT_EQ(creds->assumed_role_arn, "arn:aws:sts::111122223333:assumed-role/app-role/wims-aws-app");
+  EXPECT_EQ(creds->assumed_role_arn,
+            "arn:aws:sts::111122223333:assumed-role/app-role/wims-aws-app");
   EXPECT_EQ(upstream_calls_, (std::vector<std::pair<std::string, int>>{{"aws-sts", 200}}));
 }
 
@@ -153,7 +160,8 @@ TEST_F(AwsBrokerTest, CachesPerPodAndRole) {
   ASSERT_TRUE(credentials(aws_caller("app-pod", "arn:aws:iam::111122223333:role/second")).ok());
   EXPECT_EQ(transport_.requests().size(), 3u);
   EXPECT_EQ(form_fields(transport_.requests()[1].body)["RoleSessionName"], "wims-aws-other-pod");
-  EXPECT_EQ(form_fields(transport_.requests()[2].body)["RoleArn"], "arn:aws:iam::111122223333:role/second");
+  EXPECT_EQ(form_fields(transport_.requests()[2].body)["RoleArn"],
+            "arn:aws:iam::111122223333:role/second");
 
   // A re-created pod (same name, new uid) never shares its predecessor's session.
   Caller recreated = aws_caller("app-pod");
@@ -172,7 +180,8 @@ TEST_F(AwsBrokerTest, RefreshesAheadOfExpiryAndNeverServesStaleCredentials) {
   ASSERT_EQ(credentials(aws_caller("app-pod"))->access_key_id, "ASIAFIRST");
   EXPECT_EQ(transport_.requests().size(), 1u);
 
-  // 15 min left: past the refresh point; the old entry is served and a background refresh replaces it.
+  // 15 min left: past the refresh point; the old entry is served and a background refresh replaces
+  // it.
   clock_.advance(absl::Minutes(15));
   ASSERT_TRUE(credentials(aws_caller("app-pod")).ok());
   EXPECT_EQ(transport_.requests().size(), 2u);
@@ -201,32 +210,38 @@ TEST_F(AwsBrokerTest, MapsStsErrors) {
     std::string message_part;
   };
   const std::vector<Case> cases = {
-      {"AccessDenied", 403, sts_error("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+      {"AccessDenied", 403,
+       sts_error("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"),
        absl::StatusCode::kPermissionDenied, "sts: AccessDenied: Not authorized"},
-      {"IDPRejectedClaim", 403, sts_error("IDPRejectedClaim", "no"), absl::StatusCode::kPermissionDenied,
-       "IDPRejectedClaim"},
+      {"IDPRejectedClaim", 403, sts_error("IDPRejectedClaim", "no"),
+       absl::StatusCode::kPermissionDenied, "IDPRejectedClaim"},
       {"InvalidIdentityToken", 400, sts_error("InvalidIdentityToken", "Incorrect token audience"),
        absl::StatusCode::kUnauthenticated, "Incorrect token audience"},
       {"ExpiredTokenException", 400, sts_error("ExpiredTokenException", "Token expired"),
        absl::StatusCode::kUnauthenticated, "ExpiredTokenException"},
-      {"Throttling", 400, sts_error("Throttling", "Rate exceeded"), absl::StatusCode::kResourceExhausted,
-       "Rate exceeded"},
+      {"Throttling", 400, sts_error("Throttling", "Rate exceeded"),
+       absl::StatusCode::kResourceExhausted, "Rate exceeded"},
       {"429 without XML", 429, "slow down", absl::StatusCode::kResourceExhausted, "slow down"},
-      {"IDPCommunicationError", 400, sts_error("IDPCommunicationError", "x"), absl::StatusCode::kUnavailable, "x"},
+      {"IDPCommunicationError", 400, sts_error("IDPCommunicationError", "x"),
+       absl::StatusCode::kUnavailable, "x"},
       {"ValidationError", 400, sts_error("ValidationError", "DurationSeconds exceeds"),
        absl::StatusCode::kFailedPrecondition, "ValidationError"},
-      {"500", 500, sts_error("InternalFailure", "boom"), absl::StatusCode::kUnavailable, "InternalFailure"},
+      {"500", 500, sts_error("InternalFailure", "boom"), absl::StatusCode::kUnavailable,
+       "InternalFailure"},
       {"503 HTML", 503, "<html><body>down", absl::StatusCode::kUnavailable, "HTTP 503"},
       {"200 not XML", 200, "{\"json\":true}", absl::StatusCode::kInternal, "unreadable"},
       {"200 wrong root", 200, "<Other/>", absl::StatusCode::kInternal, "Other"},
       {"200 without SessionToken", 200,
        "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
-       "<AccessKeyId>A</AccessKeyId><SecretAccessKey>S</SecretAccessKey><Expiration>2024-01-01T00:00:00Z"
+       "<AccessKeyId>A</AccessKeyId><SecretAccessKey>S</"
+       "SecretAccessKey><Expiration>2024-01-01T00:00:00Z"
        "</Expiration></Credentials><AssumedRoleUser><Arn>arn</Arn></AssumedRoleUser>"
        "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>",
        absl::StatusCode::kInternal, "SessionToken"},
-      {"200 bad Expiration", 200, sts_ok("A", "tomorrow"), absl::StatusCode::kInternal, "Expiration"},
-      {"200 already expired", 200, sts_ok("A", "2023-11-14T22:00:00Z"), absl::StatusCode::kUnavailable, ""},
+      {"200 bad Expiration", 200, sts_ok("A", "tomorrow"), absl::StatusCode::kInternal,
+       "Expiration"},
+      {"200 already expired", 200, sts_ok("A", "2023-11-14T22:00:00Z"),
+       absl::StatusCode::kUnavailable, ""},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
@@ -236,7 +251,8 @@ TEST_F(AwsBrokerTest, MapsStsErrors) {
     absl::StatusOr<AwsCredentials> creds = credentials(aws_caller(fmt::format("pod-{}", i)));
     ASSERT_FALSE(creds.ok());
     EXPECT_EQ(creds.status().code(), c.code) << creds.status();
-    EXPECT_NE(creds.status().message().find(c.message_part), absl::string_view::npos) << creds.status();
+    EXPECT_NE(creds.status().message().find(c.message_part), absl::string_view::npos)
+        << creds.status();
   }
 }
 

@@ -1,6 +1,7 @@
-// FakeHttpTransport: a scripted HttpTransport for broker tests. Routes match by URL substring (the latest
-// matching rule wins) and answer with a status and body, or fail as the network would (no response). Every
-// request is recorded so tests can assert on what the real APIs would receive. Thread-safe; answers at once.
+// FakeHttpTransport: a scripted HttpTransport for broker tests. Routes match by URL substring (the
+// latest matching rule wins) and answer with a status and body, or fail as the network would (no
+// response). Every request is recorded so tests can assert on what the real APIs would receive.
+// Thread-safe; answers at once.
 #pragma once
 
 #include <optional>
@@ -69,7 +70,8 @@ class FakeHttpTransport final : public HttpTransport {
   std::vector<TransportRequest> requests_ ABSL_GUARDED_BY(mu_);
 };
 
-// The value of header `name` in `request` (first match, case-sensitive as we send them), or nullopt.
+// The value of header `name` in `request` (first match, case-sensitive as we send them), or
+// nullopt.
 inline std::optional<std::string> header(const TransportRequest& request, std::string_view name) {
   for (const auto& [n, v] : request.headers) {
     if (n == name) return v;

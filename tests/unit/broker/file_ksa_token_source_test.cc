@@ -1,17 +1,16 @@
 #include "broker/file_ksa_token_source.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace wims::broker {
 namespace {
@@ -21,7 +20,8 @@ namespace asio = boost::asio;
 class FileKsaTokenSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "wims-token-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "wims-token-test-XXXXXX").string();
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
   }
@@ -117,16 +117,19 @@ TEST_F(FileKsaTokenSourceTest, ReadIsBoundedByMaxBytes) {
   absl::StatusOr<std::string> got = read_token_file(larger, 16);
   ASSERT_FALSE(got.ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(got.status())) << got.status();
-  EXPECT_NE(got.status().message().find("larger than 16 bytes"), std::string_view::npos) << got.status();
+  EXPECT_NE(got.status().message().find("larger than 16 bytes"), std::string_view::npos)
+      << got.status();
 }
 
 TEST_F(FileKsaTokenSourceTest, FifoInPlaceOfTheTokenDoesNotHang) {
   const std::string path = (dir_ / "fifo").string();
   ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
-  // No writer: a blocking open would wait forever; the source reads nothing and reports an empty file.
+  // No writer: a blocking open would wait forever; the source reads nothing and reports an empty
+  // file.
   absl::StatusOr<std::string> got = read_token_file(path);
   ASSERT_FALSE(got.ok());
-  EXPECT_TRUE(absl::IsFailedPrecondition(got.status()) || absl::IsUnavailable(got.status())) << got.status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(got.status()) || absl::IsUnavailable(got.status()))
+      << got.status();
 }
 
 }  // namespace

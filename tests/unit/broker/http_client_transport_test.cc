@@ -1,5 +1,7 @@
 #include "broker/http_client_transport.h"
 
+#include <gtest/gtest.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,10 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-
 #include <thread>
-
-#include <gtest/gtest.h>
 
 namespace wims::broker {
 namespace {
@@ -19,7 +18,8 @@ namespace asio = boost::asio;
 namespace beast_http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-absl::StatusOr<http::Response> send_on(asio::io_context& io, HttpTransport& transport, TransportRequest request) {
+absl::StatusOr<http::Response> send_on(asio::io_context& io, HttpTransport& transport,
+                                       TransportRequest request) {
   auto future = asio::co_spawn(io, transport.send(std::move(request)), asio::use_future);
   io.run();
   return future.get();

@@ -1,12 +1,12 @@
 #include "broker/ksa_token_source.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "common/clock.h"
 #include "unit/broker/fake_http_transport.h"
@@ -19,7 +19,8 @@ using testing::FakeHttpTransport;
 using testing::header;
 
 constexpr char kApi[] = "http://127.0.0.1:6443";
-constexpr char kTokenUrl[] = "http://127.0.0.1:6443/api/v1/namespaces/default/serviceaccounts/demo/token";
+constexpr char kTokenUrl[] =
+    "http://127.0.0.1:6443/api/v1/namespaces/default/serviceaccounts/demo/token";
 constexpr char kOkBody[] =
     R"({"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","spec":{},)"
     R"("status":{"token":"ksa.jwt.token","expirationTimestamp":"2023-11-14T23:13:20Z"}})";
@@ -50,12 +51,15 @@ class KsaTokenSourceTest : public ::testing::Test {
     options.api_url = kApi;
     return std::make_unique<TokenRequestKsaTokenSource>(
         options, transport_, std::move(bearer), clock_,
-        [this](std::string_view service, int status) { calls_.emplace_back(std::string(service), status); });
+        [this](std::string_view service, int status) {
+          calls_.emplace_back(std::string(service), status);
+        });
   }
 
   absl::StatusOr<std::string> token(KsaTokenSource& source, Caller caller, std::string audience) {
     asio::io_context io;
-    auto future = asio::co_spawn(io, run(source, std::move(caller), std::move(audience)), asio::use_future);
+    auto future =
+        asio::co_spawn(io, run(source, std::move(caller), std::move(audience)), asio::use_future);
     io.run();
     return future.get();
   }
@@ -96,7 +100,8 @@ TEST_F(KsaTokenSourceTest, EmptyBearerSendsNoAuthorization) {
 }
 
 TEST_F(KsaTokenSourceTest, BearerProviderErrorIsReturnedWithoutCallingTheApi) {
-  auto source = make_source([] { return absl::StatusOr<std::string>(absl::UnavailableError("no admin token")); });
+  auto source = make_source(
+      [] { return absl::StatusOr<std::string>(absl::UnavailableError("no admin token")); });
   EXPECT_EQ(token(*source, demo_caller(), "aud").status().code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(transport_.requests().empty());
 }
@@ -109,7 +114,8 @@ TEST_F(KsaTokenSourceTest, CachesPerPodUidAndAudience) {
   EXPECT_EQ(transport_.requests().size(), 1u);
   ASSERT_TRUE(token(*source, demo_caller(), "b").ok());
   EXPECT_EQ(transport_.requests().size(), 2u);
-  ASSERT_TRUE(token(*source, demo_caller("pod-uid-2"), "a").ok());  // re-created pod: new bound token
+  ASSERT_TRUE(
+      token(*source, demo_caller("pod-uid-2"), "a").ok());  // re-created pod: new bound token
   EXPECT_EQ(transport_.requests().size(), 3u);
   EXPECT_EQ(source->cache_stats().hits, 1u);
 }
@@ -124,19 +130,24 @@ TEST_F(KsaTokenSourceTest, MapsUpstreamAnswersToStatus) {
   const std::vector<Case> cases = {
       {"forbidden", 403, R"({"kind":"Status","message":"serviceaccounts \"demo\" is forbidden"})",
        absl::StatusCode::kPermissionDenied},
-      {"unauthorized", 401, R"({"kind":"Status","message":"Unauthorized"})", absl::StatusCode::kPermissionDenied},
-      {"unknown service account", 404, R"({"kind":"Status","message":"serviceaccounts \"demo\" not found"})",
+      {"unauthorized", 401, R"({"kind":"Status","message":"Unauthorized"})",
+       absl::StatusCode::kPermissionDenied},
+      {"unknown service account", 404,
+       R"({"kind":"Status","message":"serviceaccounts \"demo\" not found"})",
        absl::StatusCode::kNotFound},
-      {"uid mismatch", 409, R"({"kind":"Status","message":"the UID in the bound object reference"})",
+      {"uid mismatch", 409,
+       R"({"kind":"Status","message":"the UID in the bound object reference"})",
        absl::StatusCode::kFailedPrecondition},
-      {"validation", 422, R"({"kind":"Status","message":"may not specify a duration less than 10 minutes"})",
+      {"validation", 422,
+       R"({"kind":"Status","message":"may not specify a duration less than 10 minutes"})",
        absl::StatusCode::kFailedPrecondition},
       {"throttled", 429, "{}", absl::StatusCode::kResourceExhausted},
       {"server error", 503, "upstream connect error", absl::StatusCode::kUnavailable},
       {"no response", 0, "", absl::StatusCode::kUnavailable},
       {"malformed json", 201, "{not json", absl::StatusCode::kInternal},
       {"no status", 201, R"({"kind":"TokenRequest"})", absl::StatusCode::kInternal},
-      {"no token", 201, R"({"status":{"expirationTimestamp":"2023-11-14T23:13:20Z"}})", absl::StatusCode::kInternal},
+      {"no token", 201, R"({"status":{"expirationTimestamp":"2023-11-14T23:13:20Z"}})",
+       absl::StatusCode::kInternal},
       {"bad timestamp", 201, R"({"status":{"token":"t","expirationTimestamp":"tomorrow"}})",
        absl::StatusCode::kInternal},
   };
@@ -154,10 +165,12 @@ TEST_F(KsaTokenSourceTest, MapsUpstreamAnswersToStatus) {
 }
 
 TEST_F(KsaTokenSourceTest, ForbiddenCarriesTheApiServerMessage) {
-  transport_.on("/token", 403, R"({"kind":"Status","message":"serviceaccounts \"demo\" is forbidden"})");
+  transport_.on("/token", 403,
+                R"({"kind":"Status","message":"serviceaccounts \"demo\" is forbidden"})");
   auto source = make_source();
   absl::StatusOr<std::string> token = this->token(*source, demo_caller(), "aud");
-  EXPECT_THAT(std::string(token.status().message()), ::testing::HasSubstr("serviceaccounts \"demo\" is forbidden"));
+  EXPECT_THAT(std::string(token.status().message()),
+              ::testing::HasSubstr("serviceaccounts \"demo\" is forbidden"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// ScriptedFetch: a fake upstream for TokenCache tests. Each fetch either completes at once with the scripted
-// result, or (when `hold` is set) stays pending until the test calls complete_all(), so tests can line up
-// concurrent waiters deterministically. Thread-safe; fetches complete on their own executor.
+// ScriptedFetch: a fake upstream for TokenCache tests. Each fetch either completes at once with the
+// scripted result, or (when `hold` is set) stays pending until the test calls complete_all(), so
+// tests can line up concurrent waiters deterministically. Thread-safe; fetches complete on their
+// own executor.
 #pragma once
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -12,7 +13,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <utility>
 #include <vector>
 
@@ -76,8 +76,9 @@ class ScriptedFetch {
       absl::MutexLock lock(&mu_);
       pending_.push_back(Pending{std::move(handler), boost::asio::any_io_executor(work)});
     };
-    co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(Result)>(
-        std::move(initiate), boost::asio::use_awaitable);
+    co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                                   void(Result)>(std::move(initiate),
+                                                                 boost::asio::use_awaitable);
   }
 
   mutable absl::Mutex mu_;

@@ -1,18 +1,17 @@
 #include "broker/token_cache.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-
 #include <future>
 #include <thread>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "unit/broker/scripted_fetch.h"
 #include "common/clock.h"
+#include "unit/broker/scripted_fetch.h"
 
 namespace wims::broker {
 namespace {
@@ -42,7 +41,8 @@ void start_get(asio::io_context& io, TokenCache& cache, std::string key, TokenCa
   asio::co_spawn(io, cache.get(std::move(key), std::move(fetch)),
                  [&out, &io, ran_on_own_context](std::exception_ptr e, Result r) {
                    ASSERT_FALSE(e);
-                   if (ran_on_own_context) *ran_on_own_context = io.get_executor().running_in_this_thread();
+                   if (ran_on_own_context)
+                     *ran_on_own_context = io.get_executor().running_in_this_thread();
                    out = std::move(r);
                  });
 }
@@ -61,7 +61,9 @@ class TokenCacheTest : public ::testing::Test {
  protected:
   FakeClock clock_;
   ScriptedFetch upstream_;
-  CachedCredential token(std::string value, absl::Duration lifetime) { return {std::move(value), clock_.now() + lifetime}; }
+  CachedCredential token(std::string value, absl::Duration lifetime) {
+    return {std::move(value), clock_.now() + lifetime};
+  }
 };
 
 TEST_F(TokenCacheTest, KeyIgnoresScopeOrderAndDuplicates) {
@@ -129,7 +131,8 @@ TEST_F(TokenCacheTest, CoalescesWaitersOnTwoThreads) {
   constexpr int kWaiters = 16;
   std::vector<std::future<Result>> futures;
   for (int i = 0; i < kWaiters; ++i) {
-    futures.push_back(asio::co_spawn(i % 2 ? io2 : io1, cache.get("k", upstream_.fetcher()), asio::use_future));
+    futures.push_back(
+        asio::co_spawn(i % 2 ? io2 : io1, cache.get("k", upstream_.fetcher()), asio::use_future));
   }
   // Bounded wait for every get() to have joined (no timing assertion: we only wait for a state).
   for (int i = 0; i < 10000; ++i) {
@@ -200,7 +203,8 @@ TEST_F(TokenCacheTest, RefreshPointIncludesJitterFromRandomSource) {
 
 TEST_F(TokenCacheTest, NeverServesCredentialWithLessThanFiveMinutesLeft) {
   TokenCache::Options options = test_options();
-  options.refresh_ahead = absl::ZeroDuration();  // no background refresh: only the min_remaining rule acts
+  options.refresh_ahead =
+      absl::ZeroDuration();  // no background refresh: only the min_remaining rule acts
   TokenCache cache(options, clock_);
   upstream_.set_result(token("old", absl::Hours(1)));
   ASSERT_TRUE(get_now(cache, "k", upstream_.fetcher()).ok());
@@ -279,7 +283,8 @@ TEST_F(TokenCacheTest, ErrorReachesEveryWaiterAndIsCachedOnlyForNegativeTtl) {
   upstream_.set_hold(false);
   upstream_.set_result(token("t", absl::Hours(1)));
   clock_.advance(absl::Seconds(4));
-  EXPECT_EQ(get_now(cache, "k", upstream_.fetcher()).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(get_now(cache, "k", upstream_.fetcher()).status().code(),
+            absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(upstream_.calls(), 1);
   clock_.advance(absl::Seconds(1));
   EXPECT_TRUE(get_now(cache, "k", upstream_.fetcher()).ok());
@@ -305,7 +310,8 @@ TEST_F(TokenCacheTest, FailedRefreshKeepsServingValidEntryAndRetriesAfterNegativ
   upstream_.set_result(absl::UnavailableError("down"));
   EXPECT_EQ(get_now(cache, "k", upstream_.fetcher())->value, "old");  // starts a refresh that fails
   EXPECT_EQ(upstream_.calls(), 2);
-  EXPECT_EQ(get_now(cache, "k", upstream_.fetcher())->value, "old");  // within negative_ttl: no retry
+  EXPECT_EQ(get_now(cache, "k", upstream_.fetcher())->value,
+            "old");  // within negative_ttl: no retry
   EXPECT_EQ(upstream_.calls(), 2);
   clock_.advance(absl::Seconds(5));
   upstream_.set_result(token("new", absl::Hours(1)));

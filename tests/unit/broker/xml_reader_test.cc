@@ -7,7 +7,8 @@
 namespace wims::broker {
 namespace {
 
-// The STS success answer as the local cloud and real STS write it (shared/spec cloud-kubernetes-semantics 1).
+// The STS success answer as the local cloud and real STS write it (shared/spec
+// cloud-kubernetes-semantics 1).
 constexpr char kStsSuccess[] = R"(<?xml version="1.0" encoding="UTF-8"?>
 <AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
  <AssumeRoleWithWebIdentityResult>
@@ -27,10 +28,12 @@ TEST(XmlReaderTest, ReadsTheStsSuccessShape) {
   absl::StatusOr<XmlElement> root = parse_xml(kStsSuccess);
   ASSERT_TRUE(root.ok()) << root.status();
   EXPECT_EQ(root->name, "AssumeRoleWithWebIdentityResponse");
-  const XmlElement* key = root->find({"AssumeRoleWithWebIdentityResult", "Credentials", "AccessKeyId"});
+  const XmlElement* key =
+      root->find({"AssumeRoleWithWebIdentityResult", "Credentials", "AccessKeyId"});
   ASSERT_NE(key, nullptr);
   EXPECT_EQ(key->text, "ASIAEXAMPLE");
-  const XmlElement* token = root->find({"AssumeRoleWithWebIdentityResult", "Credentials", "SessionToken"});
+  const XmlElement* token =
+      root->find({"AssumeRoleWithWebIdentityResult", "Credentials", "SessionToken"});
   ASSERT_NE(token, nullptr);
   EXPECT_EQ(token->text, "FwoGZX&AB");
   const XmlElement* arn = root->find({"AssumeRoleWithWebIdentityResult", "AssumedRoleUser", "Arn"});
@@ -47,7 +50,8 @@ TEST(XmlReaderTest, ReadsTheErrorShape) {
   ASSERT_TRUE(root.ok()) << root.status();
   ASSERT_NE(root->find({"Error", "Code"}), nullptr);
   EXPECT_EQ(root->find({"Error", "Code"})->text, "AccessDenied");
-  EXPECT_EQ(root->find({"Error", "Message"})->text, "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+  EXPECT_EQ(root->find({"Error", "Message"})->text,
+            "Not authorized to perform sts:AssumeRoleWithWebIdentity");
 }
 
 TEST(XmlReaderTest, AcceptedForms) {
@@ -61,9 +65,11 @@ TEST(XmlReaderTest, AcceptedForms) {
       {"self-closing root", "<a/>", "a", ""},
       {"attributes in both quotes", "<a x='1' y = \"2>\">t</a>", "a", "t"},
       {"prefix stripped", "<s:a xmlns:s='u'>t</s:a>", "a", "t"},
-      {"comment and PI skipped", "<?xml version='1.0'?><!-- c --><a><!-- x -->t<?pi?></a><!-- d -->", "a", "t"},
+      {"comment and PI skipped",
+       "<?xml version='1.0'?><!-- c --><a><!-- x -->t<?pi?></a><!-- d -->", "a", "t"},
       {"CDATA kept verbatim", "<a><![CDATA[<&>]]></a>", "a", "<&>"},
-      {"UTF-8 reference", "<a>&#xE9;&#8364;&#x1F600;</a>", "a", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"},
+      {"UTF-8 reference", "<a>&#xE9;&#8364;&#x1F600;</a>", "a",
+       "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"},
       {"BOM", "\xEF\xBB\xBF<a>t</a>", "a", "t"},
       {"end tag with space", "<a>t</a >", "a", "t"},
   };
@@ -134,7 +140,8 @@ TEST(XmlReaderTest, EnforcesLimits) {
   std::string wide = "<r>";
   for (int i = 0; i < 600; ++i) wide += "<e/>";
   wide += "</r>";
-  EXPECT_EQ(parse_xml(wide).status().code(), absl::StatusCode::kInvalidArgument);  // 601 > 512 elements
+  EXPECT_EQ(parse_xml(wide).status().code(),
+            absl::StatusCode::kInvalidArgument);  // 601 > 512 elements
 }
 
 }  // namespace

@@ -12,8 +12,10 @@ const absl::Time kNow = absl::FromUnixSeconds(1700000000);
 AccessTokenClaims federated() {
   AccessTokenClaims c;
   c.kind = AccessTokenKind::kFederated;
-  c.subject = "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/p.svc.id.goog/"
-              "subject/ns/default/sa/demo";
+  c.subject =
+      "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
+      "p.svc.id.goog/"
+      "subject/ns/default/sa/demo";
   iam::WorkloadIdentity w;
   w.project_number = 123;
   w.pool = "p.svc.id.goog";

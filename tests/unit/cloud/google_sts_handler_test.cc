@@ -569,7 +569,8 @@ TEST_F(GoogleStsHandlerTest, TrustsAnExternalClusterIssuerAndTheEmbeddedOne) {
       JwksFileIssuerKeySource::open(kExternal, path);
   ASSERT_TRUE(file_keys.ok()) << file_keys.status();
   IssuerKeySourceChain chain({&keys_, file_keys->get()});
-  GoogleStsHandler handler({kIssuer}, [this] { return world_; }, chain, codec_, clock_);
+  GoogleStsHandler handler(
+      {kIssuer}, [this] { return world_; }, chain, codec_, clock_);
   target_ = &handler;
 
   const int64_t now = absl::ToUnixSeconds(clock_.now());
@@ -607,8 +608,7 @@ TEST_F(GoogleStsHandlerTest, TrustsAnExternalClusterIssuerAndTheEmbeddedOne) {
   // Another key under the external key's kid: the other key's signature on the same claims.
   const std::string good = jose::sign_jwt(*external, ext_claims);
   const std::string by_other = jose::sign_jwt(*other, ext_claims);
-  const std::string forged =
-      good.substr(0, good.rfind('.')) + by_other.substr(by_other.rfind('.'));
+  const std::string forged = good.substr(0, good.rfind('.')) + by_other.substr(by_other.rfind('.'));
   boost::json::object other_issuer = ext_claims;
   other_issuer["iss"] = "https://evil.example.com";
   boost::json::object embedded_sub_on_external = ext_claims;
@@ -625,11 +625,12 @@ TEST_F(GoogleStsHandlerTest, TrustsAnExternalClusterIssuerAndTheEmbeddedOne) {
        "does not match the expected issuer \"https://kubernetes.default.svc.cluster.local\" or "
        "\"http://127.0.0.1:8080/oidc/c\""},
       {"embedded issuer name, external key",
-       jose::sign_jwt(*external, [&] {
-         boost::json::object c = ext_claims;
-         c["iss"] = kIssuer;
-         return c;
-       }()),
+       jose::sign_jwt(*external,
+                      [&] {
+                        boost::json::object c = ext_claims;
+                        c["iss"] = kIssuer;
+                        return c;
+                      }()),
        "is not among the keys published by http://127.0.0.1:8080/oidc/c"},
   };
   for (const Refused& c : refused) {

@@ -49,9 +49,11 @@ class IssuerTest : public ::testing::Test {
  protected:
   IssuerTest()
       : store_(*store::StateStore::open_in_memory()),
-        ring_(*SigningKeyRing::open(*store_, clock_.now(), {jose::Algorithm::kES256, absl::Hours(48)})),
+        ring_(*SigningKeyRing::open(*store_, clock_.now(),
+                                    {jose::Algorithm::kES256, absl::Hours(48)})),
         world_(std::make_shared<const config::World>(test_world())),
-        issuer_(options(kIssuer), *ring_, [this] { return world_; }, clock_) {}
+        issuer_(
+            options(kIssuer), *ring_, [this] { return world_; }, clock_) {}
 
   TokenRequestSpec pod_spec() {
     return TokenRequestSpec{.namespace_name = "default",
@@ -61,7 +63,9 @@ class IssuerTest : public ::testing::Test {
                             .bound_object_ref = BoundObjectRef{"Pod", "v1", "app", "pod-uid"}};
   }
 
-  boost::json::object claims_of(const std::string& token) { return jose::decode_jwt(token)->claims; }
+  boost::json::object claims_of(const std::string& token) {
+    return jose::decode_jwt(token)->claims;
+  }
 
   FakeClock clock_;
   std::unique_ptr<store::StateStore> store_;
@@ -81,8 +85,9 @@ TEST_F(IssuerTest, PodBoundTokenHasKubernetesClaims) {
   EXPECT_EQ(c.at("exp").as_int64(), now + 3600);
   EXPECT_EQ(c.at("iss"), kIssuer);
   EXPECT_EQ(c.at("sub"), "system:serviceaccount:default:demo");
-  EXPECT_TRUE(std::regex_match(std::string(c.at("jti").as_string()),
-                               std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+  EXPECT_TRUE(std::regex_match(
+      std::string(c.at("jti").as_string()),
+      std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
   const boost::json::object& k = c.at("kubernetes.io").as_object();
   EXPECT_EQ(k.at("namespace"), "default");
   EXPECT_EQ(k.at("pod"), (boost::json::object{{"name", "app"}, {"uid", "pod-uid"}}));
@@ -91,12 +96,14 @@ TEST_F(IssuerTest, PodBoundTokenHasKubernetesClaims) {
   EXPECT_FALSE(k.at("node").as_object().at("uid").as_string().empty());
   EXPECT_FALSE(k.contains("warnafter"));
   EXPECT_EQ(token->expiration_timestamp, absl::FromUnixSeconds(now + 3600));
-  EXPECT_TRUE(jose::verify_jwt(*jose::decode_jwt(token->token), ring_->verification_keys(clock_.now())).ok());
+  EXPECT_TRUE(
+      jose::verify_jwt(*jose::decode_jwt(token->token), ring_->verification_keys(clock_.now()))
+          .ok());
 }
 
 TEST_F(IssuerTest, DefaultsAudiencesAndExpiration) {
-  absl::StatusOr<IssuedToken> token = issuer_.issue(
-      TokenRequestSpec{"default", "demo", {}, std::nullopt, std::nullopt});
+  absl::StatusOr<IssuedToken> token =
+      issuer_.issue(TokenRequestSpec{"default", "demo", {}, std::nullopt, std::nullopt});
   ASSERT_TRUE(token.ok()) << token.status();
   boost::json::object c = claims_of(token->token);
   EXPECT_EQ(c.at("aud"), (boost::json::array{kIssuer}));
@@ -127,30 +134,42 @@ TEST_F(IssuerTest, RequestErrorsMatchKubernetes) {
     return s;
   };
   std::vector<Case> cases = {
-      {"599 seconds", with([](auto& s) { s.expiration_seconds = 599; }), absl::StatusCode::kInvalidArgument,
-       "TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: 599: may not "
+      {"599 seconds", with([](auto& s) { s.expiration_seconds = 599; }),
+       absl::StatusCode::kInvalidArgument,
+       "TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: "
+       "599: may not "
        "specify a duration less than 10 minutes"},
       {"over 2^32", with([](auto& s) { s.expiration_seconds = (int64_t{1} << 32) + 1; }),
        absl::StatusCode::kInvalidArgument,
-       "TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: 4294967297: may "
+       "TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: "
+       "4294967297: may "
        "not specify a duration larger than 2^32 seconds"},
-      {"unknown SA", with([](auto& s) { s.service_account = "ghost"; }), absl::StatusCode::kNotFound,
-       "serviceaccounts \"ghost\" not found"},
+      {"unknown SA", with([](auto& s) { s.service_account = "ghost"; }),
+       absl::StatusCode::kNotFound, "serviceaccounts \"ghost\" not found"},
       {"ConfigMap", with([](auto& s) { s.bound_object_ref->kind = "ConfigMap"; }),
-       absl::StatusCode::kFailedPrecondition, "cannot bind token to object of type /v1, Kind=ConfigMap"},
+       absl::StatusCode::kFailedPrecondition,
+       "cannot bind token to object of type /v1, Kind=ConfigMap"},
       {"apps group", with([](auto& s) { s.bound_object_ref->api_version = "apps/v1"; }),
-       absl::StatusCode::kFailedPrecondition, "cannot bind token to object of type apps/v1, Kind=Pod"},
+       absl::StatusCode::kFailedPrecondition,
+       "cannot bind token to object of type apps/v1, Kind=Pod"},
       {"pod of another SA", with([](auto& s) { s.bound_object_ref->name = "otherpod"; }),
        absl::StatusCode::kFailedPrecondition,
-       "cannot bind token for serviceaccount \"demo\" to pod running with serviceaccount \"other\""},
-      {"uid mismatch", with([](auto& s) { s.bound_object_ref->uid = "stale"; }), absl::StatusCode::kAborted,
-       "Operation cannot be fulfilled on Pod \"app\": the UID in the bound object reference (stale) does not "
+       "cannot bind token for serviceaccount \"demo\" to pod running with serviceaccount "
+       "\"other\""},
+      {"uid mismatch", with([](auto& s) { s.bound_object_ref->uid = "stale"; }),
+       absl::StatusCode::kAborted,
+       "Operation cannot be fulfilled on Pod \"app\": the UID in the bound object reference "
+       "(stale) does not "
        "match the UID in record. The object might have been deleted and then recreated"},
-      {"missing pod", with([](auto& s) { s.bound_object_ref->name = "gone"; }), absl::StatusCode::kNotFound,
-       "pods \"gone\" not found"},
-      {"secret", with([](auto& s) { s.bound_object_ref = BoundObjectRef{"Secret", "v1", "s", ""}; }),
+      {"missing pod", with([](auto& s) { s.bound_object_ref->name = "gone"; }),
+       absl::StatusCode::kNotFound, "pods \"gone\" not found"},
+      {"secret", with([](auto& s) {
+         s.bound_object_ref = BoundObjectRef{"Secret", "v1", "s", ""};
+       }),
        absl::StatusCode::kNotFound, "secrets \"s\" not found"},
-      {"other node", with([](auto& s) { s.bound_object_ref = BoundObjectRef{"Node", "v1", "n9", ""}; }),
+      {"other node", with([](auto& s) {
+         s.bound_object_ref = BoundObjectRef{"Node", "v1", "n9", ""};
+       }),
        absl::StatusCode::kNotFound, "nodes \"n9\" not found"},
   };
   for (const Case& c : cases) {
@@ -178,7 +197,8 @@ TEST_F(IssuerTest, WarnOnlyMarkerExtendsPodTokensWhenEnabled) {
   ServiceAccountTokenIssuerOptions opts = options(kIssuer);
   opts.max_expiration = absl::Hours(24 * 400);
   opts.extend_expiration = true;
-  ServiceAccountTokenIssuer extending(opts, *ring_, [this] { return world_; }, clock_);
+  ServiceAccountTokenIssuer extending(
+      opts, *ring_, [this] { return world_; }, clock_);
   TokenRequestSpec spec = pod_spec();
   spec.audiences = {};
   spec.expiration_seconds = 3607;
@@ -202,8 +222,9 @@ TEST_F(IssuerTest, ReviewAuthenticatesWithUserInfo) {
   EXPECT_EQ(review.audiences, (std::vector<std::string>{"sts.amazonaws.com"}));
   EXPECT_EQ(review.user.username, "system:serviceaccount:default:demo");
   EXPECT_EQ(review.user.uid, "sa-uid");
-  EXPECT_EQ(review.user.groups, (std::vector<std::string>{"system:serviceaccounts", "system:serviceaccounts:default",
-                                                          "system:authenticated"}));
+  EXPECT_EQ(review.user.groups,
+            (std::vector<std::string>{"system:serviceaccounts", "system:serviceaccounts:default",
+                                      "system:authenticated"}));
   using V = std::vector<std::string>;
   EXPECT_EQ(review.user.extra.at("authentication.kubernetes.io/pod-name"), V{"app"});
   EXPECT_EQ(review.user.extra.at("authentication.kubernetes.io/pod-uid"), V{"pod-uid"});
@@ -218,7 +239,9 @@ TEST_F(IssuerTest, ReviewRejects) {
     SCOPED_TRACE("wrong audience");
     TokenReviewResult r = issuer_.review(token.token, {"other"});
     EXPECT_FALSE(r.authenticated);
-    EXPECT_EQ(r.error, "token audiences [\"sts.amazonaws.com\"] is invalid for the target audiences [\"other\"]");
+    EXPECT_EQ(
+        r.error,
+        "token audiences [\"sts.amazonaws.com\"] is invalid for the target audiences [\"other\"]");
   }
   {
     SCOPED_TRACE("no audiences means the API audiences");
@@ -230,7 +253,8 @@ TEST_F(IssuerTest, ReviewRejects) {
   }
   {
     SCOPED_TRACE("other issuer");
-    ServiceAccountTokenIssuer other(options("https://elsewhere"), *ring_, [this] { return world_; }, clock_);
+    ServiceAccountTokenIssuer other(
+        options("https://elsewhere"), *ring_, [this] { return world_; }, clock_);
     TokenReviewResult r = other.review(token.token, {"sts.amazonaws.com"});
     EXPECT_FALSE(r.authenticated);
   }
@@ -256,7 +280,8 @@ TEST_F(IssuerTest, ReviewRejectsDeletedOrRecreatedObjects) {
   config::World w = test_world();
   w.pods.erase(w.pods.begin());  // pod deleted
   world_ = std::make_shared<const config::World>(w);
-  EXPECT_EQ(issuer_.review(token.token, {"sts.amazonaws.com"}).error, "service account token has been invalidated");
+  EXPECT_EQ(issuer_.review(token.token, {"sts.amazonaws.com"}).error,
+            "service account token has been invalidated");
 
   w = test_world();
   w.pods[0].uid = "recreated";

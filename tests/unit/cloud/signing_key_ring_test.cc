@@ -32,14 +32,16 @@ TEST(SigningKeyRingTest, OpenCreatesAndPersistsACurrentKey) {
   EXPECT_EQ(store->list(SigningKeyRing::kStoreNamespace)->size(), 1u);
 
   // A restart (a new ring over the same store) keeps the key.
-  absl::StatusOr<std::unique_ptr<SigningKeyRing>> again = SigningKeyRing::open(*store, kT0 + absl::Hours(1));
+  absl::StatusOr<std::unique_ptr<SigningKeyRing>> again =
+      SigningKeyRing::open(*store, kT0 + absl::Hours(1));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ((*again)->current()->kid(), kid);
 }
 
 TEST(SigningKeyRingTest, RotationKeepsOldKeyPublishedForMaxTokenLifetime) {
   auto store = memory_store();
-  SigningKeyRingOptions options{.algorithm = jose::Algorithm::kES256, .max_token_lifetime = absl::Hours(1)};
+  SigningKeyRingOptions options{.algorithm = jose::Algorithm::kES256,
+                                .max_token_lifetime = absl::Hours(1)};
   auto ring = *SigningKeyRing::open(*store, kT0, options);
   std::string old_kid = ring->current()->kid();
   std::string old_token = jose::sign_jwt(*ring->current(), boost::json::object{{"sub", "x"}});
@@ -70,7 +72,8 @@ TEST(SigningKeyRingTest, RotationKeepsOldKeyPublishedForMaxTokenLifetime) {
 
 TEST(SigningKeyRingTest, RestartKeepsRetiredKeysAndPrunesExpiredOnes) {
   auto store = memory_store();
-  SigningKeyRingOptions options{.algorithm = jose::Algorithm::kES256, .max_token_lifetime = absl::Hours(1)};
+  SigningKeyRingOptions options{.algorithm = jose::Algorithm::kES256,
+                                .max_token_lifetime = absl::Hours(1)};
   std::string first, second, third;
   {
     auto ring = *SigningKeyRing::open(*store, kT0, options);
@@ -85,7 +88,8 @@ TEST(SigningKeyRingTest, RestartKeepsRetiredKeysAndPrunesExpiredOnes) {
             (std::vector<std::string>{third, second, first}));
 
   auto later = *SigningKeyRing::open(*store, kT0 + absl::Minutes(75), options);
-  EXPECT_EQ(kids(later->verification_keys(kT0 + absl::Minutes(75))), (std::vector<std::string>{third, second}));
+  EXPECT_EQ(kids(later->verification_keys(kT0 + absl::Minutes(75))),
+            (std::vector<std::string>{third, second}));
   EXPECT_EQ(store->list(SigningKeyRing::kStoreNamespace)->size(), 2u);  // first was erased
 }
 

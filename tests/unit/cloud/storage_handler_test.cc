@@ -35,7 +35,8 @@ TEST_F(StorageHandlerTest, WhoMayReadWhat) {
   } cases[] = {
       {"app reads b", "/storage/v1/b/b/o/hello.txt?alt=media", app, 200},
       {"app reads nested name", "/storage/v1/b/b/o/dir/data.json?alt=media", app, 200},
-      // As the JSON API spells it: '/' in an object name is %2F (kept encoded by the cloud listener).
+      // As the JSON API spells it: '/' in an object name is %2F (kept encoded by the cloud
+      // listener).
       {"app reads %2F name", "/storage/v1/b/b/o/dir%2Fdata.json?alt=media", app, 200},
       {"%2F name that does not exist", "/storage/v1/b/b/o/dir%2Fnope?alt=media", app, 404},
       {"app metadata", "/storage/v1/b/b/o/hello.txt", app, 200},

@@ -9,8 +9,11 @@ TEST(EncodingTest, Base64RoundTripsRfc4648Vectors) {
   struct Case {
     std::string plain, b64, b64url;
   };
-  const Case cases[] = {{"", "", ""},         {"f", "Zg==", "Zg"},         {"fo", "Zm8=", "Zm8"},
-                        {"foo", "Zm9v", "Zm9v"}, {"foob", "Zm9vYg==", "Zm9vYg"},
+  const Case cases[] = {{"", "", ""},
+                        {"f", "Zg==", "Zg"},
+                        {"fo", "Zm8=", "Zm8"},
+                        {"foo", "Zm9v", "Zm9v"},
+                        {"foob", "Zm9vYg==", "Zm9vYg"},
                         {"\xfb\xff", "+/8=", "-_8"}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.b64);

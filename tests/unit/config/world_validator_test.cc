@@ -53,8 +53,8 @@ TEST(WorldValidatorTest, ReportsEachProblemWithItsPath) {
        },
        "cluster.jwksFile", "give either cluster.jwksUrl or cluster.jwksFile, not both"},
       {"jwks url without issuer",
-       [](World& w) { w.cluster.jwks_url = "https://issuer.example.com/keys"; },
-       "cluster.jwksUrl", "needs cluster.issuerUrl"},
+       [](World& w) { w.cluster.jwks_url = "https://issuer.example.com/keys"; }, "cluster.jwksUrl",
+       "needs cluster.issuerUrl"},
       {"jwks file without issuer", [](World& w) { w.cluster.jwks_file = "/etc/hostname"; },
        "cluster.jwksFile", "needs cluster.issuerUrl"},
       {"jwks url not http",
@@ -216,8 +216,10 @@ TEST(WorldValidatorTest, ValidWorldHasNoProblems) {
 
 TEST(WorldValidatorTest, AcceptsAnExternalIssuerWithItsKeys) {
   World with_url = default_world();
-  with_url.cluster.issuer_url = "https://container.googleapis.com/v1/projects/p/locations/l/clusters/c";
-  with_url.cluster.jwks_url = "https://container.googleapis.com/v1/projects/p/locations/l/clusters/c/jwks";
+  with_url.cluster.issuer_url =
+      "https://container.googleapis.com/v1/projects/p/locations/l/clusters/c";
+  with_url.cluster.jwks_url =
+      "https://container.googleapis.com/v1/projects/p/locations/l/clusters/c/jwks";
   EXPECT_TRUE(find_world_problems(with_url).empty()) << describe(find_world_problems(with_url));
   EXPECT_TRUE(with_url.cluster.has_external_issuer());
 

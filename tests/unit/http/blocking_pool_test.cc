@@ -34,7 +34,8 @@ boost::asio::awaitable<absl::Status> status_results(BlockingPool* pool) {
   if (!ok.ok()) co_return ok;
   absl::Status failed = co_await run_blocking(*pool, [] { return absl::NotFoundError("x"); });
   if (failed.code() != absl::StatusCode::kNotFound) co_return absl::InternalError("lost status");
-  absl::StatusOr<int> value = co_await run_blocking(*pool, []() -> absl::StatusOr<int> { return 7; });
+  absl::StatusOr<int> value =
+      co_await run_blocking(*pool, []() -> absl::StatusOr<int> { return 7; });
   if (!value.ok() || *value != 7) co_return absl::InternalError("lost value");
   co_return absl::OkStatus();
 }

@@ -104,12 +104,12 @@ TEST(CanonicalPathTest, Table) {
 TEST(CanonicalPathTest, KeepEncodedSlashTable) {
   const Case kCases[] = {
       {"/storage/v1/b/b/o/dir%2Fdata.json", "/storage/v1/b/b/o/dir%2Fdata.json"},
-      {"/o/a%2fb", "/o/a%2Fb"},          // normalised to upper case
-      {"/o/100%25", "/o/100%25"},        // a decoded '%' stays escaped: never confused with %2F
-      {"/o/%252F", "/o/%252F"},          // "%2F" as literal text in a name
-      {"/o/%7Eu", "/o/~u"},              // everything else decodes as usual
-      {"/o/%2F", "/o/%2F"},              // a name that is just "/": not an empty segment
-      {"/o/%2F..%2F", "/o/%2F..%2F"},    // one segment, not a dot segment
+      {"/o/a%2fb", "/o/a%2Fb"},        // normalised to upper case
+      {"/o/100%25", "/o/100%25"},      // a decoded '%' stays escaped: never confused with %2F
+      {"/o/%252F", "/o/%252F"},        // "%2F" as literal text in a name
+      {"/o/%7Eu", "/o/~u"},            // everything else decodes as usual
+      {"/o/%2F", "/o/%2F"},            // a name that is just "/": not an empty segment
+      {"/o/%2F..%2F", "/o/%2F..%2F"},  // one segment, not a dot segment
       {"/o/../x", std::nullopt, "dot segments"},
       {"/o//x", std::nullopt, "empty path segments"},
       {"/o/a%5Cb", std::nullopt, "encoded '\\'"},

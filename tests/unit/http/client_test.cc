@@ -11,8 +11,8 @@ namespace wims::http {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::TestServer;
 using testing::test_options;
+using testing::TestServer;
 
 TEST(ClientTest, ConstructsWithDefaultAndCustomTls) {
   Client with_default;
@@ -23,8 +23,13 @@ TEST(ClientTest, ConstructsWithDefaultAndCustomTls) {
 
 TEST(ClientTest, RejectsBadUrls) {
   Client client;
-  const std::string kUrls[] = {"", "not a url", "ftp://x/y", "http://user@127.0.0.1/", "/relative",
-                               "http://127.0.0.1:0/", "http://127.0.0.1:70000/"};
+  const std::string kUrls[] = {"",
+                               "not a url",
+                               "ftp://x/y",
+                               "http://user@127.0.0.1/",
+                               "/relative",
+                               "http://127.0.0.1:0/",
+                               "http://127.0.0.1:70000/"};
   for (const std::string& url : kUrls) {
     SCOPED_TRACE(url);
     auto response = client.send_blocking(ClientRequest{.url = url});

@@ -16,10 +16,11 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::RawConnection;
-using testing::TestServer;
 using testing::test_options;
+using testing::TestServer;
 
-// Polls `done` every millisecond for at most 10 s (a bound for a hung test, not a timing assertion).
+// Polls `done` every millisecond for at most 10 s (a bound for a hung test, not a timing
+// assertion).
 template <class Predicate>
 bool eventually(Predicate done) {
   for (int i = 0; i < 10000; ++i) {
@@ -42,7 +43,8 @@ TEST(ServerTest, RoundTripIPv4) {
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->result(), beast_http::status::ok);
   EXPECT_EQ(response->body(), "GET /echo?a=1&b=x%20y from 127.0.0.1");
-  EXPECT_EQ((*response)[beast_http::field::content_length], std::to_string(response->body().size()));
+  EXPECT_EQ((*response)[beast_http::field::content_length],
+            std::to_string(response->body().size()));
   // Recorded right after the response is written, so possibly after the client has read it.
   EXPECT_TRUE(eventually([&] {
     return fixture.metrics.counter_value(
@@ -91,8 +93,9 @@ TEST(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   RawConnection connection;
   ASSERT_TRUE(connection.connect(fixture.server.local_endpoint()));
   // Both requests in one write: pipelined input must be served in order.
-  ASSERT_TRUE(connection.write("GET /echo?n=1 HTTP/1.1\r\nHost: x\r\n\r\n"
-                               "GET /echo?n=2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(
+      connection.write("GET /echo?n=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /echo?n=2 HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto first = connection.read_response();
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->body(), "GET /echo?n=1 from 127.0.0.1");
@@ -140,8 +143,9 @@ TEST(ServerTest, HeadAnswersHeadersOnly) {
   ASSERT_TRUE(fixture.status.ok());
   RawConnection connection;
   ASSERT_TRUE(connection.connect(fixture.server.local_endpoint()));
-  ASSERT_TRUE(connection.write("HEAD /echo HTTP/1.1\r\nHost: x\r\n\r\n"
-                               "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(
+      connection.write("HEAD /echo HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto head = connection.read_response(/*head=*/true);
   ASSERT_TRUE(head.ok()) << head.status();
   EXPECT_EQ(head->result(), beast_http::status::ok);
@@ -255,8 +259,9 @@ TEST(ServerTest, OverMaxConnectionsAnswers503WithRetryAfter) {
   EXPECT_EQ(response->result(), beast_http::status::service_unavailable);
   EXPECT_EQ((*response)[beast_http::field::retry_after], "1");
   EXPECT_TRUE(second.closed_by_server());
-  EXPECT_EQ(fixture.metrics.counter_value("wims_http_connections_rejected_total", {{"listener", "test"}}),
-            1u);
+  EXPECT_EQ(
+      fixture.metrics.counter_value("wims_http_connections_rejected_total", {{"listener", "test"}}),
+      1u);
 
   // The first connection still works.
   ASSERT_TRUE(first.write("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -268,8 +273,8 @@ TEST(ServerTest, OverMaxConnectionsAnswers503WithRetryAfter) {
 TEST(ServerTest, NonCanonicalPathIs400) {
   TestServer fixture(test_options("127.0.0.1:0"));
   ASSERT_TRUE(fixture.status.ok());
-  const std::string kTargets[] = {"/a/../echo", "/echo/%2e%2e/x", "//echo", "/a%2Fb", "/a%00",
-                                  "/a\\b", "http://evil/echo", "/echo?a=%zz"};
+  const std::string kTargets[] = {"/a/../echo", "/echo/%2e%2e/x",   "//echo",     "/a%2Fb", "/a%00",
+                                  "/a\\b",      "http://evil/echo", "/echo?a=%zz"};
   for (const std::string& target : kTargets) {
     SCOPED_TRACE(target);
     RawConnection connection;

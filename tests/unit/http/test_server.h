@@ -1,24 +1,22 @@
-// Test support for the http unit tests: a scripted Handler, a Server on a private WorkerPool, and a raw
-// connection whose every operation is bounded by a deadline.
+// Test support for the http unit tests: a scripted Handler, a Server on a private WorkerPool, and a
+// raw connection whose every operation is bounded by a deadline.
 #pragma once
 
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-
-#include <boost/asio/co_spawn.hpp>
-
-#include <atomic>
-#include <exception>
-#include <optional>
 #include <chrono>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -44,8 +42,8 @@ T run_sync(boost::asio::awaitable<T> awaitable) {
   return *std::move(result);
 }
 
-// /echo: 200 "METHOD PATH?QUERY from PEER" (route "echo"); /slow: waits until `release` (route "slow");
-// /hang: waits an hour, cancellably; /throw: throws; anything else: 404.
+// /echo: 200 "METHOD PATH?QUERY from PEER" (route "echo"); /slow: waits until `release` (route
+// "slow"); /hang: waits an hour, cancellably; /throw: throws; anything else: 404.
 class TestHandler final : public Handler {
  public:
   std::atomic<int> slow_entered{0};
@@ -93,7 +91,8 @@ inline ServerOptions test_options(std::string listen) {
 
 // A Server with its own two workers. start() failing is reported through `status`.
 struct TestServer {
-  explicit TestServer(ServerOptions options) : workers(2), server(std::move(options), handler, workers, metrics) {
+  explicit TestServer(ServerOptions options)
+      : workers(2), server(std::move(options), handler, workers, metrics) {
     workers.start();
     status = server.start();
   }
@@ -115,7 +114,8 @@ struct TestServer {
   absl::Status status;
 };
 
-// A client connection driven step by step from the test thread; every step is bounded by kStepDeadline.
+// A client connection driven step by step from the test thread; every step is bounded by
+// kStepDeadline.
 class RawConnection {
  public:
   static constexpr auto kStepDeadline = std::chrono::seconds(10);
@@ -149,8 +149,8 @@ class RawConnection {
     if (result) return absl::UnavailableError(result.message());
     return parser.release();
   }
-  // True when the server closes the connection (EOF or reset) before the step deadline, discarding any
-  // bytes it still sends; false on our own deadline.
+  // True when the server closes the connection (EOF or reset) before the step deadline, discarding
+  // any bytes it still sends; false on our own deadline.
   bool closed_by_server() {
     boost::beast::error_code result;
     for (;;) {

@@ -12,8 +12,9 @@ TEST(JwkSetTest, ParsesKeysAndFindsByKid) {
   absl::StatusOr<SigningKey> ec = SigningKey::generate(Algorithm::kES256);
   ASSERT_TRUE(rsa.ok() && ec.ok());
   boost::json::object doc;
-  doc["keys"] = boost::json::array{rsa->public_jwk(), ec->public_jwk(),
-                                   boost::json::object{{"kty", "oct"}, {"k", "c2VjcmV0"}, {"kid", "sym"}}};
+  doc["keys"] =
+      boost::json::array{rsa->public_jwk(), ec->public_jwk(),
+                         boost::json::object{{"kty", "oct"}, {"k", "c2VjcmV0"}, {"kid", "sym"}}};
   absl::StatusOr<JwkSet> set = JwkSet::parse(boost::json::serialize(doc));
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_EQ(set->keys().size(), 2u);  // the oct key is ignored
@@ -66,7 +67,8 @@ TEST(PublicJwkTest, RejectsAlgorithmThatDoesNotFitTheKey) {
   EXPECT_TRUE(pub->verify("ES256", "input", sig).ok());
   EXPECT_EQ(pub->verify("RS256", "input", sig).code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(pub->verify("none", "input", "").code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(pub->verify("ES256", "input", sig.substr(1)).code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(pub->verify("ES256", "input", sig.substr(1)).code(),
+            absl::StatusCode::kUnauthenticated);
 }
 
 TEST(JwkSetTest, ToJsonRoundTrips) {

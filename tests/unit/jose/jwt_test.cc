@@ -24,8 +24,11 @@ Keys make_keys(Algorithm alg) {
 }
 
 boost::json::object sample_claims() {
-  return boost::json::object{{"iss", "https://issuer"}, {"sub", "system:serviceaccount:ns:sa"},
-                             {"aud", boost::json::array{"a", "b"}}, {"exp", 1700003600}, {"iat", 1700000000}};
+  return boost::json::object{{"iss", "https://issuer"},
+                             {"sub", "system:serviceaccount:ns:sa"},
+                             {"aud", boost::json::array{"a", "b"}},
+                             {"exp", 1700003600},
+                             {"iat", 1700000000}};
 }
 
 std::string b64json(std::string_view json) { return base64url_encode(json); }
@@ -54,7 +57,8 @@ TEST(JwtTest, TamperedPayloadIsRejected) {
     size_t dot2 = token.find('.', dot1 + 1);
     boost::json::object evil = sample_claims();
     evil["sub"] = "system:serviceaccount:kube-system:admin";
-    std::string forged = token.substr(0, dot1 + 1) + b64json(boost::json::serialize(evil)) + token.substr(dot2);
+    std::string forged =
+        token.substr(0, dot1 + 1) + b64json(boost::json::serialize(evil)) + token.substr(dot2);
     absl::StatusOr<DecodedJwt> jwt = decode_jwt(forged);
     ASSERT_TRUE(jwt.ok());
     EXPECT_EQ(verify_jwt(*jwt, keys.jwks).code(), absl::StatusCode::kUnauthenticated);
@@ -101,7 +105,8 @@ TEST(JwtTest, UnsafeAlgorithmsAreRejected) {
   }
   // alg none with an empty signature part decodes but never verifies.
   boost::json::object none{{"alg", "none"}};
-  absl::StatusOr<DecodedJwt> unsigned_jwt = decode_jwt(b64json(boost::json::serialize(none)) + "." + payload + ".");
+  absl::StatusOr<DecodedJwt> unsigned_jwt =
+      decode_jwt(b64json(boost::json::serialize(none)) + "." + payload + ".");
   ASSERT_TRUE(unsigned_jwt.ok()) << unsigned_jwt.status();
   EXPECT_FALSE(verify_jwt(*unsigned_jwt, keys.jwks).ok());
 }
@@ -131,7 +136,8 @@ TEST(JwtTest, MalformedTokensAreRejected) {
       {"no alg", b64json(R"({"kid":"k"})") + "." + payload + "." + sig},
       {"alg not string", b64json(R"({"alg":1})") + "." + payload + "." + sig},
       {"bad base64 length", header + "." + payload + ".A"},
-      {"too long", header + "." + b64json("{\"x\":\"" + std::string(kMaxJwtBytes, 'a') + "\"}") + "." + sig},
+      {"too long",
+       header + "." + b64json("{\"x\":\"" + std::string(kMaxJwtBytes, 'a') + "\"}") + "." + sig},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -142,9 +148,11 @@ TEST(JwtTest, MalformedTokensAreRejected) {
 }
 
 TEST(JwtClaimsTest, ReadsTypedClaims) {
-  boost::json::object claims = boost::json::parse(
-      R"({"s":"v","n":5,"big":18446744073709551615,"d":1.7e9,"frac":1.5,"aud1":"x","aud":["a","b"],
-          "bad":[1]})").as_object();
+  boost::json::object claims =
+      boost::json::parse(
+          R"({"s":"v","n":5,"big":18446744073709551615,"d":1.7e9,"frac":1.5,"aud1":"x","aud":["a","b"],
+          "bad":[1]})")
+          .as_object();
   EXPECT_EQ(*string_claim(claims, "s"), "v");
   EXPECT_EQ(string_claim(claims, "n").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(string_claim(claims, "missing").status().code(), absl::StatusCode::kNotFound);

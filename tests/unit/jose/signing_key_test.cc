@@ -14,7 +14,8 @@ namespace {
 
 std::string str(const boost::json::object& o, std::string_view name) {
   auto it = o.find(name);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string())
+                                                  : std::string();
 }
 
 TEST(JwkThumbprintTest, MatchesRfc7638Example) {
@@ -24,7 +25,8 @@ TEST(JwkThumbprintTest, MatchesRfc7638Example) {
     "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
     "e": "AQAB",
     "alg": "RS256",
-    "kid": "2011-04-29"})").as_object();
+    "kid": "2011-04-29"})")
+                                .as_object();
   absl::StatusOr<std::string> kid = jwk_thumbprint(jwk);
   ASSERT_TRUE(kid.ok()) << kid.status();
   EXPECT_EQ(*kid, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
@@ -33,7 +35,9 @@ TEST(JwkThumbprintTest, MatchesRfc7638Example) {
 TEST(JwkThumbprintTest, RejectsMissingMembersAndUnknownKty) {
   EXPECT_FALSE(jwk_thumbprint(boost::json::parse(R"({"kty":"RSA","n":"AQAB"})").as_object()).ok());
   EXPECT_FALSE(jwk_thumbprint(boost::json::parse(R"({"kty":"oct","k":"AQAB"})").as_object()).ok());
-  EXPECT_FALSE(jwk_thumbprint(boost::json::parse(R"({"kty":"EC","crv":"P-256","x":"AQ"})").as_object()).ok());
+  EXPECT_FALSE(
+      jwk_thumbprint(boost::json::parse(R"({"kty":"EC","crv":"P-256","x":"AQ"})").as_object())
+          .ok());
 }
 
 TEST(AlgorithmTest, ParsesOnlyAsymmetricAlgorithms) {
@@ -104,7 +108,8 @@ TEST(SigningKeyTest, DistinctKeysHaveDistinctKids) {
 
 TEST(SigningKeyTest, FromPemRejectsGarbageAndUnsupportedKeys) {
   EXPECT_FALSE(SigningKey::from_pem("").ok());
-  EXPECT_FALSE(SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").ok());
+  EXPECT_FALSE(
+      SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").ok());
   for (std::string_view kind : {"P-384", "RSA-1024"}) {
     SCOPED_TRACE(kind);
     EVP_PKEY* pkey = kind == "P-384" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384")

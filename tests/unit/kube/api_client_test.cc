@@ -17,10 +17,11 @@ using testing::run_coroutine;
 class ApiClientTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<FakeKubeApiServer>(
-        fakes::FakeKubeApiServerOptions{.listen_host = GetParam(), .required_token = "admin-token"});
+    server_ = std::make_unique<FakeKubeApiServer>(fakes::FakeKubeApiServerOptions{
+        .listen_host = GetParam(), .required_token = "admin-token"});
     ASSERT_TRUE(server_->start().ok());
-    auto client = ApiClient::create(KubeConfig{.server = server_->url(), .bearer_token = "admin-token"});
+    auto client =
+        ApiClient::create(KubeConfig{.server = server_->url(), .bearer_token = "admin-token"});
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *std::move(client);
   }
@@ -46,16 +47,18 @@ TEST_P(ApiClientTest, ServerVersionAndTheMinimum) {
 TEST_P(ApiClientTest, WrongTokenIsUnauthenticated) {
   auto client = ApiClient::create(KubeConfig{.server = server_->url(), .bearer_token = "wrong"});
   ASSERT_TRUE(client.ok());
-  EXPECT_EQ(run_coroutine((*client)->server_version()).status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(run_coroutine((*client)->server_version()).status().code(),
+            absl::StatusCode::kUnauthenticated);
 }
 
 TEST_P(ApiClientTest, ListsWithFieldSelectorAndPages) {
   for (int i = 0; i < 5; ++i) {
-    server_->upsert_pod(FakePodSpec{.name = "p" + std::to_string(i), .uid = "u" + std::to_string(i),
+    server_->upsert_pod(FakePodSpec{.name = "p" + std::to_string(i),
+                                    .uid = "u" + std::to_string(i),
                                     .node_name = i % 2 == 0 ? "n1" : "n2"});
   }
-  absl::StatusOr<ObjectList> n1 =
-      run_coroutine(client_->list("/api/v1/pods", ListOptions{.field_selector = "spec.nodeName=n1"}));
+  absl::StatusOr<ObjectList> n1 = run_coroutine(
+      client_->list("/api/v1/pods", ListOptions{.field_selector = "spec.nodeName=n1"}));
   ASSERT_TRUE(n1.ok()) << n1.status();
   EXPECT_EQ(n1->items.size(), 3u);
   EXPECT_EQ(n1->resource_version, std::to_string(server_->resource_version()));
@@ -66,20 +69,23 @@ TEST_P(ApiClientTest, ListsWithFieldSelectorAndPages) {
   do {
     absl::StatusOr<ObjectList> page = run_coroutine(client_->list("/api/v1/pods", options));
     ASSERT_TRUE(page.ok()) << page.status();
-    for (const auto& item : page->items) names.emplace_back(item.at("metadata").at("name").as_string());
+    for (const auto& item : page->items)
+      names.emplace_back(item.at("metadata").at("name").as_string());
     options.continue_token = page->continue_token;
     ASSERT_LT(++pages, 10);
   } while (!options.continue_token.empty());
   EXPECT_EQ(pages, 3);
   EXPECT_THAT(names, ::testing::ElementsAre("p0", "p1", "p2", "p3", "p4"));
-  absl::StatusOr<ObjectList> bad =
-      run_coroutine(client_->list("/api/v1/pods", ListOptions{.field_selector = "status.phase=Running"}));
+  absl::StatusOr<ObjectList> bad = run_coroutine(
+      client_->list("/api/v1/pods", ListOptions{.field_selector = "status.phase=Running"}));
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-boost::asio::awaitable<std::vector<WatchEvent>> read_events(ApiClient& client, WatchOptions options, size_t count) {
+boost::asio::awaitable<std::vector<WatchEvent>> read_events(ApiClient& client, WatchOptions options,
+                                                            size_t count) {
   std::vector<WatchEvent> events;
-  absl::StatusOr<std::unique_ptr<WatchStream>> stream = co_await client.watch("/api/v1/pods", options);
+  absl::StatusOr<std::unique_ptr<WatchStream>> stream =
+      co_await client.watch("/api/v1/pods", options);
   if (!stream.ok()) co_return events;
   while (events.size() < count) {
     absl::StatusOr<std::optional<WatchEvent>> event = co_await (*stream)->next();
@@ -94,7 +100,8 @@ TEST_P(ApiClientTest, WatchStreamsEventsFromTheResourceVersion) {
   const std::string rv = std::to_string(server_->resource_version());
   server_->upsert_pod(FakePodSpec{.name = "b", .uid = "ub", .node_name = "n1"});
   server_->upsert_pod(FakePodSpec{.name = "c", .uid = "uc", .node_name = "n2"});  // filtered out
-  server_->upsert_pod(FakePodSpec{.name = "b", .uid = "ub", .node_name = "n1", .phase = "Succeeded"});
+  server_->upsert_pod(
+      FakePodSpec{.name = "b", .uid = "ub", .node_name = "n1", .phase = "Succeeded"});
   server_->bookmark();
   server_->delete_pod("default", "a");
   std::vector<WatchEvent> events = run_coroutine(read_events(
@@ -127,8 +134,12 @@ TEST_P(ApiClientTest, TooOldResourceVersionIsAn410ErrorEvent) {
 
 TEST_P(ApiClientTest, TokenRequestValidationTable) {
   server_->upsert_service_account(FakeKubeApiServer::make_service_account("apps", "web", "sa-uid"));
-  server_->upsert_service_account(FakeKubeApiServer::make_service_account("apps", "other", "sa-uid-2"));
-  server_->upsert_pod(FakePodSpec{.namespace_name = "apps", .name = "p", .uid = "pod-uid", .node_name = "n1",
+  server_->upsert_service_account(
+      FakeKubeApiServer::make_service_account("apps", "other", "sa-uid-2"));
+  server_->upsert_pod(FakePodSpec{.namespace_name = "apps",
+                                  .name = "p",
+                                  .uid = "pod-uid",
+                                  .node_name = "n1",
                                   .service_account = "web"});
   struct Case {
     std::string name;
@@ -138,23 +149,48 @@ TEST_P(ApiClientTest, TokenRequestValidationTable) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {"bound to the pod", "web", {{"wims-test.svc.id.goog"}, 3600, "p", "pod-uid"}, absl::StatusCode::kOk, ""},
+      {"bound to the pod",
+       "web",
+       {{"wims-test.svc.id.goog"}, 3600, "p", "pod-uid"},
+       absl::StatusCode::kOk,
+       ""},
       {"unbound, default audience", "web", {{}, 600, "", ""}, absl::StatusCode::kOk, ""},
-      {"under ten minutes", "web", {{"a"}, 599, "p", "pod-uid"}, absl::StatusCode::kInvalidArgument,
+      {"under ten minutes",
+       "web",
+       {{"a"}, 599, "p", "pod-uid"},
+       absl::StatusCode::kInvalidArgument,
        "may not specify a duration less than 10 minutes"},
-      {"over 2^32 seconds", "web", {{"a"}, (int64_t{1} << 32) + 1, "", ""}, absl::StatusCode::kInvalidArgument,
+      {"over 2^32 seconds",
+       "web",
+       {{"a"}, (int64_t{1} << 32) + 1, "", ""},
+       absl::StatusCode::kInvalidArgument,
        "larger than 2^32"},
-      {"pod of another service account", "other", {{"a"}, 3600, "p", "pod-uid"},
-       absl::StatusCode::kInvalidArgument, "cannot bind token for serviceaccount \"other\" to pod running with "
-                                           "serviceaccount \"web\""},
-      {"uid mismatch", "web", {{"a"}, 3600, "p", "stale-uid"}, absl::StatusCode::kAlreadyExists,
+      {"pod of another service account",
+       "other",
+       {{"a"}, 3600, "p", "pod-uid"},
+       absl::StatusCode::kInvalidArgument,
+       "cannot bind token for serviceaccount \"other\" to pod running with "
+       "serviceaccount \"web\""},
+      {"uid mismatch",
+       "web",
+       {{"a"}, 3600, "p", "stale-uid"},
+       absl::StatusCode::kAlreadyExists,
        "does not match the UID in record"},
-      {"unknown service account", "nope", {{"a"}, 3600, "", ""}, absl::StatusCode::kNotFound, "not found"},
-      {"unknown pod", "web", {{"a"}, 3600, "gone", "x"}, absl::StatusCode::kNotFound, "pods \"gone\" not found"},
+      {"unknown service account",
+       "nope",
+       {{"a"}, 3600, "", ""},
+       absl::StatusCode::kNotFound,
+       "not found"},
+      {"unknown pod",
+       "web",
+       {{"a"}, 3600, "gone", "x"},
+       absl::StatusCode::kNotFound,
+       "pods \"gone\" not found"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    absl::StatusOr<IssuedToken> token = run_coroutine(client_->request_token("apps", c.service_account, c.spec));
+    absl::StatusOr<IssuedToken> token =
+        run_coroutine(client_->request_token("apps", c.service_account, c.spec));
     ASSERT_EQ(token.status().code(), c.code) << token.status();
     if (token.ok()) {
       EXPECT_FALSE(token->token.empty());
@@ -166,10 +202,13 @@ TEST_P(ApiClientTest, TokenRequestValidationTable) {
 }
 
 TEST(ApiClientCreateTest, RefusesWhatTheHttpClientCannotHonour) {
-  EXPECT_EQ(ApiClient::create(KubeConfig{.server = "https://a", .insecure_skip_tls_verify = true}).status().code(),
+  EXPECT_EQ(ApiClient::create(KubeConfig{.server = "https://a", .insecure_skip_tls_verify = true})
+                .status()
+                .code(),
             absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(ApiClient::create(KubeConfig{.server = "https://a", .tls_server_name = "b"}).status().code(),
-            absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(
+      ApiClient::create(KubeConfig{.server = "https://a", .tls_server_name = "b"}).status().code(),
+      absl::StatusCode::kUnimplemented);
 }
 
 }  // namespace

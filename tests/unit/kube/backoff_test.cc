@@ -7,13 +7,14 @@ namespace {
 
 TEST(BackoffTest, DoublesWithEqualJitterUpToTheMaximum) {
   double r = 0.0;
-  Backoff backoff({.initial = absl::Milliseconds(100), .max = absl::Seconds(1)}, [&r] { return r; });
+  Backoff backoff({.initial = absl::Milliseconds(100), .max = absl::Seconds(1)},
+                  [&r] { return r; });
   struct Step {
     double random;
     absl::Duration expected;
   };
   const std::vector<Step> steps = {
-      {0.0, absl::Milliseconds(50)},   // [50, 100]
+      {0.0, absl::Milliseconds(50)},  // [50, 100]
       {0.999999, absl::Milliseconds(200)},
       {0.5, absl::Milliseconds(300)},  // base 400
       {0.0, absl::Milliseconds(400)},  // base 800
@@ -23,7 +24,8 @@ TEST(BackoffTest, DoublesWithEqualJitterUpToTheMaximum) {
   for (size_t i = 0; i < steps.size(); ++i) {
     SCOPED_TRACE(i);
     r = steps[i].random;
-    EXPECT_NEAR(absl::ToDoubleMilliseconds(backoff.next()), absl::ToDoubleMilliseconds(steps[i].expected), 0.01);
+    EXPECT_NEAR(absl::ToDoubleMilliseconds(backoff.next()),
+                absl::ToDoubleMilliseconds(steps[i].expected), 0.01);
   }
   backoff.reset();
   r = 0.0;

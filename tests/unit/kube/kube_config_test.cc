@@ -39,9 +39,11 @@ std::string kubeconfig(const std::string& cluster, const std::string& user,
   return "apiVersion: v1\nkind: Config\n" + current +
          "contexts:\n- name: ctx\n  context: {cluster: c1, user: u1}\n"
          "- name: other\n  context: {cluster: c2, user: u1}\n"
-         "clusters:\n- name: c1\n  cluster:\n" + cluster +
+         "clusters:\n- name: c1\n  cluster:\n" +
+         cluster +
          "- name: c2\n  cluster:\n    server: https://other.example:6443\n"
-         "users:\n- name: u1\n  user:\n" + user;
+         "users:\n- name: u1\n  user:\n" +
+         user;
 }
 
 TEST(KubeConfigTest, ParsesKubeconfigTable) {
@@ -61,58 +63,140 @@ TEST(KubeConfigTest, ParsesKubeconfigTable) {
   };
   const std::vector<Case> cases = {
       {"token and inline CA",
-       kubeconfig("    server: https://10.0.0.1:6443/\n    certificate-authority-data: " + ca_data + "\n",
-                  "    token: abc\n"),
-       {}, absl::StatusCode::kOk, "", "https://10.0.0.1:6443", "CA INLINE", "abc"},
+       kubeconfig(
+           "    server: https://10.0.0.1:6443/\n    certificate-authority-data: " + ca_data + "\n",
+           "    token: abc\n"),
+       {},
+       absl::StatusCode::kOk,
+       "",
+       "https://10.0.0.1:6443",
+       "CA INLINE",
+       "abc"},
       {"CA file relative to the kubeconfig, tokenFile",
-       kubeconfig("    server: https://[fd00::1]:443\n    certificate-authority: ca.pem\n", "    tokenFile: token\n"),
-       {}, absl::StatusCode::kOk, "", "https://[fd00::1]:443", "CA FROM FILE", "", dir.path() + "/token"},
+       kubeconfig("    server: https://[fd00::1]:443\n    certificate-authority: ca.pem\n",
+                  "    tokenFile: token\n"),
+       {},
+       absl::StatusCode::kOk,
+       "",
+       "https://[fd00::1]:443",
+       "CA FROM FILE",
+       "",
+       dir.path() + "/token"},
       {"client certificate files",
-       kubeconfig("    server: https://k8s.example\n",
-                  "    client-certificate: client.crt\n    client-key: " + dir.path() + "/client.key\n"),
-       {}, absl::StatusCode::kOk, "", "https://k8s.example", "", "", "", "CERT FROM FILE", "KEY FROM FILE"},
+       kubeconfig(
+           "    server: https://k8s.example\n",
+           "    client-certificate: client.crt\n    client-key: " + dir.path() + "/client.key\n"),
+       {},
+       absl::StatusCode::kOk,
+       "",
+       "https://k8s.example",
+       "",
+       "",
+       "",
+       "CERT FROM FILE",
+       "KEY FROM FILE"},
       {"client certificate data",
-       kubeconfig("    server: https://k8s.example\n", "    client-certificate-data: " + base64_encode("C") +
-                                                           "\n    client-key-data: " + base64_encode("K") + "\n"),
-       {}, absl::StatusCode::kOk, "", "https://k8s.example", "", "", "", "C", "K"},
-      {"context override", kubeconfig("    server: https://a.example\n", "    token: t\n"),
-       {.context = "other"}, absl::StatusCode::kOk, "", "https://other.example:6443", "", "t"},
-      {"insecure refused", kubeconfig("    server: https://a.example\n    insecure-skip-tls-verify: true\n", "    token: t\n"),
-       {}, absl::StatusCode::kInvalidArgument, "insecure-skip-tls-verify"},
+       kubeconfig("    server: https://k8s.example\n",
+                  "    client-certificate-data: " + base64_encode("C") +
+                      "\n    client-key-data: " + base64_encode("K") + "\n"),
+       {},
+       absl::StatusCode::kOk,
+       "",
+       "https://k8s.example",
+       "",
+       "",
+       "",
+       "C",
+       "K"},
+      {"context override",
+       kubeconfig("    server: https://a.example\n", "    token: t\n"),
+       {.context = "other"},
+       absl::StatusCode::kOk,
+       "",
+       "https://other.example:6443",
+       "",
+       "t"},
+      {"insecure refused",
+       kubeconfig("    server: https://a.example\n    insecure-skip-tls-verify: true\n",
+                  "    token: t\n"),
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "insecure-skip-tls-verify"},
       {"insecure allowed explicitly",
-       kubeconfig("    server: https://a.example\n    insecure-skip-tls-verify: true\n", "    token: t\n"),
-       {.allow_insecure = true}, absl::StatusCode::kOk, "", "https://a.example", "", "t"},
-      {"no current context", kubeconfig("    server: https://a.example\n", "    token: t\n", ""), {},
-       absl::StatusCode::kInvalidArgument, "no current-context"},
-      {"unknown context", kubeconfig("    server: https://a.example\n", "    token: t\n"), {.context = "nope"},
-       absl::StatusCode::kNotFound, "no context entry named \"nope\""},
-      {"missing server", kubeconfig("    certificate-authority-data: " + ca_data + "\n", "    token: t\n"), {},
-       absl::StatusCode::kInvalidArgument, "server is required"},
-      {"bad server scheme", kubeconfig("    server: ftp://a.example\n", "    token: t\n"), {},
-       absl::StatusCode::kInvalidArgument, "must be an https"},
-      {"bad base64 CA", kubeconfig("    server: https://a.example\n    certificate-authority-data: '***'\n",
-                                   "    token: t\n"),
-       {}, absl::StatusCode::kInvalidArgument, "certificate-authority-data is not valid base64"},
-      {"missing CA file", kubeconfig("    server: https://a.example\n    certificate-authority: nope.pem\n",
-                                     "    token: t\n"),
-       {}, absl::StatusCode::kNotFound, "nope.pem does not exist"},
-      {"certificate without key", kubeconfig("    server: https://a.example\n", "    client-certificate-data: " +
-                                                                                  base64_encode("C") + "\n"),
-       {}, absl::StatusCode::kInvalidArgument, "needs both"},
-      {"token and tokenFile", kubeconfig("    server: https://a.example\n", "    token: t\n    tokenFile: token\n"),
-       {}, absl::StatusCode::kInvalidArgument, "both token and tokenFile"},
-      {"exec plugin", kubeconfig("    server: https://a.example\n", "    exec: {command: gke-gcloud-auth-plugin}\n"),
-       {}, absl::StatusCode::kUnimplemented, "credential plugins"},
-      {"basic auth", kubeconfig("    server: https://a.example\n", "    username: u\n    password: p\n"), {},
-       absl::StatusCode::kUnimplemented, "basic authentication"},
+       kubeconfig("    server: https://a.example\n    insecure-skip-tls-verify: true\n",
+                  "    token: t\n"),
+       {.allow_insecure = true},
+       absl::StatusCode::kOk,
+       "",
+       "https://a.example",
+       "",
+       "t"},
+      {"no current context",
+       kubeconfig("    server: https://a.example\n", "    token: t\n", ""),
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "no current-context"},
+      {"unknown context",
+       kubeconfig("    server: https://a.example\n", "    token: t\n"),
+       {.context = "nope"},
+       absl::StatusCode::kNotFound,
+       "no context entry named \"nope\""},
+      {"missing server",
+       kubeconfig("    certificate-authority-data: " + ca_data + "\n", "    token: t\n"),
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "server is required"},
+      {"bad server scheme",
+       kubeconfig("    server: ftp://a.example\n", "    token: t\n"),
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "must be an https"},
+      {"bad base64 CA",
+       kubeconfig("    server: https://a.example\n    certificate-authority-data: '***'\n",
+                  "    token: t\n"),
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "certificate-authority-data is not valid base64"},
+      {"missing CA file",
+       kubeconfig("    server: https://a.example\n    certificate-authority: nope.pem\n",
+                  "    token: t\n"),
+       {},
+       absl::StatusCode::kNotFound,
+       "nope.pem does not exist"},
+      {"certificate without key",
+       kubeconfig("    server: https://a.example\n",
+                  "    client-certificate-data: " + base64_encode("C") + "\n"),
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "needs both"},
+      {"token and tokenFile",
+       kubeconfig("    server: https://a.example\n", "    token: t\n    tokenFile: token\n"),
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "both token and tokenFile"},
+      {"exec plugin",
+       kubeconfig("    server: https://a.example\n",
+                  "    exec: {command: gke-gcloud-auth-plugin}\n"),
+       {},
+       absl::StatusCode::kUnimplemented,
+       "credential plugins"},
+      {"basic auth",
+       kubeconfig("    server: https://a.example\n", "    username: u\n    password: p\n"),
+       {},
+       absl::StatusCode::kUnimplemented,
+       "basic authentication"},
       {"not YAML", "clusters: [unclosed", {}, absl::StatusCode::kInvalidArgument, "invalid YAML"},
       {"wrong kind", "kind: Pod\n", {}, absl::StatusCode::kInvalidArgument, "expected Config"},
-      {"clusters not a list", "kind: Config\ncurrent-context: x\ncontexts: {}\n", {},
-       absl::StatusCode::kInvalidArgument, "contexts must be a list"},
+      {"clusters not a list",
+       "kind: Config\ncurrent-context: x\ncontexts: {}\n",
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "contexts must be a list"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    absl::StatusOr<KubeConfig> config = parse_kubeconfig(c.yaml, dir.path(), "test.yaml", c.options);
+    absl::StatusOr<KubeConfig> config =
+        parse_kubeconfig(c.yaml, dir.path(), "test.yaml", c.options);
     ASSERT_EQ(config.status().code(), c.code) << config.status();
     if (c.code != absl::StatusCode::kOk) {
       EXPECT_THAT(std::string(config.status().message()), HasSubstr(c.error));
@@ -130,13 +214,15 @@ TEST(KubeConfigTest, ParsesKubeconfigTable) {
 TEST(KubeConfigTest, LoadsKubeconfigFileWithPathsRelativeToIt) {
   TempDir dir;
   dir.write("ca.pem", "CA");
-  std::string path = dir.write("config", kubeconfig("    server: https://a.example\n    certificate-authority: ca.pem\n",
-                                                    "    token: t\n"));
+  std::string path = dir.write(
+      "config", kubeconfig("    server: https://a.example\n    certificate-authority: ca.pem\n",
+                           "    token: t\n"));
   absl::StatusOr<KubeConfig> config = load_kubeconfig(path, {});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->ca_pem, "CA");
   EXPECT_THAT(config->source, HasSubstr("context ctx"));
-  EXPECT_EQ(load_kubeconfig(dir.path() + "/missing", {}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(load_kubeconfig(dir.path() + "/missing", {}).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(KubeConfigTest, InClusterConfigTable) {
@@ -152,14 +238,27 @@ TEST(KubeConfigTest, InClusterConfigTable) {
     std::string server;
   };
   const std::vector<Case> cases = {
-      {"IPv4", {{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}}, dir.path(),
-       absl::StatusCode::kOk, "https://10.96.0.1:443"},
-      {"IPv6 is bracketed", {{"KUBERNETES_SERVICE_HOST", "fd00:10:96::1"}, {"KUBERNETES_SERVICE_PORT", "443"}},
-       dir.path(), absl::StatusCode::kOk, "https://[fd00:10:96::1]:443"},
+      {"IPv4",
+       {{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}},
+       dir.path(),
+       absl::StatusCode::kOk,
+       "https://10.96.0.1:443"},
+      {"IPv6 is bracketed",
+       {{"KUBERNETES_SERVICE_HOST", "fd00:10:96::1"}, {"KUBERNETES_SERVICE_PORT", "443"}},
+       dir.path(),
+       absl::StatusCode::kOk,
+       "https://[fd00:10:96::1]:443"},
       {"no env", {}, dir.path(), absl::StatusCode::kFailedPrecondition, ""},
-      {"no port", {{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}}, dir.path(), absl::StatusCode::kFailedPrecondition, ""},
-      {"no token file", {{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}},
-       empty.path(), absl::StatusCode::kFailedPrecondition, ""},
+      {"no port",
+       {{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}},
+       dir.path(),
+       absl::StatusCode::kFailedPrecondition,
+       ""},
+      {"no token file",
+       {{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}},
+       empty.path(),
+       absl::StatusCode::kFailedPrecondition,
+       ""},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -199,12 +298,14 @@ TEST(KubeConfigTest, TlsContextRejectsBadPem) {
   KubeConfig config{.server = "https://a.example", .ca_pem = "not a certificate", .source = "test"};
   absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> tls = make_tls_context(config);
   EXPECT_EQ(tls.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(tls.status().message()), HasSubstr("certificate authority is not valid PEM"));
+  EXPECT_THAT(std::string(tls.status().message()),
+              HasSubstr("certificate authority is not valid PEM"));
   config.ca_pem.clear();
   config.client_cert_pem = "bad";
   config.client_key_pem = "bad";
   tls = make_tls_context(config);
-  EXPECT_THAT(std::string(tls.status().message()), HasSubstr("client certificate is not valid PEM"));
+  EXPECT_THAT(std::string(tls.status().message()),
+              HasSubstr("client certificate is not valid PEM"));
 }
 
 }  // namespace

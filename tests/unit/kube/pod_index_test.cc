@@ -5,7 +5,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-
 #include <thread>
 
 #include "kube/kube_caller_resolver.h"
@@ -18,7 +17,8 @@ using boost::asio::ip::make_address;
 using testing::identity_world;
 using testing::run_coroutine;
 
-PodInfo pod(std::string name, std::string uid, std::vector<std::string> ips, std::string sa = "default") {
+PodInfo pod(std::string name, std::string uid, std::vector<std::string> ips,
+            std::string sa = "default") {
   PodInfo info;
   info.pod.namespace_name = "apps";
   info.pod.name = std::move(name);
@@ -30,8 +30,11 @@ PodInfo pod(std::string name, std::string uid, std::vector<std::string> ips, std
   return info;
 }
 
-config::ServiceAccount account(std::string name, std::map<std::string, std::string> annotations = {}) {
-  return config::ServiceAccount{.namespace_name = "apps", .name = std::move(name), .uid = "sa-uid",
+config::ServiceAccount account(std::string name,
+                               std::map<std::string, std::string> annotations = {}) {
+  return config::ServiceAccount{.namespace_name = "apps",
+                                .name = std::move(name),
+                                .uid = "sa-uid",
                                 .annotations = std::move(annotations)};
 }
 
@@ -42,8 +45,8 @@ absl::StatusOr<broker::Caller> resolve(const PodIndex& index, const std::string&
 TEST(PodIndexTest, IndexesEveryPodIpWithTheServiceAccountsBinding) {
   PodIndex index(identity_world());
   index.replace_pods({pod("web", "uid-1", {"10.4.0.7", "fd00::7"})});
-  index.replace_service_accounts(
-      {account("default", {{config::kGcpServiceAccountAnnotation, "web@wims-test.iam.gserviceaccount.com"}})});
+  index.replace_service_accounts({account("default", {{config::kGcpServiceAccountAnnotation,
+                                                       "web@wims-test.iam.gserviceaccount.com"}})});
   index.publish();
   for (const std::string ip : {"10.4.0.7", "fd00::7", "::ffff:10.4.0.7"}) {
     SCOPED_TRACE(ip);
@@ -94,9 +97,9 @@ TEST(PodIndexTest, FinishedAndTerminatingPodsAreDropped) {
 TEST(PodIndexTest, ReusedIpGoesToTheNewPodOnlyOnceTheOldOneIsGone) {
   PodIndex index(identity_world());
   index.replace_pods({pod("old", "uid-old", {"10.4.0.5"}, "old-sa")});
-  index.replace_service_accounts(
-      {account("old-sa", {{config::kGcpServiceAccountAnnotation, "old@wims-test.iam.gserviceaccount.com"}}),
-       account("new-sa")});
+  index.replace_service_accounts({account("old-sa", {{config::kGcpServiceAccountAnnotation,
+                                                      "old@wims-test.iam.gserviceaccount.com"}}),
+                                  account("new-sa")});
   index.publish();
   // The new pod appears while the old one is still live: ambiguous, refused.
   index.apply_pod(pod("new", "uid-new", {"10.4.0.5"}, "new-sa"));
@@ -123,7 +126,8 @@ TEST(PodIndexTest, SameNameNewUidIsANewPod) {
   index.publish();
   index.remove_pod("uid-1");
   index.apply_pod(pod("web", "uid-2", {"10.4.0.7"}));
-  // The last reference went with the old pod, so the account is fetched again (the reflector GETs it).
+  // The last reference went with the old pod, so the account is fetched again (the reflector GETs
+  // it).
   EXPECT_EQ(index.unknown_service_accounts().size(), 1u);
   index.apply_service_account_if_unknown(account("default"));
   index.publish();
@@ -169,7 +173,8 @@ TEST(PodIndexTest, ServiceAccountAnnotationChangeTakesEffect) {
   index.replace_service_accounts({account("default")});
   index.publish();
   EXPECT_FALSE(resolve(index, "10.4.0.7")->aws_role_arn.has_value());
-  index.apply_service_account(account("default", {{config::kEksRoleArnAnnotation, "arn:aws:iam::1:role/r"}}));
+  index.apply_service_account(
+      account("default", {{config::kEksRoleArnAnnotation, "arn:aws:iam::1:role/r"}}));
   index.publish();
   EXPECT_EQ(resolve(index, "10.4.0.7")->aws_role_arn, "arn:aws:iam::1:role/r");
 }
@@ -183,8 +188,9 @@ TEST(KubeCallerResolverTest, ResolveOrWaitWakesWhenThePodArrives) {
   boost::asio::io_context io;
   std::optional<absl::StatusOr<broker::Caller>> result;
   // A long bound: the answer must come from the wake-up, not the timeout.
-  boost::asio::co_spawn(io, resolver.resolve_or_wait(make_address("10.4.0.7"), absl::Minutes(2)),
-                        [&](std::exception_ptr, absl::StatusOr<broker::Caller> r) { result = std::move(r); });
+  boost::asio::co_spawn(
+      io, resolver.resolve_or_wait(make_address("10.4.0.7"), absl::Minutes(2)),
+      [&](std::exception_ptr, absl::StatusOr<broker::Caller> r) { result = std::move(r); });
   std::thread writer([&] {
     // Publishes without a pod first (a wake-up that must not end the wait), then with it.
     index.publish();
@@ -217,11 +223,16 @@ TEST(KubeCallerResolverTest, RefusalsAndFullWaiterTableAnswerAtOnce) {
   index.publish();
   KubeCallerResolver resolver(index);
   // An hour-long bound: returning at all shows neither case waited.
-  EXPECT_EQ(run_coroutine(resolver.resolve_or_wait(make_address("192.168.1.10"), absl::Hours(1))).status().code(),
+  EXPECT_EQ(run_coroutine(resolver.resolve_or_wait(make_address("192.168.1.10"), absl::Hours(1)))
+                .status()
+                .code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(run_coroutine(resolver.resolve_or_wait(make_address("10.9.9.9"), absl::Hours(1))).status().code(),
+  EXPECT_EQ(run_coroutine(resolver.resolve_or_wait(make_address("10.9.9.9"), absl::Hours(1)))
+                .status()
+                .code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(resolver.resolve(make_address("192.168.1.10")).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(resolver.resolve(make_address("192.168.1.10")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

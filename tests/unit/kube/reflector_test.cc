@@ -5,7 +5,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-
 #include <thread>
 
 #include "fakes/fake_kube_api_server.h"
@@ -21,9 +20,14 @@ using fakes::FakePodSpec;
 using testing::eventually;
 using testing::identity_world;
 
-FakePodSpec on_node(std::string name, std::string uid, std::vector<std::string> ips, std::string sa = "default") {
-  return FakePodSpec{.namespace_name = "apps", .name = std::move(name), .uid = std::move(uid),
-                     .node_name = "node-1", .service_account = std::move(sa), .ips = std::move(ips)};
+FakePodSpec on_node(std::string name, std::string uid, std::vector<std::string> ips,
+                    std::string sa = "default") {
+  return FakePodSpec{.namespace_name = "apps",
+                     .name = std::move(name),
+                     .uid = std::move(uid),
+                     .node_name = "node-1",
+                     .service_account = std::move(sa),
+                     .ips = std::move(ips)};
 }
 
 class ReflectorTest : public ::testing::Test {
@@ -33,9 +37,11 @@ class ReflectorTest : public ::testing::Test {
   void start_server(fakes::FakeKubeApiServerOptions options) {
     server_ = std::make_unique<FakeKubeApiServer>(std::move(options));
     ASSERT_TRUE(server_->start().ok());
-    server_->upsert_service_account(FakeKubeApiServer::make_service_account("apps", "default", "sa-default"));
+    server_->upsert_service_account(
+        FakeKubeApiServer::make_service_account("apps", "default", "sa-default"));
     server_->upsert_service_account(FakeKubeApiServer::make_service_account(
-        "apps", "web", "sa-web", {{config::kGcpServiceAccountAnnotation, "web@wims-test.iam.gserviceaccount.com"}}));
+        "apps", "web", "sa-web",
+        {{config::kGcpServiceAccountAnnotation, "web@wims-test.iam.gserviceaccount.com"}}));
     auto client = ApiClient::create(KubeConfig{.server = server_->url()});
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *std::move(client);
@@ -44,10 +50,11 @@ class ReflectorTest : public ::testing::Test {
   void start_reflector() {
     reflector_ = std::make_unique<Reflector>(
         *client_, index_,
-        ReflectorOptions{.node_name = "node-1",
-                         .backoff = {.initial = absl::Milliseconds(5), .max = absl::Milliseconds(50)},
-                         .random = [] { return 0.5; },
-                         .page_size = 2});
+        ReflectorOptions{
+            .node_name = "node-1",
+            .backoff = {.initial = absl::Milliseconds(5), .max = absl::Milliseconds(50)},
+            .random = [] { return 0.5; },
+            .page_size = 2});
     reflector_->start();
     ASSERT_TRUE(reflector_->wait_synced(absl::Seconds(20)));
   }
@@ -64,7 +71,9 @@ class ReflectorTest : public ::testing::Test {
     absl::StatusOr<broker::Caller> caller = resolve(ip);
     return caller.ok() && caller->pod.uid == uid;
   }
-  bool unknown(const std::string& ip) { return resolve(ip).status().code() == absl::StatusCode::kNotFound; }
+  bool unknown(const std::string& ip) {
+    return resolve(ip).status().code() == absl::StatusCode::kNotFound;
+  }
 
   std::unique_ptr<FakeKubeApiServer> server_;
   std::unique_ptr<ApiClient> client_;
@@ -109,7 +118,8 @@ TEST_F(ReflectorTest, ReusedIpByANewUidNeverGetsTheOldIdentity) {
   server_->upsert_pod(on_node("job", "u-old", {"10.4.0.5"}, "web"));
   start_reflector();
   ASSERT_TRUE(resolves_to("10.4.0.5", "u-old"));
-  // Same name, new UID: a delete and a create; the IP goes to the new pod with its own service account.
+  // Same name, new UID: a delete and a create; the IP goes to the new pod with its own service
+  // account.
   server_->upsert_pod(on_node("job", "u-new", {"10.4.0.5"}, "default"));
   ASSERT_TRUE(eventually([&] { return resolves_to("10.4.0.5", "u-new"); }));
   EXPECT_FALSE(resolve("10.4.0.5")->google_service_account.has_value());
@@ -123,8 +133,8 @@ TEST_F(ReflectorTest, ResumesFromABookmarkWithoutRelisting) {
   start_reflector();
   ASSERT_TRUE(eventually([&] { return server_->open_watches() == 2; }));
   server_->bookmark();
-  // Both watches (pods and service accounts) see it; after compaction the bookmark's RV is current, so
-  // resuming from it needs no relist.
+  // Both watches (pods and service accounts) see it; after compaction the bookmark's RV is current,
+  // so resuming from it needs no relist.
   ASSERT_TRUE(eventually([&] { return reflector_->stats().bookmarks == 2; }));
   const uint64_t lists = reflector_->stats().pod_lists;
   server_->compact();
@@ -170,13 +180,15 @@ TEST_F(ReflectorTest, ServiceAccountAnnotationChangeTakesEffectLive) {
   start_reflector();
   ASSERT_FALSE(resolve("10.4.0.1")->aws_role_arn.has_value());
   server_->upsert_service_account(FakeKubeApiServer::make_service_account(
-      "apps", "default", "sa-default", {{config::kEksRoleArnAnnotation, "arn:aws:iam::111122223333:role/app"}}));
+      "apps", "default", "sa-default",
+      {{config::kEksRoleArnAnnotation, "arn:aws:iam::111122223333:role/app"}}));
   ASSERT_TRUE(eventually([&] {
     auto caller = resolve("10.4.0.1");
     return caller.ok() && caller->aws_role_arn == "arn:aws:iam::111122223333:role/app";
   }));
   // A service account no local pod uses is not kept.
-  server_->upsert_service_account(FakeKubeApiServer::make_service_account("other", "unused", "sa-unused"));
+  server_->upsert_service_account(
+      FakeKubeApiServer::make_service_account("other", "unused", "sa-unused"));
   server_->upsert_pod(on_node("marker", "um", {"10.4.0.9"}));
   ASSERT_TRUE(eventually([&] { return resolves_to("10.4.0.9", "um"); }));
   EXPECT_FALSE(index_.references("other", "unused"));
@@ -185,7 +197,8 @@ TEST_F(ReflectorTest, ServiceAccountAnnotationChangeTakesEffectLive) {
 TEST_F(ReflectorTest, NewPodWithAServiceAccountCreatedLaterIsFetched) {
   start_reflector();
   server_->upsert_service_account(FakeKubeApiServer::make_service_account(
-      "apps", "late", "sa-late", {{config::kGcpServiceAccountAnnotation, "late@wims-test.iam.gserviceaccount.com"}}));
+      "apps", "late", "sa-late",
+      {{config::kGcpServiceAccountAnnotation, "late@wims-test.iam.gserviceaccount.com"}}));
   server_->upsert_pod(on_node("a", "ua", {"10.4.0.1"}, "late"));
   ASSERT_TRUE(eventually([&] { return resolves_to("10.4.0.1", "ua"); }));
   EXPECT_EQ(resolve("10.4.0.1")->google_service_account, "late@wims-test.iam.gserviceaccount.com");
@@ -197,8 +210,9 @@ TEST_F(ReflectorTest, ResolveOrWaitGetsANewPodOnItsFirstRequest) {
   boost::asio::io_context io;
   std::optional<absl::StatusOr<broker::Caller>> result;
   // A generous bound: the answer has to come from the watch event waking the waiter.
-  boost::asio::co_spawn(io, resolver.resolve_or_wait(make_address("10.4.0.7"), absl::Seconds(60)),
-                        [&](std::exception_ptr, absl::StatusOr<broker::Caller> r) { result = std::move(r); });
+  boost::asio::co_spawn(
+      io, resolver.resolve_or_wait(make_address("10.4.0.7"), absl::Seconds(60)),
+      [&](std::exception_ptr, absl::StatusOr<broker::Caller> r) { result = std::move(r); });
   std::thread creator([&] { server_->upsert_pod(on_node("new", "u-new", {"10.4.0.7"})); });
   io.run();
   creator.join();
@@ -215,8 +229,9 @@ TEST_F(ReflectorTest, NewPodDuringAnOutageWaitsAndRecovers) {
   KubeCallerResolver resolver(index_);
   boost::asio::io_context io;
   std::optional<absl::StatusOr<broker::Caller>> result;
-  boost::asio::co_spawn(io, resolver.resolve_or_wait(make_address("10.4.0.8"), absl::Seconds(60)),
-                        [&](std::exception_ptr, absl::StatusOr<broker::Caller> r) { result = std::move(r); });
+  boost::asio::co_spawn(
+      io, resolver.resolve_or_wait(make_address("10.4.0.8"), absl::Seconds(60)),
+      [&](std::exception_ptr, absl::StatusOr<broker::Caller> r) { result = std::move(r); });
   std::thread recovery([&] {
     server_->upsert_pod(on_node("late", "u-late", {"10.4.0.8"}));
     server_->set_outage(false);

@@ -1,10 +1,9 @@
-// Helpers for the kube tests: run a coroutine to completion on a private io_context, and wait (bounded) for
-// a condition that another thread makes true.
+// Helpers for the kube tests: run a coroutine to completion on a private io_context, and wait
+// (bounded) for a condition that another thread makes true.
 #pragma once
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-
 #include <chrono>
 #include <exception>
 #include <functional>

@@ -1,8 +1,8 @@
 #include "metadata/aws_imds_handler.h"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <functional>
 #include <regex>
 
@@ -30,7 +30,8 @@ class ImdsFixture {
     handler_ = std::make_unique<AwsImdsHandler>(world_, *resolver_, credentials_, clock_, options);
   }
 
-  http::Response send(bh::verb method, const std::string& target, const std::string& peer = testing::kAwsIp,
+  http::Response send(bh::verb method, const std::string& target,
+                      const std::string& peer = testing::kAwsIp,
                       std::vector<std::pair<std::string, std::string>> headers = {}) {
     for (auto& [name, value] : headers) {
       if (value == kTokenPlaceholder) value = token(peer);
@@ -85,8 +86,8 @@ void expect_keys(const std::string& body, const std::vector<std::string>& keys) 
   for (const std::string& key : keys) EXPECT_TRUE(value.as_object().contains(key)) << key;
 }
 
-// shared/spec/metadata-protocols.md, E. Conformance test checklist, AWS items 19-28 (29-31 are real-client
-// behaviour, tested against `wims up`; 32 is in container_credentials_handler_test.cc).
+// shared/spec/metadata-protocols.md, E. Conformance test checklist, AWS items 19-28 (29-31 are
+// real-client behaviour, tested against `wims up`; 32 is in container_credentials_handler_test.cc).
 std::vector<ChecklistCase> checklist_cases() {
   const std::string creds = kCreds;
   return {
@@ -96,16 +97,20 @@ std::vector<ChecklistCase> checklist_cases() {
        .headers = {{kImdsTokenTtlHeader, "21600"}},
        .content_type = "text/plain",
        .response_headers = {{kImdsTokenTtlHeader, "21600"}, {"Server", "EC2ws"}},
-       .check = [](const http::Response& r) {
-         EXPECT_EQ(r.body().size(), 54u);
-         EXPECT_EQ(r.body().find('\n'), std::string::npos);
-       }},
+       .check =
+           [](const http::Response& r) {
+             EXPECT_EQ(r.body().size(), 54u);
+             EXPECT_EQ(r.body().find('\n'), std::string::npos);
+           }},
       {.name = "E19 PUT token with TTL 1",
        .method = bh::verb::put,
        .target = "/latest/api/token",
        .headers = {{kImdsTokenTtlHeader, "1"}},
        .response_headers = {{kImdsTokenTtlHeader, "1"}}},
-      {.name = "E20 TTL missing", .method = bh::verb::put, .target = "/latest/api/token", .status = 400},
+      {.name = "E20 TTL missing",
+       .method = bh::verb::put,
+       .target = "/latest/api/token",
+       .status = 400},
       {.name = "E20 TTL 0",
        .method = bh::verb::put,
        .target = "/latest/api/token",
@@ -158,7 +163,10 @@ std::vector<ChecklistCase> checklist_cases() {
       {.name = "E23 role name without the slash",
        .target = "/latest/meta-data/iam/security-credentials",
        .body = "ksa"},
-      {.name = "E24 required: no token", .mode = ImdsTokenMode::kRequired, .target = creds, .status = 401,
+      {.name = "E24 required: no token",
+       .mode = ImdsTokenMode::kRequired,
+       .target = creds,
+       .status = 401,
        .contains = {"401 - Unauthorized"}},
       {.name = "E24 required: bogus token",
        .mode = ImdsTokenMode::kRequired,
@@ -191,8 +199,8 @@ std::vector<ChecklistCase> checklist_cases() {
        .content_type = "text/plain",
        .check =
            [](const http::Response& r) {
-             expect_keys(r.body(), {"Code", "LastUpdated", "Type", "AccessKeyId", "SecretAccessKey", "Token",
-                                    "Expiration"});
+             expect_keys(r.body(), {"Code", "LastUpdated", "Type", "AccessKeyId", "SecretAccessKey",
+                                    "Token", "Expiration"});
              boost::json::object o = boost::json::parse(r.body()).as_object();
              EXPECT_EQ(o["Code"], "Success");
              EXPECT_EQ(o["Type"], "AWS-HMAC");
@@ -206,24 +214,29 @@ std::vector<ChecklistCase> checklist_cases() {
        .target = "/latest/meta-data/iam/info",
        .check =
            [](const http::Response& r) {
-             expect_keys(r.body(), {"Code", "LastUpdated", "InstanceProfileArn", "InstanceProfileId"});
+             expect_keys(r.body(),
+                         {"Code", "LastUpdated", "InstanceProfileArn", "InstanceProfileId"});
              boost::json::object o = boost::json::parse(r.body()).as_object();
              EXPECT_EQ(o["InstanceProfileArn"], "arn:aws:iam::111122223333:instance-profile/ksa");
              EXPECT_TRUE(std::regex_match(std::string(o["InstanceProfileId"].as_string()),
                                           std::regex("AIPA[A-Z0-9]{17}")));
            }},
-      {.name = "E27 availability-zone", .target = "/latest/meta-data/placement/availability-zone", .body = "us-east-1a"},
-      {.name = "E27 availability-zone/", .target = "/latest/meta-data/placement/availability-zone/",
+      {.name = "E27 availability-zone",
+       .target = "/latest/meta-data/placement/availability-zone",
+       .body = "us-east-1a"},
+      {.name = "E27 availability-zone/",
+       .target = "/latest/meta-data/placement/availability-zone/",
        .body = "us-east-1a"},
       {.name = "region", .target = "/latest/meta-data/placement/region", .body = "us-east-1"},
       {.name = "E27 instance identity document",
        .target = "/latest/dynamic/instance-identity/document",
        .check =
            [](const http::Response& r) {
-             expect_keys(r.body(), {"accountId", "architecture", "availabilityZone", "billingProducts",
-                                    "devpayProductCodes", "marketplaceProductCodes", "imageId", "instanceId",
-                                    "instanceType", "kernelId", "pendingTime", "privateIp", "ramdiskId", "region",
-                                    "version"});
+             expect_keys(r.body(),
+                         {"accountId", "architecture", "availabilityZone", "billingProducts",
+                          "devpayProductCodes", "marketplaceProductCodes", "imageId", "instanceId",
+                          "instanceType", "kernelId", "pendingTime", "privateIp", "ramdiskId",
+                          "region", "version"});
              boost::json::object o = boost::json::parse(r.body()).as_object();
              EXPECT_EQ(o["accountId"], "111122223333");
              EXPECT_EQ(o["region"], "us-east-1");
@@ -231,10 +244,15 @@ std::vector<ChecklistCase> checklist_cases() {
              EXPECT_EQ(o["version"], "2017-09-30");
              EXPECT_EQ(o["privateIp"], "10.0.0.8");
              EXPECT_TRUE(o["kernelId"].is_null());
-             EXPECT_TRUE(std::regex_match(std::string(o["instanceId"].as_string()), std::regex("i-[0-9a-f]{17}")));
+             EXPECT_TRUE(std::regex_match(std::string(o["instanceId"].as_string()),
+                                          std::regex("i-[0-9a-f]{17}")));
            }},
-      {.name = "E28 unknown path", .target = "/latest/meta-data/nope", .status = 404, .content_type = "text/html",
-       .contains = {"<title>404 - Not Found</title>"}, .response_headers = {{"Server", "EC2ws"}}},
+      {.name = "E28 unknown path",
+       .target = "/latest/meta-data/nope",
+       .status = 404,
+       .content_type = "text/html",
+       .contains = {"<title>404 - Not Found</title>"},
+       .response_headers = {{"Server", "EC2ws"}}},
       {.name = "E28 outside /latest", .target = "/2009-04-04/meta-data/", .status = 404},
       {.name = "listing /latest/", .target = "/latest/", .body = "dynamic\nmeta-data"},
       {.name = "listing /latest/meta-data/",
@@ -243,7 +261,9 @@ std::vector<ChecklistCase> checklist_cases() {
       {.name = "listing /latest/meta-data without slash",
        .target = "/latest/meta-data",
        .body = "ami-id\niam/\ninstance-id\ninstance-type\nplacement/"},
-      {.name = "listing iam/", .target = "/latest/meta-data/iam/", .body = "info\nsecurity-credentials/"},
+      {.name = "listing iam/",
+       .target = "/latest/meta-data/iam/",
+       .body = "info\nsecurity-credentials/"},
       {.name = "POST on a metadata path",
        .method = bh::verb::post,
        .target = creds,
@@ -257,9 +277,14 @@ std::vector<ChecklistCase> checklist_cases() {
        .target = "/latest/meta-data/",
        .peer = testing::kDemoIp,
        .body = "ami-id\ninstance-id\ninstance-type\nplacement/"},
-      {.name = "pod without an AWS role: iam/info", .target = "/latest/meta-data/iam/info",
-       .peer = testing::kDemoIp, .status = 404},
-      {.name = "unknown caller denied", .target = creds, .peer = testing::kUnknownIp, .status = 403,
+      {.name = "pod without an AWS role: iam/info",
+       .target = "/latest/meta-data/iam/info",
+       .peer = testing::kDemoIp,
+       .status = 404},
+      {.name = "unknown caller denied",
+       .target = creds,
+       .peer = testing::kUnknownIp,
+       .status = 403,
        .contains = {"10.99.0.1"}},
       {.name = "unknown caller cannot get a token",
        .method = bh::verb::put,
@@ -267,8 +292,14 @@ std::vector<ChecklistCase> checklist_cases() {
        .headers = {{kImdsTokenTtlHeader, "21600"}},
        .peer = testing::kUnknownIp,
        .status = 403},
-      {.name = "hostNetwork caller denied", .target = creds, .peer = testing::kNodeIp, .status = 403},
-      {.name = "ambiguous address denied", .target = creds, .peer = testing::kAmbiguousIp, .status = 403},
+      {.name = "hostNetwork caller denied",
+       .target = creds,
+       .peer = testing::kNodeIp,
+       .status = 403},
+      {.name = "ambiguous address denied",
+       .target = creds,
+       .peer = testing::kAmbiguousIp,
+       .status = 403},
   };
 }
 
@@ -287,7 +318,8 @@ TEST(AwsImdsHandlerTest, ConformanceChecklist) {
     if (c.body) {
       EXPECT_EQ(r.body(), *c.body);
     }
-    for (const std::string& part : c.contains) EXPECT_NE(r.body().find(part), std::string::npos) << r.body();
+    for (const std::string& part : c.contains)
+      EXPECT_NE(r.body().find(part), std::string::npos) << r.body();
     for (const auto& [name, value] : c.response_headers) EXPECT_EQ(header(r, name), value) << name;
     if (c.check) c.check(r);
   }
@@ -326,12 +358,15 @@ TEST(AwsImdsHandlerTest, SessionTokensAreBoundToThePodThatCreatedThem) {
     http::Response other = fixture.get(kCreds, testing::kAwsIp2, {{kImdsTokenHeader, token}});
     EXPECT_EQ(other.result_int(), 401u);
     EXPECT_NE(other.body().find("not valid for this caller"), std::string::npos) << other.body();
-    EXPECT_EQ(fixture.get(std::string(kCreds) + "ksa", testing::kAwsIp2, {{kImdsTokenHeader, token}}).result_int(),
-              401u);
+    EXPECT_EQ(
+        fixture.get(std::string(kCreds) + "ksa", testing::kAwsIp2, {{kImdsTokenHeader, token}})
+            .result_int(),
+        401u);
     // The second pod's own token works for it.
     const std::string token2 = fixture.token(testing::kAwsIp2);
     EXPECT_NE(token, token2);
-    EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp2, {{kImdsTokenHeader, token2}}).result_int(), 200u);
+    EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp2, {{kImdsTokenHeader, token2}}).result_int(),
+              200u);
   }
 }
 
@@ -348,16 +383,21 @@ TEST(AwsImdsHandlerTest, TokenExpiresAfterItsTtl) {
   ImdsFixture fixture(options);
   const std::string short_token = fixture.token(testing::kAwsIp, "1");
   const std::string long_token = fixture.token(testing::kAwsIp, "21600");
-  EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp, {{kImdsTokenHeader, short_token}}).result_int(), 200u);
+  EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp, {{kImdsTokenHeader, short_token}}).result_int(),
+            200u);
   fixture.clock_.advance(absl::Milliseconds(999));
-  EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp, {{kImdsTokenHeader, short_token}}).result_int(), 200u);
-  fixture.clock_.advance(absl::Seconds(1));  // E24: TTL 1, used after 2 s (here 1.999 s; expiry is exact)
+  EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp, {{kImdsTokenHeader, short_token}}).result_int(),
+            200u);
+  fixture.clock_.advance(
+      absl::Seconds(1));  // E24: TTL 1, used after 2 s (here 1.999 s; expiry is exact)
   http::Response expired = fixture.get(kCreds, testing::kAwsIp, {{kImdsTokenHeader, short_token}});
   EXPECT_EQ(expired.result_int(), 401u);
   EXPECT_NE(expired.body().find("expired"), std::string::npos);
-  EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp, {{kImdsTokenHeader, long_token}}).result_int(), 200u);
+  EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp, {{kImdsTokenHeader, long_token}}).result_int(),
+            200u);
   fixture.clock_.advance(absl::Seconds(21600));
-  EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp, {{kImdsTokenHeader, long_token}}).result_int(), 401u);
+  EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp, {{kImdsTokenHeader, long_token}}).result_int(),
+            401u);
 }
 
 TEST(AwsImdsHandlerTest, EmulatorProfileServesOnlyTheCredentialPaths) {
@@ -367,9 +407,10 @@ TEST(AwsImdsHandlerTest, EmulatorProfileServesOnlyTheCredentialPaths) {
   EXPECT_EQ(fixture.token().size(), 54u);
   EXPECT_EQ(fixture.get(kCreds).body(), "ksa");
   EXPECT_EQ(fixture.get(std::string(kCreds) + "ksa").result_int(), 200u);
-  for (std::string path : {"/latest/", "/latest/meta-data/", "/latest/meta-data/iam/", "/latest/meta-data/iam/info",
-                           "/latest/meta-data/placement/availability-zone", "/latest/meta-data/instance-id",
-                           "/latest/dynamic/instance-identity/document"}) {
+  for (std::string path :
+       {"/latest/", "/latest/meta-data/", "/latest/meta-data/iam/", "/latest/meta-data/iam/info",
+        "/latest/meta-data/placement/availability-zone", "/latest/meta-data/instance-id",
+        "/latest/dynamic/instance-identity/document"}) {
     SCOPED_TRACE(path);
     EXPECT_EQ(fixture.get(path).result_int(), 404u);
   }
@@ -387,7 +428,8 @@ TEST(AwsImdsHandlerTest, ImdsEmulatorLabelSelectsThePodRole) {
   std::shared_ptr<config::World> world = testing::make_aws_world();
   config::Pod pod = testing::make_pod("default", "emulated", "plain", {"10.0.0.20"});
   pod.labels[config::kImdsEmulatorEnabledLabel] = "True";
-  pod.annotations[config::kImdsEmulatorRoleArnAnnotation] = "arn:aws:iam::111122223333:role/path/emulated-role";
+  pod.annotations[config::kImdsEmulatorRoleArnAnnotation] =
+      "arn:aws:iam::111122223333:role/path/emulated-role";
   config::Pod lowercase = pod;
   lowercase.name = "lowercase";
   lowercase.uid = "uid-lowercase";
@@ -412,14 +454,17 @@ TEST(AwsImdsHandlerTest, NodeIdentityPolicyServesInstanceFactsWithoutCredentials
   AwsImdsOptions options;
   options.unknown_caller = config::UnknownCallerPolicy::kNodeIdentity;
   ImdsFixture fixture(options);
-  EXPECT_EQ(fixture.get("/latest/meta-data/placement/availability-zone", testing::kUnknownIp).body(), "us-east-1a");
+  EXPECT_EQ(
+      fixture.get("/latest/meta-data/placement/availability-zone", testing::kUnknownIp).body(),
+      "us-east-1a");
   EXPECT_EQ(fixture.get(kCreds, testing::kUnknownIp).result_int(), 404u);
   EXPECT_EQ(fixture.credentials_.calls, 0);
   // The ambiguous address is refused under every policy.
   EXPECT_EQ(fixture.get(kCreds, testing::kAmbiguousIp).result_int(), 403u);
   // A node token is not a pod token.
   const std::string node_token = fixture.token(testing::kUnknownIp);
-  EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp, {{kImdsTokenHeader, node_token}}).result_int(), 401u);
+  EXPECT_EQ(fixture.get(kCreds, testing::kAwsIp, {{kImdsTokenHeader, node_token}}).result_int(),
+            401u);
 }
 
 TEST(AwsImdsHandlerTest, BrokerErrorsMapToClearStatuses) {

@@ -1,5 +1,6 @@
-// Test support for the AWS metadata front ends: a fake AwsCredentialSource that records what it is asked and
-// answers fixed credentials (or a configured error), and a request builder with method and headers.
+// Test support for the AWS metadata front ends: a fake AwsCredentialSource that records what it is
+// asked and answers fixed credentials (or a configured error), and a request builder with method
+// and headers.
 #pragma once
 
 #include <optional>
@@ -14,7 +15,7 @@
 namespace wims::metadata::testing {
 
 inline constexpr char kAwsRole[] = "arn:aws:iam::111122223333:role/ksa";
-inline constexpr char kAwsIp2[] = "10.0.0.10";   // a second pod of aws/app
+inline constexpr char kAwsIp2[] = "10.0.0.10";  // a second pod of aws/app
 inline constexpr char kUnknownIp[] = "10.99.0.1";
 
 // make_world() plus a second pod of the aws/app service account (same role, another uid).
@@ -28,7 +29,8 @@ class FakeAwsCredentials final : public broker::AwsCredentialSource {
  public:
   explicit FakeAwsCredentials(const Clock& clock) : clock_(clock) {}
 
-  boost::asio::awaitable<absl::StatusOr<broker::AwsCredentials>> credentials(const broker::Caller& caller) override {
+  boost::asio::awaitable<absl::StatusOr<broker::AwsCredentials>> credentials(
+      const broker::Caller& caller) override {
     ++calls;
     last_caller = caller;
     if (!status.ok()) co_return status;
@@ -40,8 +42,8 @@ class FakeAwsCredentials final : public broker::AwsCredentialSource {
     credentials.last_updated = clock_.now();
     credentials.expiration = clock_.now() + absl::Hours(1);
     credentials.assumed_role_arn = "arn:aws:sts::111122223333:assumed-role/" +
-                                   std::string(broker::aws_role_name(*caller.aws_role_arn)) + "/wims-" +
-                                   caller.pod.namespace_name + "-" + caller.pod.name;
+                                   std::string(broker::aws_role_name(*caller.aws_role_arn)) +
+                                   "/wims-" + caller.pod.namespace_name + "-" + caller.pod.name;
     co_return credentials;
   }
 
@@ -54,9 +56,9 @@ class FakeAwsCredentials final : public broker::AwsCredentialSource {
 };
 
 // A request with `method` for `target` from `peer`, with `headers`.
-inline http::Request make_aws_request(http::beast_http::verb method, const std::string& target,
-                                      const std::string& peer,
-                                      const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+inline http::Request make_aws_request(
+    http::beast_http::verb method, const std::string& target, const std::string& peer,
+    const std::vector<std::pair<std::string, std::string>>& headers = {}) {
   http::Request request = make_request(target, peer, /*flavor=*/false);
   request.message.method(method);
   request.message.set(http::beast_http::field::host, "169.254.169.254");

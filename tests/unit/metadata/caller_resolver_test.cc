@@ -30,7 +30,8 @@ TEST(WorldCallerResolverTest, ResolvesPodByIpv4WithWorkloadIdentity) {
   EXPECT_EQ(caller->workload.service_account, "demo");
   EXPECT_EQ(caller->workload.service_account_uid, "ksa-uid-demo");
   EXPECT_EQ(caller->workload.cluster_url,
-            "https://container.googleapis.com/v1/projects/wims-local/locations/us-central1-a/clusters/wims");
+            "https://container.googleapis.com/v1/projects/wims-local/locations/us-central1-a/"
+            "clusters/wims");
   EXPECT_EQ(caller->workload.pod_name, "demo");
   EXPECT_EQ(caller->workload.pod_uid, "uid-demo");
   EXPECT_EQ(caller->google_service_account, testing::kDemoGsa);
@@ -73,7 +74,8 @@ TEST(WorldCallerResolverTest, UnknownAddressIsNotFound) {
   auto resolver = resolver_for(*world);
   for (const char* address : {"10.0.0.200", "127.0.0.1", "::1"}) {
     SCOPED_TRACE(address);
-    EXPECT_EQ(resolver->resolve(make_address(address)).status().code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(resolver->resolve(make_address(address)).status().code(),
+              absl::StatusCode::kNotFound);
   }
 }
 
@@ -106,19 +108,21 @@ TEST(WorldCallerResolverTest, PodWithUndefinedServiceAccountIsRefused) {
   auto world = make_world();
   world->pods.push_back(make_pod("default", "orphan", "nobody", {"10.0.0.50"}));
   auto resolver = resolver_for(*world);
-  EXPECT_EQ(resolver->resolve(make_address("10.0.0.50")).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(resolver->resolve(make_address("10.0.0.50")).status().code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST(WorldCallerResolverTest, InvalidPodIpFailsCreate) {
   auto world = make_world();
   world->pods.push_back(make_pod("default", "bad", "plain", {"10.0.0.300"}));
-  EXPECT_EQ(WorldCallerResolver::create(*world).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(WorldCallerResolver::create(*world).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(WorldCallerResolverTest, ReturnPrincipalIdAsEmailOnlyWhenExactlyTrue) {
   auto world = make_world();
-  world->service_accounts.push_back(
-      testing::make_ksa("default", "yes-caps", {{config::kReturnPrincipalIdAsEmailAnnotation, "True"}}));
+  world->service_accounts.push_back(testing::make_ksa(
+      "default", "yes-caps", {{config::kReturnPrincipalIdAsEmailAnnotation, "True"}}));
   world->pods.push_back(make_pod("default", "caps", "yes-caps", {"10.0.0.51"}));
   auto resolver = resolver_for(*world);
   EXPECT_TRUE(resolver->resolve(make_address(testing::kPrincipalIp))->return_principal_id_as_email);

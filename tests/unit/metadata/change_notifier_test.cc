@@ -1,10 +1,10 @@
 #include "metadata/change_notifier.h"
 
+#include <gtest/gtest.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
-
 #include <optional>
 #include <thread>
 
@@ -23,7 +23,8 @@ TEST(ChangeNotifierTest, ChangeBeforeTheWaitEndsItAtOnce) {
   notifier.notify_all();
   boost::asio::io_context io;
   std::optional<absl::Status> result;
-  boost::asio::co_spawn(io, wait_into(notifier, seen, std::chrono::hours(1), result), boost::asio::detached);
+  boost::asio::co_spawn(io, wait_into(notifier, seen, std::chrono::hours(1), result),
+                        boost::asio::detached);
   io.run_for(std::chrono::seconds(60));
   ASSERT_TRUE(result.has_value());
   EXPECT_TRUE(result->ok());
@@ -34,7 +35,8 @@ TEST(ChangeNotifierTest, NotifyFromAnotherThreadWakesTheWaiter) {
   ChangeNotifier notifier(4);
   boost::asio::io_context io;
   std::optional<absl::Status> result;
-  boost::asio::co_spawn(io, wait_into(notifier, notifier.generation(), std::chrono::hours(1), result),
+  boost::asio::co_spawn(io,
+                        wait_into(notifier, notifier.generation(), std::chrono::hours(1), result),
                         boost::asio::detached);
   std::thread notifier_thread([&notifier] {
     for (int i = 0; i < 10000 && notifier.waiters() == 0; ++i) std::this_thread::yield();
@@ -51,8 +53,10 @@ TEST(ChangeNotifierTest, BoundsConcurrentWaitsAndStopReleasesThem) {
   ChangeNotifier notifier(1);
   boost::asio::io_context io;
   std::optional<absl::Status> first, second;
-  boost::asio::co_spawn(io, wait_into(notifier, 0, std::chrono::hours(1), first), boost::asio::detached);
-  boost::asio::co_spawn(io, wait_into(notifier, 0, std::chrono::hours(1), second), boost::asio::detached);
+  boost::asio::co_spawn(io, wait_into(notifier, 0, std::chrono::hours(1), first),
+                        boost::asio::detached);
+  boost::asio::co_spawn(io, wait_into(notifier, 0, std::chrono::hours(1), second),
+                        boost::asio::detached);
   io.poll();  // both start: the first registers, the second is refused
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->code(), absl::StatusCode::kResourceExhausted);
@@ -64,7 +68,8 @@ TEST(ChangeNotifierTest, BoundsConcurrentWaitsAndStopReleasesThem) {
   // After stop() waits return at once.
   std::optional<absl::Status> third;
   boost::asio::io_context io2;
-  boost::asio::co_spawn(io2, wait_into(notifier, notifier.generation(), std::chrono::hours(1), third),
+  boost::asio::co_spawn(io2,
+                        wait_into(notifier, notifier.generation(), std::chrono::hours(1), third),
                         boost::asio::detached);
   io2.run_for(std::chrono::seconds(60));
   ASSERT_TRUE(third.has_value());
@@ -75,7 +80,8 @@ TEST(ChangeNotifierTest, DestroyedWaiterDeregisters) {
   {
     boost::asio::io_context io;
     std::optional<absl::Status> result;
-    boost::asio::co_spawn(io, wait_into(notifier, 0, std::chrono::hours(1), result), boost::asio::detached);
+    boost::asio::co_spawn(io, wait_into(notifier, 0, std::chrono::hours(1), result),
+                          boost::asio::detached);
     io.poll();
     EXPECT_EQ(notifier.waiters(), 1u);
   }  // the io_context goes away with the coroutine suspended

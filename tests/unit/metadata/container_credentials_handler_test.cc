@@ -1,8 +1,8 @@
 #include "metadata/container_credentials_handler.h"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <map>
 #include <regex>
 
@@ -42,7 +42,8 @@ class ContainerCredentialsTest : public ::testing::Test {
   }
 
   http::Response get(ContainerCredentialsHandler& handler, const std::string& peer,
-                     std::optional<std::string> authorization, const std::string& target = "/v1/credentials",
+                     std::optional<std::string> authorization,
+                     const std::string& target = "/v1/credentials",
                      bh::verb method = bh::verb::get) {
     std::vector<std::pair<std::string, std::string>> headers = {{"Accept", "application/json"}};
     if (authorization) headers.emplace_back("Authorization", *authorization);
@@ -126,14 +127,18 @@ TEST_F(ContainerCredentialsTest, WithoutAReviewerThePeerAddressDecides) {
 TEST_F(ContainerCredentialsTest, PathsMethodsAndBrokerErrors) {
   ContainerCredentialsHandler handler(*resolver_, credentials_, &reviewer_);
   EXPECT_EQ(get(handler, testing::kAwsIp, "app-token", "/v1/credentials/x").result_int(), 404u);
-  http::Response post = get(handler, testing::kAwsIp, "app-token", "/v1/credentials", bh::verb::post);
+  http::Response post =
+      get(handler, testing::kAwsIp, "app-token", "/v1/credentials", bh::verb::post);
   EXPECT_EQ(post.result_int(), 405u);
   EXPECT_EQ(header(post, "Allow"), "GET, HEAD");
 
   const std::vector<std::pair<absl::Status, unsigned>> cases = {
-      {absl::PermissionDeniedError("denied"), 403}, {absl::UnauthenticatedError("sts refused"), 403},
-      {absl::NotFoundError("no role"), 404},        {absl::ResourceExhaustedError("slow"), 429},
-      {absl::UnavailableError("down"), 503},        {absl::InternalError("bad"), 500},
+      {absl::PermissionDeniedError("denied"), 403},
+      {absl::UnauthenticatedError("sts refused"), 403},
+      {absl::NotFoundError("no role"), 404},
+      {absl::ResourceExhaustedError("slow"), 429},
+      {absl::UnavailableError("down"), 503},
+      {absl::InternalError("bad"), 500},
   };
   for (const auto& [status, http_status] : cases) {
     SCOPED_TRACE(status.ToString());

@@ -1,10 +1,10 @@
 #include "metadata/fixed_caller_resolver.h"
 
+#include <gtest/gtest.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
-
 #include <set>
 #include <string>
 
@@ -24,7 +24,9 @@ broker::Caller sidecar_caller() {
 
 // The pod's own addresses, as the injected check sees them.
 FixedCallerResolver::LocalAddressCheck pod_addresses(std::set<std::string> addresses) {
-  return [addresses = std::move(addresses)](const address& a) { return addresses.count(a.to_string()) > 0; };
+  return [addresses = std::move(addresses)](const address& a) {
+    return addresses.count(a.to_string()) > 0;
+  };
 }
 
 TEST(FixedCallerResolverTest, AnswersTheFixedCallerForLoopbackAndThePodsOwnAddresses) {
@@ -42,15 +44,17 @@ TEST(FixedCallerResolverTest, AnswersTheFixedCallerForLoopbackAndThePodsOwnAddre
 
 TEST(FixedCallerResolverTest, RefusesEveryOtherPeerWithPermissionDeniedNamingIt) {
   FixedCallerResolver resolver(sidecar_caller(), pod_addresses({"10.8.0.7"}));
-  for (const char* peer : {"10.8.0.8", "169.254.169.254", "0.0.0.0", "::", "fd00:10::8", "::ffff:10.8.0.8",
-                           "192.0.2.1", "fe80::1"}) {
+  for (const char* peer : {"10.8.0.8", "169.254.169.254", "0.0.0.0", "::", "fd00:10::8",
+                           "::ffff:10.8.0.8", "192.0.2.1", "fe80::1"}) {
     SCOPED_TRACE(peer);
     absl::StatusOr<broker::Caller> caller = resolver.resolve(make_address(peer));
     ASSERT_FALSE(caller.ok());
     EXPECT_TRUE(absl::IsPermissionDenied(caller.status())) << caller.status();
     const std::string normalized = normalize_address(make_address(peer)).to_string();
-    EXPECT_NE(caller.status().message().find("peer " + normalized), std::string_view::npos) << caller.status();
-    EXPECT_NE(caller.status().message().find("apps/web-0"), std::string_view::npos) << caller.status();
+    EXPECT_NE(caller.status().message().find("peer " + normalized), std::string_view::npos)
+        << caller.status();
+    EXPECT_NE(caller.status().message().find("apps/web-0"), std::string_view::npos)
+        << caller.status();
   }
 }
 
@@ -61,12 +65,14 @@ TEST(FixedCallerResolverTest, WithoutALocalCheckOnlyLoopbackIsThePod) {
 }
 
 TEST(FixedCallerResolverTest, ResolveAsyncAnswersLikeResolve) {
-  // The front ends call resolve_async; the fixed resolver never waits, so its answers are resolve()'s.
+  // The front ends call resolve_async; the fixed resolver never waits, so its answers are
+  // resolve()'s.
   FixedCallerResolver resolver(sidecar_caller(), pod_addresses({}));
   for (const char* peer : {"127.0.0.1", "10.0.0.1"}) {
     SCOPED_TRACE(peer);
     boost::asio::io_context io;
-    auto future = boost::asio::co_spawn(io, resolver.resolve_async(make_address(peer)), boost::asio::use_future);
+    auto future = boost::asio::co_spawn(io, resolver.resolve_async(make_address(peer)),
+                                        boost::asio::use_future);
     io.run();
     absl::StatusOr<broker::Caller> caller = future.get();
     EXPECT_EQ(caller.ok(), resolver.resolve(make_address(peer)).ok());
@@ -80,8 +86,9 @@ TEST(IsLocalInterfaceAddressTest, KnowsLoopbackAndNotADocumentationAddress) {
   // Every network namespace has lo up with 127.0.0.1 (the test runs on a host or in a container).
   EXPECT_TRUE(is_local_interface_address(make_address("127.0.0.1")));
   EXPECT_TRUE(is_local_interface_address(make_address("::ffff:127.0.0.1")));
-  EXPECT_FALSE(is_local_interface_address(make_address("192.0.2.1")));     // TEST-NET-1 (RFC 5737)
-  EXPECT_FALSE(is_local_interface_address(make_address("2001:db8::1")));  // documentation (RFC 3849)
+  EXPECT_FALSE(is_local_interface_address(make_address("192.0.2.1")));  // TEST-NET-1 (RFC 5737)
+  EXPECT_FALSE(
+      is_local_interface_address(make_address("2001:db8::1")));  // documentation (RFC 3849)
 }
 
 }  // namespace

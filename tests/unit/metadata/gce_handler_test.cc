@@ -1,10 +1,10 @@
 #include "metadata/gce_handler.h"
 
+#include <gtest/gtest.h>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <regex>
 
@@ -27,9 +27,11 @@ constexpr char kSa[] = "/computeMetadata/v1/instance/service-accounts/default/";
 
 class GceHandlerTest : public ::testing::Test {
  protected:
-  explicit GceHandlerTest(GceMetadataOptions options = {}) : world_(make_world()), credentials_(clock_) {
+  explicit GceHandlerTest(GceMetadataOptions options = {})
+      : world_(make_world()), credentials_(clock_) {
     resolver_ = *WorldCallerResolver::create(*world_);
-    handler_ = std::make_unique<GceMetadataHandler>(world_, *resolver_, credentials_, clock_, options);
+    handler_ =
+        std::make_unique<GceMetadataHandler>(world_, *resolver_, credentials_, clock_, options);
   }
 
   http::Response get(const std::string& target, const std::string& peer = testing::kDemoIp) {
@@ -69,16 +71,16 @@ struct ConformanceCase {
   bool flavor = true;
   std::vector<std::pair<std::string, std::string>> extra_headers{};
   unsigned status = 200;
-  std::string content_type{};            // "" = not checked
-  std::optional<std::string> body{};     // exact body
-  std::vector<std::string> contains{};   // substrings of the body
-  std::string body_regex{};              // full match
+  std::string content_type{};                                  // "" = not checked
+  std::optional<std::string> body{};                           // exact body
+  std::vector<std::string> contains{};                         // substrings of the body
+  std::string body_regex{};                                    // full match
   std::vector<std::pair<std::string, std::string>> headers{};  // expected response headers
   std::function<void(const http::Response&, const testing::FakeGoogleCredentials&)> check{};
 };
 
-// shared/spec/metadata-protocols.md, E. Conformance test checklist, GCE items 1-17 (16: the stale-ETag
-// half here; the waiting halves in the WaitForChange tests below).
+// shared/spec/metadata-protocols.md, E. Conformance test checklist, GCE items 1-17 (16: the
+// stale-ETag half here; the waiting halves in the WaitForChange tests below).
 std::vector<ConformanceCase> conformance_cases() {
   const std::string v1 = "/computeMetadata/v1/";
   return {
@@ -114,83 +116,108 @@ std::vector<ConformanceCase> conformance_cases() {
        .target = "/computeMetadata/v1?recursive=true",
        .status = 301,
        .body = "/computeMetadata/v1/\n",
-       .headers = {{"Location", "http://metadata.google.internal/computeMetadata/v1/?recursive=true"}}},
+       .headers = {{"Location",
+                    "http://metadata.google.internal/computeMetadata/v1/?recursive=true"}}},
       {.name = "E6 v1 listing",
        .target = v1,
        .content_type = kText,
        .body = "instance/\nproject/\nuniverse/\n",
-       .check = [](const http::Response& r, const auto&) {
-         EXPECT_TRUE(std::regex_match(header(r, "ETag"), std::regex("[0-9a-f]{16}")));
-       }},
-      {.name = "E7 numeric-project-id", .target = v1 + "project/numeric-project-id", .content_type = kText,
+       .check =
+           [](const http::Response& r, const auto&) {
+             EXPECT_TRUE(std::regex_match(header(r, "ETag"), std::regex("[0-9a-f]{16}")));
+           }},
+      {.name = "E7 numeric-project-id",
+       .target = v1 + "project/numeric-project-id",
+       .content_type = kText,
        .body_regex = "\\d+"},
-      {.name = "E8 zone", .target = v1 + "instance/zone", .content_type = kText,
+      {.name = "E8 zone",
+       .target = v1 + "instance/zone",
+       .content_type = kText,
        .body_regex = "projects/\\d+/zones/[a-z]+-[a-z]+\\d-[a-z]"},
       {.name = "E9 service account recursive",
        .target = std::string(kSa) + "?recursive=true",
        .content_type = kJson,
-       .check = [](const http::Response& r, const auto&) {
-         boost::json::object sa = boost::json::parse(r.body()).as_object();
-         EXPECT_EQ(sa.at("email"), testing::kDemoGsa);
-         EXPECT_EQ(sa.at("aliases"), boost::json::array({"default"}));
-         EXPECT_TRUE(sa.at("scopes").is_array());
-         EXPECT_FALSE(sa.contains("token"));
-         EXPECT_FALSE(sa.contains("identity"));
-       }},
+       .check =
+           [](const http::Response& r, const auto&) {
+             boost::json::object sa = boost::json::parse(r.body()).as_object();
+             EXPECT_EQ(sa.at("email"), testing::kDemoGsa);
+             EXPECT_EQ(sa.at("aliases"), boost::json::array({"default"}));
+             EXPECT_TRUE(sa.at("scopes").is_array());
+             EXPECT_FALSE(sa.contains("token"));
+             EXPECT_FALSE(sa.contains("identity"));
+           }},
       {.name = "E10 token",
        .target = std::string(kSa) + "token",
        .content_type = kJson,
-       .check = [](const http::Response& r, const auto& credentials) {
-         boost::json::object token = boost::json::parse(r.body()).as_object();
-         ASSERT_TRUE(token.at("expires_in").is_int64());
-         EXPECT_GT(token.at("expires_in").as_int64(), 0);
-         EXPECT_EQ(token.at("expires_in").as_int64(), 3599);
-         EXPECT_EQ(token.at("token_type"), "Bearer");
-         EXPECT_EQ(token.at("access_token"), "ya29.fake-demo");
-         EXPECT_TRUE(credentials.last_scopes.empty());
-       }},
+       .check =
+           [](const http::Response& r, const auto& credentials) {
+             boost::json::object token = boost::json::parse(r.body()).as_object();
+             ASSERT_TRUE(token.at("expires_in").is_int64());
+             EXPECT_GT(token.at("expires_in").as_int64(), 0);
+             EXPECT_EQ(token.at("expires_in").as_int64(), 3599);
+             EXPECT_EQ(token.at("token_type"), "Bearer");
+             EXPECT_EQ(token.at("access_token"), "ya29.fake-demo");
+             EXPECT_TRUE(credentials.last_scopes.empty());
+           }},
       {.name = "E11 token with scopes",
        .target = std::string(kSa) + "token?scopes=a,b",
        .content_type = kJson,
-       .check = [](const http::Response&, const auto& credentials) {
-         EXPECT_EQ(credentials.last_scopes, (std::vector<std::string>{"a", "b"}));
-       }},
-      {.name = "E11 token with slash", .target = std::string(kSa) + "token/", .status = 404,
+       .check =
+           [](const http::Response&, const auto& credentials) {
+             EXPECT_EQ(credentials.last_scopes, (std::vector<std::string>{"a", "b"}));
+           }},
+      {.name = "E11 token with slash",
+       .target = std::string(kSa) + "token/",
+       .status = 404,
        .content_type = kHtml},
-      {.name = "E12 identity without audience", .target = std::string(kSa) + "identity", .status = 400,
-       .content_type = kHtml, .contains = {"audience"}},
+      {.name = "E12 identity without audience",
+       .target = std::string(kSa) + "identity",
+       .status = 400,
+       .content_type = kHtml,
+       .contains = {"audience"}},
       {.name = "E12 identity full with licenses",
        .target = std::string(kSa) + "identity?audience=https://x&format=full&licenses=TRUE",
        .content_type = kText,
-       .check = [](const http::Response& r, const auto& credentials) {
-         EXPECT_EQ(credentials.last_id_options.audience, "https://x");
-         EXPECT_TRUE(credentials.last_id_options.full_format);
-         EXPECT_TRUE(credentials.last_id_options.include_licenses);
-         boost::json::object claims = payload_of(r.body());
-         EXPECT_EQ(claims.at("aud"), "https://x");
-         EXPECT_TRUE(claims.at("exp").is_int64());
-         const auto& gce = claims.at("google").at("compute_engine");
-         EXPECT_TRUE(gce.at("project_number").is_int64());
-         EXPECT_TRUE(gce.as_object().contains("license_id"));
-       }},
+       .check =
+           [](const http::Response& r, const auto& credentials) {
+             EXPECT_EQ(credentials.last_id_options.audience, "https://x");
+             EXPECT_TRUE(credentials.last_id_options.full_format);
+             EXPECT_TRUE(credentials.last_id_options.include_licenses);
+             boost::json::object claims = payload_of(r.body());
+             EXPECT_EQ(claims.at("aud"), "https://x");
+             EXPECT_TRUE(claims.at("exp").is_int64());
+             const auto& gce = claims.at("google").at("compute_engine");
+             EXPECT_TRUE(gce.at("project_number").is_int64());
+             EXPECT_TRUE(gce.as_object().contains("license_id"));
+           }},
       {.name = "E13 missing attribute",
        .target = v1 + "instance/attributes/missing",
        .status = 404,
        .content_type = kHtml,
        .contains = {"Error 404 (Not Found)!!1",
-                    "The requested URL <code>/computeMetadata/v1/instance/attributes/missing</code> was not "
+                    "The requested URL "
+                    "<code>/computeMetadata/v1/instance/attributes/missing</code> was not "
                     "found on this server."}},
-      {.name = "E14 leaf with slash", .target = std::string(kSa) + "email/", .status = 404,
+      {.name = "E14 leaf with slash",
+       .target = std::string(kSa) + "email/",
+       .status = 404,
        .content_type = kHtml},
-      {.name = "E15 attribute alt=json", .target = v1 + "instance/attributes/cluster-name?alt=json",
-       .content_type = kJson, .body = "\"wims\""},
-      {.name = "E15 non-recursive directory alt=text", .target = v1 + "instance/?alt=text", .status = 400,
+      {.name = "E15 attribute alt=json",
+       .target = v1 + "instance/attributes/cluster-name?alt=json",
+       .content_type = kJson,
+       .body = "\"wims\""},
+      {.name = "E15 non-recursive directory alt=text",
+       .target = v1 + "instance/?alt=text",
+       .status = 400,
        .content_type = kHtml},
       {.name = "E16 stale etag answers at once",
-       .target = v1 + "instance/attributes/cluster-name?wait_for_change=true&last_etag=0000000000000000",
+       .target =
+           v1 + "instance/attributes/cluster-name?wait_for_change=true&last_etag=0000000000000000",
        .content_type = kText,
        .body = "wims"},
-      {.name = "E17 universe domain", .target = v1 + "universe/universe-domain", .content_type = kText,
+      {.name = "E17 universe domain",
+       .target = v1 + "universe/universe-domain",
+       .content_type = kText,
        .body = "googleapis.com"},
   };
 }
@@ -210,7 +237,8 @@ TEST_F(GceHandlerTest, ConformanceChecklist) {
     if (c.body) {
       EXPECT_EQ(response->body(), *c.body);
     }
-    for (const std::string& part : c.contains) EXPECT_NE(response->body().find(part), std::string::npos) << part;
+    for (const std::string& part : c.contains)
+      EXPECT_NE(response->body().find(part), std::string::npos) << part;
     if (!c.body_regex.empty()) {
       EXPECT_TRUE(std::regex_match(response->body(), std::regex(c.body_regex))) << response->body();
     }
@@ -234,22 +262,27 @@ TEST_F(GceHandlerTest, TreeValuesAndListings) {
   const std::string sa = kSa;
   const Case cases[] = {
       {"/computeMetadata/", 200, kText, "v1/\nv1beta1/\n"},
-      {v1 + "instance/", 200, kText, "attributes/\nhostname\nid\nmachine-type\nservice-accounts/\nzone\n"},
+      {v1 + "instance/", 200, kText,
+       "attributes/\nhostname\nid\nmachine-type\nservice-accounts/\nzone\n"},
       {v1 + "instance/hostname", 200, kText, "wims-node-1.c.wims-local.internal"},
       {v1 + "instance/id", 200, kText, "4242424242424242"},
-      {v1 + "instance/machine-type", 200, kText, "projects/123456789012/machineTypes/e2-standard-4"},
+      {v1 + "instance/machine-type", 200, kText,
+       "projects/123456789012/machineTypes/e2-standard-4"},
       {v1 + "instance/zone", 200, kText, "projects/123456789012/zones/us-central1-a"},
       {v1 + "instance/attributes/", 200, kText, "cluster-location\ncluster-name\ncluster-uid\n"},
       {v1 + "instance/attributes/cluster-location", 200, kText, "us-central1-a"},
       {v1 + "instance/attributes/cluster-uid", 200, kText, "cluster-uid-1"},
       {v1 + "instance/attributes/kube-env", 404, kHtml, ""},
-      {v1 + "instance/service-accounts/", 200, kText, std::string("default/\n") + testing::kDemoGsa + "/\n"},
+      {v1 + "instance/service-accounts/", 200, kText,
+       std::string("default/\n") + testing::kDemoGsa + "/\n"},
       {sa, 200, kText, "aliases\nemail\nidentity\nscopes\ntoken\n"},
       {sa + "email", 200, kText, testing::kDemoGsa},
       {sa + "aliases", 200, kText, "default\n"},
       {sa + "scopes", 200, kText,
-       "https://www.googleapis.com/auth/cloud-platform\nhttps://www.googleapis.com/auth/userinfo.email\n"},
-      {v1 + "instance/service-accounts/" + testing::kDemoGsa + "/email", 200, kText, testing::kDemoGsa},
+       "https://www.googleapis.com/auth/cloud-platform\nhttps://www.googleapis.com/auth/"
+       "userinfo.email\n"},
+      {v1 + "instance/service-accounts/" + testing::kDemoGsa + "/email", 200, kText,
+       testing::kDemoGsa},
       {v1 + "instance/service-accounts/other@x.iam.gserviceaccount.com/email", 404, kHtml, ""},
       {v1 + "project/", 200, kText, "numeric-project-id\nproject-id\n"},
       {v1 + "project/project-id", 200, kText, "wims-local"},
@@ -355,7 +388,8 @@ TEST_F(GceHandlerTest, SetsRouteLabels) {
   EXPECT_EQ(denied.route, "gce.denied");
 }
 
-// email rules (GKE docs): the GSA if annotated, the principal identifier when asked for, else the pool.
+// email rules (GKE docs): the GSA if annotated, the principal identifier when asked for, else the
+// pool.
 TEST_F(GceHandlerTest, EmailFollowsGkeRules) {
   struct Case {
     const char* peer;
@@ -367,7 +401,8 @@ TEST_F(GceHandlerTest, EmailFollowsGkeRules) {
       "wims-local.svc.id.goog/subject/ns/default/sa/principal";
   const Case cases[] = {
       {testing::kDemoIp, testing::kDemoGsa, std::string("default/\n") + testing::kDemoGsa + "/\n"},
-      {testing::kDemoIpv6, testing::kDemoGsa, std::string("default/\n") + testing::kDemoGsa + "/\n"},
+      {testing::kDemoIpv6, testing::kDemoGsa,
+       std::string("default/\n") + testing::kDemoGsa + "/\n"},
       {testing::kPlainIp, "wims-local.svc.id.goog", "default/\nwims-local.svc.id.goog/\n"},
       {testing::kPrincipalIp, principal, "default/\n"},
   };
@@ -381,10 +416,12 @@ TEST_F(GceHandlerTest, EmailFollowsGkeRules) {
 }
 
 TEST_F(GceHandlerTest, TwoPodsGetTheirOwnTokens) {
-  EXPECT_EQ(boost::json::parse(get(std::string(kSa) + "token", testing::kDemoIp).body()).at("access_token"),
+  EXPECT_EQ(boost::json::parse(get(std::string(kSa) + "token", testing::kDemoIp).body())
+                .at("access_token"),
             "ya29.fake-demo");
   EXPECT_EQ(credentials_.last_caller->workload.service_account, "demo");
-  EXPECT_EQ(boost::json::parse(get(std::string(kSa) + "token", testing::kPlainIp).body()).at("access_token"),
+  EXPECT_EQ(boost::json::parse(get(std::string(kSa) + "token", testing::kPlainIp).body())
+                .at("access_token"),
             "ya29.fake-plain");
   EXPECT_EQ(credentials_.last_caller->workload.service_account, "plain");
 }
@@ -415,7 +452,8 @@ TEST_F(GceHandlerTest, BrokerErrorsMapToGceStatuses) {
 
 TEST_F(GceHandlerTest, IdentityNotFoundIs404) {
   credentials_.id_status = absl::NotFoundError("no Google service account for default/plain");
-  http::Response response = get(std::string(kSa) + "identity?audience=https://x", testing::kPlainIp);
+  http::Response response =
+      get(std::string(kSa) + "identity?audience=https://x", testing::kPlainIp);
   EXPECT_EQ(response.result_int(), 404u);
   EXPECT_NE(response.body().find("no Google service account"), std::string::npos);
 }
@@ -473,13 +511,15 @@ class GceHandlerNodeIdentityTest : public GceHandlerTest {
 TEST_F(GceHandlerNodeIdentityTest, UnknownAndHostNetworkCallersGetTheNodeIdentity) {
   for (const char* peer : {"10.9.9.9", testing::kNodeIp}) {
     SCOPED_TRACE(peer);
-    EXPECT_EQ(get(std::string(kSa) + "email", peer).body(), "node-sa@wims-local.iam.gserviceaccount.com");
+    EXPECT_EQ(get(std::string(kSa) + "email", peer).body(),
+              "node-sa@wims-local.iam.gserviceaccount.com");
     EXPECT_EQ(get(std::string(kSa) + "token", peer).result_int(), 200u);
     ASSERT_TRUE(credentials_.last_caller);
     EXPECT_TRUE(credentials_.last_caller->pod.host_network);
     EXPECT_EQ(credentials_.last_caller->pod.name, "wims-node-1");
     EXPECT_TRUE(credentials_.last_caller->workload.service_account.empty());
-    EXPECT_EQ(credentials_.last_caller->google_service_account, "node-sa@wims-local.iam.gserviceaccount.com");
+    EXPECT_EQ(credentials_.last_caller->google_service_account,
+              "node-sa@wims-local.iam.gserviceaccount.com");
   }
   // Pods still get their own identity, and an ambiguous address is still refused.
   EXPECT_EQ(get(std::string(kSa) + "email", testing::kDemoIp).body(), testing::kDemoGsa);
@@ -507,7 +547,8 @@ constexpr char kClusterName[] = "/computeMetadata/v1/instance/attributes/cluster
 
 TEST_F(GceHandlerTest, WaitForChangeWithCurrentEtagReturnsAtTimeout) {
   const std::string etag = header(get(kClusterName), "ETag");
-  http::Response response = get(std::string(kClusterName) + "?wait_for_change=true&timeout_sec=1&last_etag=" + etag);
+  http::Response response =
+      get(std::string(kClusterName) + "?wait_for_change=true&timeout_sec=1&last_etag=" + etag);
   EXPECT_EQ(response.result_int(), 200u);
   EXPECT_EQ(response.body(), "wims");
   EXPECT_EQ(header(response, "ETag"), etag);
@@ -521,11 +562,11 @@ TEST_F(GceHandlerTest, WaitForChangeWithTimeoutZeroAnswersAtOnce) {
 
 TEST_F(GceHandlerTest, WaitForChangeRejectsBadRequests) {
   const std::string v1 = "/computeMetadata/v1/";
-  for (const std::string& target : {v1 + "instance/?wait_for_change=true",
-                                    std::string(kSa) + "token?wait_for_change=true",
-                                    std::string(kSa) + "identity?audience=a&wait_for_change=true",
-                                    std::string(kClusterName) + "?wait_for_change=true&timeout_sec=abc",
-                                    std::string(kClusterName) + "?wait_for_change=true&timeout_sec=-1"}) {
+  for (const std::string& target :
+       {v1 + "instance/?wait_for_change=true", std::string(kSa) + "token?wait_for_change=true",
+        std::string(kSa) + "identity?audience=a&wait_for_change=true",
+        std::string(kClusterName) + "?wait_for_change=true&timeout_sec=abc",
+        std::string(kClusterName) + "?wait_for_change=true&timeout_sec=-1"}) {
     SCOPED_TRACE(target);
     EXPECT_EQ(get(target).result_int(), 400u);
   }
@@ -551,7 +592,8 @@ boost::asio::awaitable<void> stop_when_waiting(GceMetadataHandler& handler) {
 }
 
 TEST_F(GceHandlerTest, WaitForChangeReturnsOnUpdateWithNewEtag) {
-  for (const std::string query : {"?wait_for_change=true&timeout_sec=3600&last_etag=", "?wait_for_change=true"}) {
+  for (const std::string query :
+       {"?wait_for_change=true&timeout_sec=3600&last_etag=", "?wait_for_change=true"}) {
     SCOPED_TRACE(query);
     auto world = std::make_shared<config::World>(*world_);
     handler_->update_world(world);
@@ -562,7 +604,8 @@ TEST_F(GceHandlerTest, WaitForChangeReturnsOnUpdateWithNewEtag) {
         make_request(std::string(kClusterName) + query + (query.ends_with("=") ? etag : ""));
     boost::asio::io_context io;
     std::optional<http::Response> response;
-    boost::asio::co_spawn(io, testing::call_handler(*handler_, request, response), boost::asio::detached);
+    boost::asio::co_spawn(io, testing::call_handler(*handler_, request, response),
+                          boost::asio::detached);
     boost::asio::co_spawn(io, update_when_waiting(*handler_, changed), boost::asio::detached);
     io.run_for(std::chrono::seconds(60));  // a generous bound; the timeout_sec is an hour
     ASSERT_TRUE(response.has_value());
@@ -576,11 +619,12 @@ TEST_F(GceHandlerTest, WaitForChangeIgnoresUpdatesThatDoNotChangeTheValue) {
   const std::string etag = header(get(kClusterName), "ETag");
   auto same_name = std::make_shared<config::World>(*world_);
   same_name->project.id = "other-project";  // a change elsewhere in the tree
-  http::Request request =
-      make_request(std::string(kClusterName) + "?wait_for_change=true&timeout_sec=1&last_etag=" + etag);
+  http::Request request = make_request(std::string(kClusterName) +
+                                       "?wait_for_change=true&timeout_sec=1&last_etag=" + etag);
   boost::asio::io_context io;
   std::optional<http::Response> response;
-  boost::asio::co_spawn(io, testing::call_handler(*handler_, request, response), boost::asio::detached);
+  boost::asio::co_spawn(io, testing::call_handler(*handler_, request, response),
+                        boost::asio::detached);
   boost::asio::co_spawn(io, update_when_waiting(*handler_, same_name), boost::asio::detached);
   io.run_for(std::chrono::seconds(60));
   ASSERT_TRUE(response.has_value());
@@ -589,10 +633,12 @@ TEST_F(GceHandlerTest, WaitForChangeIgnoresUpdatesThatDoNotChangeTheValue) {
 }
 
 TEST_F(GceHandlerTest, StopWakesWaiters) {
-  http::Request request = make_request(std::string(kClusterName) + "?wait_for_change=true&timeout_sec=3600");
+  http::Request request =
+      make_request(std::string(kClusterName) + "?wait_for_change=true&timeout_sec=3600");
   boost::asio::io_context io;
   std::optional<http::Response> response;
-  boost::asio::co_spawn(io, testing::call_handler(*handler_, request, response), boost::asio::detached);
+  boost::asio::co_spawn(io, testing::call_handler(*handler_, request, response),
+                        boost::asio::detached);
   boost::asio::co_spawn(io, stop_when_waiting(*handler_), boost::asio::detached);
   io.run_for(std::chrono::seconds(60));
   ASSERT_TRUE(response.has_value());
@@ -622,12 +668,16 @@ boost::asio::awaitable<void> call_when_waiting(GceMetadataHandler& handler, http
 }
 
 TEST_F(GceHandlerOneWaiterTest, WaitsBeyondTheBoundGet429) {
-  http::Request first = make_request(std::string(kClusterName) + "?wait_for_change=true&timeout_sec=3600");
-  http::Request second = make_request(std::string(kClusterName) + "?wait_for_change=true&timeout_sec=3600");
+  http::Request first =
+      make_request(std::string(kClusterName) + "?wait_for_change=true&timeout_sec=3600");
+  http::Request second =
+      make_request(std::string(kClusterName) + "?wait_for_change=true&timeout_sec=3600");
   boost::asio::io_context io;
   std::optional<http::Response> first_response, second_response;
-  boost::asio::co_spawn(io, testing::call_handler(*handler_, first, first_response), boost::asio::detached);
-  boost::asio::co_spawn(io, call_when_waiting(*handler_, second, second_response), boost::asio::detached);
+  boost::asio::co_spawn(io, testing::call_handler(*handler_, first, first_response),
+                        boost::asio::detached);
+  boost::asio::co_spawn(io, call_when_waiting(*handler_, second, second_response),
+                        boost::asio::detached);
   io.run_for(std::chrono::seconds(60));
   ASSERT_TRUE(second_response.has_value());
   EXPECT_EQ(second_response->result_int(), 429u);

@@ -41,7 +41,8 @@ TEST(GceErrorTest, MapsEveryStatusCodeToOneGceShape) {
     EXPECT_EQ(header(response, "X-XSS-Protection"), "0");
     EXPECT_EQ(header(response, "X-Frame-Options"), "SAMEORIGIN");
     EXPECT_EQ(header(response, "ETag"), "<absent>");
-    EXPECT_NE(response.body().find("<title>" + c.title + "</title>"), std::string::npos) << response.body();
+    EXPECT_NE(response.body().find("<title>" + c.title + "</title>"), std::string::npos)
+        << response.body();
     EXPECT_NE(response.body().find(std::string(c.status.message())), std::string::npos);
     const bool retry = c.http_status == 429 || c.http_status == 503;
     EXPECT_EQ(header(response, "Retry-After"), retry ? "1" : "<absent>");
@@ -49,11 +50,12 @@ TEST(GceErrorTest, MapsEveryStatusCodeToOneGceShape) {
 }
 
 TEST(GceErrorTest, ForbiddenAndNotFoundQuoteThePathAsGoogleDoes) {
-  EXPECT_NE(gce_error(absl::PermissionDeniedError(kMissingFlavorMessage), "/p")
-                .body()
-                .find("Your client does not have permission to get URL <code>/p</code> from this server. "
-                      "Missing Metadata-Flavor:Google header."),
-            std::string::npos);
+  EXPECT_NE(
+      gce_error(absl::PermissionDeniedError(kMissingFlavorMessage), "/p")
+          .body()
+          .find("Your client does not have permission to get URL <code>/p</code> from this server. "
+                "Missing Metadata-Flavor:Google header."),
+      std::string::npos);
   EXPECT_NE(gce_error(absl::NotFoundError(""), "/p")
                 .body()
                 .find("The requested URL <code>/p</code> was not found on this server."),

@@ -1,6 +1,7 @@
-// Test support for the metadata front ends: a small World, a fake GoogleCredentials that records what it is
-// asked and answers with configurable statuses, a Request builder and a runner that drives a Handler's
-// coroutine on a local io_context (bounded by a generous wall-clock limit, never a timed assertion).
+// Test support for the metadata front ends: a small World, a fake GoogleCredentials that records
+// what it is asked and answers with configurable statuses, a Request builder and a runner that
+// drives a Handler's coroutine on a local io_context (bounded by a generous wall-clock limit, never
+// a timed assertion).
 #pragma once
 
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +9,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -33,8 +33,8 @@ inline constexpr char kAmbiguousIp[] = "10.0.0.9";
 inline constexpr char kNodeIp[] = "10.128.0.2";
 inline constexpr char kDemoGsa[] = "demo@wims-local.iam.gserviceaccount.com";
 
-inline config::Pod make_pod(std::string ns, std::string name, std::string ksa, std::vector<std::string> ips,
-                            bool host_network = false) {
+inline config::Pod make_pod(std::string ns, std::string name, std::string ksa,
+                            std::vector<std::string> ips, bool host_network = false) {
   config::Pod pod;
   pod.namespace_name = std::move(ns);
   pod.name = std::move(name);
@@ -68,7 +68,8 @@ inline std::shared_ptr<config::World> make_world() {
       make_ksa("default", "demo", {{config::kGcpServiceAccountAnnotation, kDemoGsa}}),
       make_ksa("default", "plain"),
       make_ksa("default", "principal", {{config::kReturnPrincipalIdAsEmailAnnotation, "true"}}),
-      make_ksa("aws", "app", {{config::kEksRoleArnAnnotation, "arn:aws:iam::111122223333:role/ksa"}}),
+      make_ksa("aws", "app",
+               {{config::kEksRoleArnAnnotation, "arn:aws:iam::111122223333:role/ksa"}}),
   };
   world->pods = {
       make_pod("default", "demo", "demo", {kDemoIp, kDemoIpv6}),
@@ -82,8 +83,8 @@ inline std::shared_ptr<config::World> make_world() {
   return world;
 }
 
-// Records requests; answers access tokens valid for an hour and unsigned JWTs whose claims reflect the
-// options it was given, or the configured error.
+// Records requests; answers access tokens valid for an hour and unsigned JWTs whose claims reflect
+// the options it was given, or the configured error.
 class FakeGoogleCredentials final : public broker::GoogleCredentials {
  public:
   explicit FakeGoogleCredentials(const Clock& clock) : clock_(clock) {}
@@ -98,8 +99,8 @@ class FakeGoogleCredentials final : public broker::GoogleCredentials {
                                   expiry.value_or(clock_.now() + absl::Seconds(3599))};
   }
 
-  boost::asio::awaitable<absl::StatusOr<std::string>> id_token(const broker::Caller& caller,
-                                                               broker::IdTokenOptions options) override {
+  boost::asio::awaitable<absl::StatusOr<std::string>> id_token(
+      const broker::Caller& caller, broker::IdTokenOptions options) override {
     ++id_calls;
     last_caller = caller;
     last_id_options = options;
@@ -115,10 +116,12 @@ class FakeGoogleCredentials final : public broker::GoogleCredentials {
       claims["email"] = caller.google_service_account.value_or("");
       claims["email_verified"] = true;
       claims["google"] = boost::json::object{
-          {"compute_engine", boost::json::object{{"project_number", 123456789012}, {"zone", "us-central1-a"}}}};
+          {"compute_engine",
+           boost::json::object{{"project_number", 123456789012}, {"zone", "us-central1-a"}}}};
     }
-    if (options.include_licenses) claims["google"].as_object()["compute_engine"].as_object()["license_id"] =
-        boost::json::array{"1000"};
+    if (options.include_licenses)
+      claims["google"].as_object()["compute_engine"].as_object()["license_id"] =
+          boost::json::array{"1000"};
     co_return base64url_encode(R"({"alg":"RS256","typ":"JWT"})") + "." +
         base64url_encode(boost::json::serialize(claims)) + ".c2ln";
   }
@@ -136,7 +139,8 @@ class FakeGoogleCredentials final : public broker::GoogleCredentials {
   const Clock& clock_;
 };
 
-// A GET for `target` ("/path?query") from `peer`, with `Metadata-Flavor: Google` unless `flavor` is false.
+// A GET for `target` ("/path?query") from `peer`, with `Metadata-Flavor: Google` unless `flavor` is
+// false.
 inline http::Request make_request(const std::string& target, const std::string& peer = kDemoIp,
                                   bool flavor = true) {
   http::Request request;

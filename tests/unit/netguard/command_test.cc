@@ -11,9 +11,10 @@
 namespace wims::netguard {
 namespace {
 
-// Only usage errors here: they are rejected before anything touches nftables. As a belt-and-braces guard
-// (a parser bug must not install rules on the host when the tests run as root), a root test process
-// first moves itself into a fresh, empty network namespace. The operations are covered by the netns tests.
+// Only usage errors here: they are rejected before anything touches nftables. As a belt-and-braces
+// guard (a parser bug must not install rules on the host when the tests run as root), a root test
+// process first moves itself into a fresh, empty network namespace. The operations are covered by
+// the netns tests.
 class CommandTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -1,6 +1,6 @@
-// Fakes for netguard unit tests: an in-memory RuleBackend (the "kernel" holds one listing per table, which
-// is simply the last script run, so tampering is a string change) and a ChangeFeed the test fires by hand.
-// Both are thread-safe: the Reconciler thread uses them while the test tampers.
+// Fakes for netguard unit tests: an in-memory RuleBackend (the "kernel" holds one listing per
+// table, which is simply the last script run, so tampering is a string change) and a ChangeFeed the
+// test fires by hand. Both are thread-safe: the Reconciler thread uses them while the test tampers.
 #pragma once
 
 #include <condition_variable>
@@ -50,7 +50,8 @@ class FakeChangeFeed final : public ChangeFeed {
  public:
   bool wait(absl::Duration timeout) override {
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] { return events_ > 0 || interrupted_; });
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                 [&] { return events_ > 0 || interrupted_; });
     interrupted_ = false;
     if (events_ > 0) {
       events_ = 0;

@@ -69,8 +69,9 @@ TEST(PreflightTest, MissingFamilyNamesTheFlag) {
   FakeProc v6only;
   v6only.write("net/if_inet6", "");
   EXPECT_TRUE(check_families(Families::kIpv6, v6only.root()).ok());
-  EXPECT_NE(std::string(check_families(Families::kBoth, v6only.root()).message()).find("--family ipv6"),
-            std::string::npos);
+  EXPECT_NE(
+      std::string(check_families(Families::kBoth, v6only.root()).message()).find("--family ipv6"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -35,11 +35,12 @@ struct Harness {
   explicit Harness(absl::Duration interval, Options options = redirect_options()) {
     auto f = std::make_unique<FakeChangeFeed>();
     feed = f.get();
-    reconciler = std::make_unique<Reconciler>(std::move(options), std::make_unique<FakeRuleBackend>(kernel),
-                                              std::move(f), interval, [this] {
-                                                absl::MutexLock lock(&mu);
-                                                ++callbacks;
-                                              });
+    reconciler =
+        std::make_unique<Reconciler>(std::move(options), std::make_unique<FakeRuleBackend>(kernel),
+                                     std::move(f), interval, [this] {
+                                       absl::MutexLock lock(&mu);
+                                       ++callbacks;
+                                     });
   }
   bool wait_for_callbacks(int n) {
     absl::MutexLock lock(&mu);
@@ -108,7 +109,8 @@ TEST(ReconcilerTest, UnchangedTableIsNotRepaired) {
   const int runs_after_start = h.kernel.runs;
   for (int i = 0; i < 3; ++i) h.feed->fire();
   // Wait until the reconciler has compared at least once, then require that it changed nothing.
-  for (int i = 0; i < 1000 && h.reconciler->checks() == 0; ++i) absl::SleepFor(absl::Milliseconds(10));
+  for (int i = 0; i < 1000 && h.reconciler->checks() == 0; ++i)
+    absl::SleepFor(absl::Milliseconds(10));
   h.reconciler->stop();
   EXPECT_GE(h.reconciler->checks(), 1);
   EXPECT_EQ(h.reconciler->repairs(), 0);

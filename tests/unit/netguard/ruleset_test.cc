@@ -81,9 +81,11 @@ TEST(RulesetTest, SidecarGoldenIpv6Only) {
 TEST(RulesetTest, ApplyScriptReplacesOnlyOurTableInOneBatch) {
   Options o;
   const std::string script = render_apply_script(o);
-  EXPECT_EQ(script.rfind("table inet wims_netguard\ndelete table inet wims_netguard\ntable inet wims_netguard {\n",
-                         0),
-            0u);
+  EXPECT_EQ(
+      script.rfind(
+          "table inet wims_netguard\ndelete table inet wims_netguard\ntable inet wims_netguard {\n",
+          0),
+      0u);
   // Nothing outside our table: no flush ruleset, no other table names.
   EXPECT_EQ(script.find("flush"), std::string::npos);
   EXPECT_EQ(render_remove_script("wims_netguard"),
@@ -112,11 +114,25 @@ TEST(RulesetTest, Validate) {
   const std::vector<Case> cases = {
       {"restrict default", Options{}, true, ""},
       {"restrict with port", with([](Options& o) { o.port = 80; }), false, "--port"},
-      {"redirect without port", with([](Options& o) { o.mode = Mode::kRedirect; }), false, "target port"},
-      {"redirect ok", with([](Options& o) { o.mode = Mode::kRedirect; o.port = 8181; }), true, ""},
-      {"sidecar without port", with([](Options& o) { o.mode = Mode::kSidecar; }), false, "target port"},
-      {"sidecar uid 0 ok", with([](Options& o) { o.mode = Mode::kSidecar; o.port = 1; }), true, ""},
-      {"uid outside sidecar", with([](Options& o) { o.mode = Mode::kRedirect; o.port = 1; o.exempt_uid = 5; }),
+      {"redirect without port", with([](Options& o) { o.mode = Mode::kRedirect; }), false,
+       "target port"},
+      {"redirect ok", with([](Options& o) {
+         o.mode = Mode::kRedirect;
+         o.port = 8181;
+       }),
+       true, ""},
+      {"sidecar without port", with([](Options& o) { o.mode = Mode::kSidecar; }), false,
+       "target port"},
+      {"sidecar uid 0 ok", with([](Options& o) {
+         o.mode = Mode::kSidecar;
+         o.port = 1;
+       }),
+       true, ""},
+      {"uid outside sidecar", with([](Options& o) {
+         o.mode = Mode::kRedirect;
+         o.port = 1;
+         o.exempt_uid = 5;
+       }),
        false, "--exempt-uid"},
       {"bad table", with([](Options& o) { o.table = "x; flush ruleset"; }), false, "table name"},
       {"empty table", with([](Options& o) { o.table = ""; }), false, "table name"},
@@ -124,8 +140,11 @@ TEST(RulesetTest, Validate) {
       {"bad v4", with([](Options& o) { o.imds_ipv4 = "169.254.169"; }), false, "IPv4"},
       {"v6 given as v4", with([](Options& o) { o.imds_ipv4 = "fd00:ec2::254"; }), false, "IPv4"},
       {"bad v6", with([](Options& o) { o.imds_ipv6 = "fd00:ec2::254::1"; }), false, "IPv6"},
-      {"bad v6 ignored for ipv4 only",
-       with([](Options& o) { o.imds_ipv6 = "nope"; o.families = Families::kIpv4; }), true, ""},
+      {"bad v6 ignored for ipv4 only", with([](Options& o) {
+         o.imds_ipv6 = "nope";
+         o.families = Families::kIpv4;
+       }),
+       true, ""},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

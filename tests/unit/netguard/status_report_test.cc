@@ -9,7 +9,8 @@
 namespace wims::netguard {
 namespace {
 
-// Captured from nft 1.0.6 (`nft -j -a list table inet wims_netguard` after `sidecar-init --port 8000
+// Captured from nft 1.0.6 (`nft -j -a list table inet wims_netguard` after `sidecar-init --port
+// 8000
 // --exempt-uid 1501`), with counters edited to non-zero values.
 constexpr const char* kSidecarJson =
     R"({"nftables": [{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_version": 1}}, {"table": {"family": "inet", "name": "wims_netguard", "handle": 2}}, {"set": {"family": "inet", "name": "imds4", "table": "wims_netguard", "type": "ipv4_addr", "handle": 2, "elem": ["169.254.169.254"]}}, {"set": {"family": "inet", "name": "imds6", "table": "wims_netguard", "type": "ipv6_addr", "handle": 3, "elem": ["fd00:ec2::254"]}}, {"chain": {"family": "inet", "table": "wims_netguard", "name": "sidecar_redirect", "handle": 1, "type": "nat", "hook": "output", "prio": -110, "policy": "accept"}}, {"rule": {"family": "inet", "table": "wims_netguard", "chain": "sidecar_redirect", "handle": 4, "comment": "sidecar uid reaches the endpoint", "expr": [{"match": {"op": "==", "left": {"meta": {"key": "skuid"}}, "right": 1501}}, {"accept": null}]}}, {"rule": {"family": "inet", "table": "wims_netguard", "chain": "sidecar_redirect", "handle": 5, "comment": "sidecar: pod to localhost IPv4", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "@imds4"}}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}}, {"counter": {"packets": 3, "bytes": 180}}, {"redirect": {"port": 8000}}]}}, {"rule": {"family": "inet", "table": "wims_netguard", "chain": "sidecar_redirect", "handle": 6, "comment": "sidecar: pod to localhost IPv6", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "daddr"}}, "right": "@imds6"}}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}}, {"counter": {"packets": 0, "bytes": 0}}, {"redirect": {"port": 8000}}]}}]})";
@@ -51,7 +52,8 @@ TEST(StatusReportTest, ParsesSidecarListing) {
   EXPECT_EQ(chain.priority, -110);
   ASSERT_EQ(chain.rules.size(), 3u);
   EXPECT_EQ(chain.rules[0].handle, 4);
-  EXPECT_EQ(chain.rules[0].text, R"(meta skuid 1501 accept comment "sidecar uid reaches the endpoint")");
+  EXPECT_EQ(chain.rules[0].text,
+            R"(meta skuid 1501 accept comment "sidecar uid reaches the endpoint")");
   EXPECT_FALSE(chain.rules[0].packets.has_value());
   EXPECT_EQ(chain.rules[1].comment, "sidecar: pod to localhost IPv4");
   EXPECT_EQ(chain.rules[1].packets, 3u);
@@ -81,14 +83,16 @@ TEST(StatusReportTest, RecognisesModesFromChains) {
       {"restrict", chain("pod_block"), Mode::kRestrict},
       {"redirect", chain("pod_redirect") + chain("pod_fail_closed"), Mode::kRedirect},
       {"redirect without fail-closed chain (tampered)", chain("pod_redirect"), std::nullopt},
-      {"restrict plus foreign chain is still restrict", chain("pod_block") + chain("extra"), Mode::kRestrict},
+      {"restrict plus foreign chain is still restrict", chain("pod_block") + chain("extra"),
+       Mode::kRestrict},
       {"mixed", chain("pod_block") + chain("sidecar_redirect"), std::nullopt},
       {"empty table", "", std::nullopt},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    const std::string json = R"({"nftables": [{"table": {"family": "inet", "name": "t", "handle": 1}},)" +
-                             c.chains + R"({"metainfo": {}}]})";
+    const std::string json =
+        R"({"nftables": [{"table": {"family": "inet", "name": "t", "handle": 1}},)" + c.chains +
+        R"({"metainfo": {}}]})";
     absl::StatusOr<StatusReport> r = parse_status("t", json, "");
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_TRUE(r->installed);
@@ -122,9 +126,11 @@ TEST(StatusReportTest, FormatsText) {
   const std::string text = format_status_text(*r);
   EXPECT_NE(text.find("mode: sidecar\n"), std::string::npos) << text;
   EXPECT_NE(text.find("exempt uid: 1501\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("chain sidecar_redirect (nat hook output priority -110):\n"), std::string::npos);
-  EXPECT_NE(text.find("  #5 ip daddr @imds4 tcp dport 80 counter packets 3 bytes 180 redirect to :8000"),
-            std::string::npos)
+  EXPECT_NE(text.find("chain sidecar_redirect (nat hook output priority -110):\n"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find("  #5 ip daddr @imds4 tcp dport 80 counter packets 3 bytes 180 redirect to :8000"),
+      std::string::npos)
       << text;
 }
 
@@ -137,7 +143,8 @@ TEST(StatusReportTest, FormatsJson) {
   EXPECT_EQ(o.at("mode").as_string(), "sidecar");
   EXPECT_EQ(o.at("port").to_number<int>(), 8000);
   EXPECT_EQ(o.at("exempt_uid").to_number<int>(), 1501);
-  const boost::json::object& rule = o.at("chains").as_array()[0].as_object().at("rules").as_array()[1].as_object();
+  const boost::json::object& rule =
+      o.at("chains").as_array()[0].as_object().at("rules").as_array()[1].as_object();
   EXPECT_EQ(rule.at("handle").to_number<int>(), 5);
   EXPECT_EQ(rule.at("packets").to_number<int>(), 3);
   EXPECT_EQ(rule.at("bytes").to_number<int>(), 180);
