@@ -105,8 +105,13 @@ class FakeKubeApiServer::Impl {
   std::set<tcp::socket*> sockets_;
   std::set<asio::steady_timer*> watch_timers_;
   bool stopping_ = false;
+  // Bumped by every wake-up: a watch compares it before parking, so a wake-up (or stop) that lands
+  // while the watch is busy sending is never lost (cancelling a timer nobody waits on does
+  // nothing).
+  uint64_t wake_generation_ = 0;
 
   void wake_watchers() {
+    ++wake_generation_;
     for (asio::steady_timer* timer : watch_timers_) timer->cancel();
   }
   void close_all() {
@@ -395,6 +400,7 @@ class FakeKubeApiServer::Impl {
     ++owner_.open_watches_;
     bool clean_end = false;
     while (!stopping_) {
+      const uint64_t seen_generation = wake_generation_;
       std::vector<std::string> lines;
       bool outage = false;
       {
@@ -442,6 +448,7 @@ class FakeKubeApiServer::Impl {
         co_await asio::async_write(socket, bhttp::make_chunk_last(), kNoThrow);
         break;
       }
+      if (stopping_ || wake_generation_ != seen_generation) continue;  // woken while sending
       timer.expires_after(std::chrono::hours(1));
       co_await timer.async_wait(kNoThrow);
     }
