@@ -309,7 +309,7 @@ void register_node_command(CLI::App& app, CommandRegistry& registry) {
   CLI::App* cmd = app.add_subcommand(
       "node",
       "Run the node metadata server of one Kubernetes node (the DaemonSet process): pods from the "
-      "Kubernetes API, credentials from --cloud-url");
+      "Kubernetes API, credentials from --cloud-url or --real-cloud");
   cmd->add_option("--kubeconfig", opts->kubeconfig,
                   "kubeconfig file (default: the in-cluster configuration)")
       ->check(CLI::ExistingFile);

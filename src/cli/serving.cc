@@ -25,15 +25,18 @@ void add_serve_options(CLI::App& cmd, ServeOptions& o) {
       ->capture_default_str();
   cmd.add_flag("--access-log,!--no-access-log", o.access_log,
                "One JSON line per request (default on)");
-  cmd.add_option("--imds-tokens", o.imds_tokens,
+  add_imds_options(cmd, o.imds_tokens, o.imds_profile);
+}
+
+void add_imds_options(CLI::App& cmd, std::string& tokens, std::string& profile) {
+  cmd.add_option("--imds-tokens", tokens,
                  "AWS IMDSv2 session tokens: optional (v1 and v2), required (a tokenless GET -> "
-                 "401), disabled "
-                 "(the token PUT -> 403, so clients fall back to v1)")
+                 "401), disabled (the token PUT -> 403, so clients fall back to v1)")
       ->check(CLI::IsMember({"optional", "required", "disabled"}))
       ->capture_default_str();
-  cmd.add_option("--imds-profile", o.imds_profile,
-                 "AWS IMDS paths: full (EC2 instance metadata) or emulator (GKE-on-AWS: the "
-                 "credentials paths only)")
+  cmd.add_option("--imds-profile", profile,
+                 "AWS IMDS paths: full (EC2 instance metadata) or emulator (GKE-on-AWS: the token "
+                 "API and the credentials paths only, everything else 404)")
       ->check(CLI::IsMember({"full", "emulator"}))
       ->capture_default_str();
 }

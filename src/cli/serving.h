@@ -58,6 +58,9 @@ struct ServeOptions {
 // --access-log
 // --imds-tokens --imds-profile on `cmd`, bound to `options` (which must outlive parsing).
 void add_serve_options(CLI::App& cmd, ServeOptions& options);
+// Just --imds-tokens and --imds-profile (for `wims sidecar`, which has no other serve option in
+// common).
+void add_imds_options(CLI::App& cmd, std::string& tokens, std::string& profile);
 
 // The URL host:port for a bound endpoint: an unspecified address (0.0.0.0, ::) is reached on
 // loopback.

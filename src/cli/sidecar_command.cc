@@ -377,17 +377,7 @@ void register_sidecar_command(CLI::App& app, CommandRegistry& registry) {
       ->capture_default_str();
   cmd->add_flag("--access-log,!--no-access-log", opts->access_log,
                 "One JSON line per request (default on)");
-  cmd->add_option(
-         "--imds-tokens", opts->imds_tokens,
-         "IMDSv2 session tokens: optional (v1 and v2), required (a tokenless GET -> 401), disabled")
-      ->check(CLI::IsMember({"optional", "required", "disabled"}))
-      ->capture_default_str();
-  cmd->add_option("--imds-profile", opts->imds_profile,
-                  "emulator (the token API and the credentials paths only, everything else 404) or "
-                  "full (EC2 "
-                  "instance metadata too)")
-      ->check(CLI::IsMember({"full", "emulator"}))
-      ->capture_default_str();
+  add_imds_options(*cmd, opts->imds_tokens, opts->imds_profile);
   registry.add(cmd, [opts] { return run_sidecar(*opts); });
 }
 
