@@ -9,54 +9,20 @@ cd "$(dirname "$0")/../.."
 wims=${1:-build/wims}
 secs=${2:-10}
 work=$(mktemp -d)
-ulimit -n 65536 || true
-cleanup() {
-  [[ -n "${wims_pid:-}" ]] && kill "$wims_pid" 2>/dev/null && wait "$wims_pid" 2>/dev/null
-  [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$wims" up --metadata-addr 127.0.0.1:0 --cloud-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
-  --state-dir "$work/state" --ready-file "$work/ready.json" --log-level warn --access-log=false \
-  >"$work/wims.log" 2>&1 &
-wims_pid=$!
-for _ in $(seq 1 300); do [[ -f "$work/ready.json" ]] && break; sleep 0.1; done
-[[ -f "$work/ready.json" ]] || { cat "$work/wims.log"; exit 1; }
-metadata=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["metadata"])' "$work/ready.json")
+source bench/lib.sh
+start_wims
 path=/computeMetadata/v1/instance/service-accounts/default/token
 # Warm the cache, and size the static body like the token response.
 curl -sf -H 'Metadata-Flavor: Google' "http://$metadata$path" >"$work/body"
 mkdir -p "$work/www${path%/*}"
 cp "$work/body" "$work/www$path"
-# nginx workers run as an unprivileged user: let them traverse the temporary directory and read the body.
-chmod 711 "$work"; chmod -R a+rX "$work/www"
-nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/nginx.conf" <<CONF
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$nginx_port; root $work/www; default_type application/json; }
-}
-CONF
-nginx -c "$work/nginx.conf"
-for _ in $(seq 1 50); do [[ -f "$work/nginx.pid" ]] && break; sleep 0.1; done
+start_nginx application/json
 
 echo "| server | connections | requests/s | p50 | p90 | p99 | body bytes |"
 echo "|---|---|---|---|---|---|---|"
 for c in 1 100 1000; do
-  t=$(( c < 2 ? 1 : 2 ))
   for target in wims nginx; do
     if [[ $target == wims ]]; then url="http://$metadata$path"; else url="http://127.0.0.1:$nginx_port$path"; fi
-    out=$(wrk -t"$t" -c"$c" -d"${secs}s" --latency -H 'Metadata-Flavor: Google' "$url")
-    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-    p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p90=$(awk '$1=="90%" {print $2}' <<<"$out")
-    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-    errs=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr '\n' ' ' | tr -s ' ' || true)
-    echo "| $target | $c | $rps | $p50 | $p90 | $p99 | $(wc -c <"$work/body") ${errs:+($errs)}|"
+    echo "| $target | $c | $(measure "$c" 'Metadata-Flavor: Google' "$url" "$(wc -c <"$work/body")")|"
   done
 done
