@@ -17,12 +17,6 @@
 namespace wims::aws {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool equals_ignore_case(std::string_view a, std::string_view b) {
   return absl::EqualsIgnoreCase(to_absl(a), to_absl(b));
 }
@@ -194,11 +188,11 @@ bool split_arn(std::string_view arn, std::string_view (&parts)[6]) {
 }  // namespace
 
 void RequestContext::set(std::string_view key, std::vector<std::string> values) {
-  keys[lower(key)] = std::move(values);
+  keys[absl::AsciiStrToLower(to_absl(key))] = std::move(values);
 }
 
 const std::vector<std::string>* RequestContext::find(std::string_view key) const {
-  auto it = keys.find(lower(key));
+  auto it = keys.find(absl::AsciiStrToLower(to_absl(key)));
   return it == keys.end() ? nullptr : &it->second;
 }
 

@@ -22,12 +22,6 @@ namespace {
 
 constexpr std::string_view kAmzDateFormat = "%Y%m%dT%H%M%SZ";
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -248,7 +242,7 @@ absl::StatusOr<std::string> sigv4_canonical_request(const SigV4Request& request,
     for (const auto& [k, v] : request.headers) {
       if (absl::EqualsIgnoreCase(to_absl(k), name)) values.push_back(canonical_header_value(v));
     }
-    out += lower(name);
+    out += absl::AsciiStrToLower(name);
     out += ':';
     out += absl::StrJoin(values, ",");
     out += '\n';
@@ -389,7 +383,7 @@ absl::Status sign_sigv4(SigV4Request& request, const SigV4Credentials& credentia
   }
   std::vector<std::string> signed_headers;
   for (const auto& [k, v] : request.headers) {
-    std::string name = lower(k);
+    std::string name = absl::AsciiStrToLower(k);
     if (name == "host" || name == "content-type" || name.starts_with("x-amz-"))
       signed_headers.push_back(name);
   }

@@ -16,9 +16,9 @@
 namespace wims::broker {
 namespace {
 
-constexpr char kService[] = "aws-sts";
+constexpr char kStsService[] = "aws-sts";
 // STS error bodies are quoted into our own errors; keep them short.
-constexpr size_t kMaxQuotedBody = 256;
+constexpr size_t kMaxQuotedText = 256;
 
 bool session_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -44,7 +44,7 @@ absl::Status check_role_arn(std::string_view arn) {
       arn.find(":role/") == std::string_view::npos || aws_role_name(arn).empty()) {
     return absl::FailedPreconditionError(
         fmt::format("\"{}\" is not an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)",
-                    arn.substr(0, kMaxQuotedBody)));
+                    arn.substr(0, kMaxQuotedText)));
   }
   return absl::OkStatus();
 }
@@ -125,8 +125,8 @@ absl::Status aws_sts_error(int http_status, std::string_view body) {
       if (const XmlElement* m = error->child("Message")) message = m->text;
     }
   }
-  if (code.empty() && message.empty()) message = std::string(body.substr(0, kMaxQuotedBody));
-  if (message.size() > kMaxQuotedBody) message = message.substr(0, kMaxQuotedBody);
+  if (code.empty() && message.empty()) message = std::string(body.substr(0, kMaxQuotedText));
+  if (message.size() > kMaxQuotedText) message = message.substr(0, kMaxQuotedText);
   const std::string text = code.empty() ? fmt::format("sts: HTTP {}: {}", http_status, message)
                                         : fmt::format("sts: {}: {}", code, message);
   if (http_status >= 500) return absl::UnavailableError(text);
@@ -173,7 +173,7 @@ absl::StatusOr<AwsCredentials> parse_assume_role_with_web_identity(std::string_v
   absl::StatusOr<absl::Time> expiry = parse_rfc3339(expiration);
   if (!expiry.ok()) {
     return absl::InternalError(
-        fmt::format("sts: bad Expiration \"{}\"", expiration.substr(0, kMaxQuotedBody)));
+        fmt::format("sts: bad Expiration \"{}\"", expiration.substr(0, kMaxQuotedText)));
   }
   credentials.expiration = *expiry;
   credentials.last_updated = last_updated;
@@ -232,12 +232,12 @@ boost::asio::awaitable<absl::StatusOr<CachedCredential>> AwsBroker::assume_role(
   const absl::Time sent = clock_.now();
   absl::StatusOr<http::Response> response = co_await transport_.send(std::move(request));
   if (!response.ok()) {
-    if (metrics_) metrics_(kService, 0);
+    if (metrics_) metrics_(kStsService, 0);
     co_return absl::UnavailableError(
         fmt::format("sts: {}", std::string(response.status().message())));
   }
   const int status = static_cast<int>(response->result_int());
-  if (metrics_) metrics_(kService, status);
+  if (metrics_) metrics_(kStsService, status);
   if (status < 200 || status >= 300) co_return aws_sts_error(status, response->body());
   WIMS_CO_ASSIGN_OR_RETURN(AwsCredentials credentials,
                            parse_assume_role_with_web_identity(response->body(), sent));

@@ -8,14 +8,10 @@
 #include <cstring>
 #include <string_view>
 
+#include "absl/strings/ascii.h"
+#include "common/strings.h"
+
 namespace wims::broker {
-namespace {
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> read_token_file(const std::string& path, size_t max_bytes) {
   // O_NONBLOCK: a FIFO put in place of the token must not hang the reader.
@@ -47,9 +43,8 @@ absl::StatusOr<std::string> read_token_file(const std::string& path, size_t max_
         "service-account token file {} is larger than {} bytes: not a service-account token", path,
         max_bytes));
   }
-  std::string_view token(content.data(), size);
-  while (!token.empty() && is_space(token.front())) token.remove_prefix(1);
-  while (!token.empty() && is_space(token.back())) token.remove_suffix(1);
+  std::string_view token =
+      to_std(absl::StripAsciiWhitespace(absl::string_view(content.data(), size)));
   if (token.empty()) {
     return absl::FailedPreconditionError(
         fmt::format("service-account token file {} is empty", path));

@@ -14,7 +14,7 @@
 namespace wims::broker {
 namespace {
 
-constexpr char kService[] = "kubernetes";
+constexpr char kKubernetesService[] = "kubernetes";
 
 std::string path_segment(const std::string& s) {
   return boost::urls::encode(s, boost::urls::unreserved_chars);
@@ -83,17 +83,18 @@ boost::asio::awaitable<absl::StatusOr<CachedCredential>> TokenRequestKsaTokenSou
 
   WIMS_CO_ASSIGN_OR_RETURN(
       std::string response,
-      co_await call_upstream(transport_, kService, std::move(request), metrics_));
-  WIMS_CO_ASSIGN_OR_RETURN(boost::json::object object, parse_json_object(kService, response));
+      co_await call_upstream(transport_, kKubernetesService, std::move(request), metrics_));
+  WIMS_CO_ASSIGN_OR_RETURN(boost::json::object object,
+                           parse_json_object(kKubernetesService, response));
   const auto* status = object.if_contains("status");
   if (status == nullptr || !status->is_object()) {
     co_return absl::InternalError("kubernetes: TokenRequest response has no status");
   }
   WIMS_CO_ASSIGN_OR_RETURN(std::string token,
-                           json_string_member(kService, status->get_object(), "token"));
+                           json_string_member(kKubernetesService, status->get_object(), "token"));
   WIMS_CO_ASSIGN_OR_RETURN(
       std::string expiration,
-      json_string_member(kService, status->get_object(), "expirationTimestamp"));
+      json_string_member(kKubernetesService, status->get_object(), "expirationTimestamp"));
   absl::StatusOr<absl::Time> expiry = parse_rfc3339(expiration);
   if (!expiry.ok()) {
     co_return absl::InternalError(

@@ -25,7 +25,7 @@ const XmlElement* XmlElement::find(std::initializer_list<std::string_view> path)
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 bool is_name_char(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -78,7 +78,7 @@ class Parser {
     return text_.substr(pos_, prefix.size()) == prefix;
   }
   void skip_spaces() {
-    while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
+    while (pos_ < text_.size() && is_xml_space(text_[pos_])) ++pos_;
   }
   // Moves past the next `terminator`; false when there is none.
   bool skip_past(std::string_view terminator) {

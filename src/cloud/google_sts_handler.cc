@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/json_members.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "iam/principal.h"
@@ -27,7 +28,7 @@ constexpr char kRoute[] = "google.sts.token";
 constexpr char kIdentityNamespacePrefix[] = "identitynamespace:";
 constexpr char kProviderPrefix[] = "//iam.googleapis.com/";
 constexpr char kServiceAccountSubjectPrefix[] = "system:serviceaccount:";
-constexpr char kKubernetesClaim[] = "kubernetes.io";
+constexpr char kKubernetesClaims[] = "kubernetes.io";
 constexpr char kJsonContentType[] = "application/json; charset=utf-8";
 
 // The STS error vocabulary, carried in absl::Status codes so that one function (sts_error) maps
@@ -43,7 +44,7 @@ absl::Status invalid_grant(std::string_view message) {
   return absl::UnauthenticatedError(to_absl(message));
 }
 
-http::Response json_response(bhttp::status status, const boost::json::value& body) {
+http::Response token_endpoint_json(bhttp::status status, const boost::json::value& body) {
   http::Response response =
       http::make_response(status, kJsonContentType, boost::json::serialize(body));
   // RFC 6749 section 5.1: token responses must not be cached.
@@ -56,28 +57,28 @@ http::Response sts_error(const absl::Status& status) {
   std::string description(status.message());
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
-      return json_response(bhttp::status::bad_request,
-                           {{"error", "invalid_request"}, {"error_description", description}});
+      return token_endpoint_json(bhttp::status::bad_request, {{"error", "invalid_request"},
+                                                              {"error_description", description}});
     case absl::StatusCode::kUnauthenticated:
-      return json_response(bhttp::status::bad_request,
-                           {{"error", "invalid_grant"}, {"error_description", description}});
+      return token_endpoint_json(bhttp::status::bad_request,
+                                 {{"error", "invalid_grant"}, {"error_description", description}});
     case absl::StatusCode::kPermissionDenied:
-      return json_response(bhttp::status::bad_request,
-                           {{"error", "unauthorized_client"}, {"error_description", description}});
+      return token_endpoint_json(bhttp::status::bad_request, {{"error", "unauthorized_client"},
+                                                              {"error_description", description}});
     case absl::StatusCode::kResourceExhausted:
       // Only the message of the real 429 is observed (google-github-actions/auth#427); its JSON
       // body is not. Quota errors of Google front ends are google.rpc.Status JSON, so that is the
       // shape used here; clients (google-auth) only look at the status code and print the body.
-      return json_response(
+      return token_endpoint_json(
           bhttp::status::too_many_requests,
           {{"error", {{"code", 429}, {"message", description}, {"status", "RESOURCE_EXHAUSTED"}}}});
     case absl::StatusCode::kNotFound:
-      return json_response(
+      return token_endpoint_json(
           bhttp::status::not_found,
           {{"error", {{"code", 404}, {"message", description}, {"status", "NOT_FOUND"}}}});
     default:
-      return json_response(bhttp::status::internal_server_error,
-                           {{"error", "server_error"}, {"error_description", description}});
+      return token_endpoint_json(bhttp::status::internal_server_error,
+                                 {{"error", "server_error"}, {"error_description", description}});
   }
 }
 
@@ -171,17 +172,6 @@ std::string quoted(const std::vector<std::string>& values) {
   return absl::StrCat("[", absl::StrJoin(values, ", "), "]");
 }
 
-const boost::json::object* object_member(const boost::json::object& o, std::string_view name) {
-  auto it = o.find(name);
-  return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
-}
-
-std::string string_member(const boost::json::object& o, std::string_view name) {
-  auto it = o.find(name);
-  if (it == o.end() || !it->value().is_string()) return std::string();
-  return std::string(it->value().get_string());
-}
-
 // Time rules of the subject token at `now`.
 absl::Status check_times(const boost::json::object& claims, absl::Time now) {
   absl::StatusOr<int64_t> iat = jose::int64_claim(claims, "iat");
@@ -244,7 +234,7 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
         absl::NotFoundError(absl::StrCat("The requested URL ", request.path, " was not found.")));
   }
   if (request.method() != bhttp::verb::post) {
-    http::Response response = json_response(
+    http::Response response = token_endpoint_json(
         bhttp::status::method_not_allowed,
         {{"error",
           {{"code", 405},
@@ -424,7 +414,7 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
     identity.namespace_name = ns;
     identity.service_account = ksa;
     identity.cluster_url = world->cluster_resource_url();
-    if (const boost::json::object* kube = object_member(claims, kKubernetesClaim);
+    if (const boost::json::object* kube = object_member(claims, kKubernetesClaims);
         kube != nullptr) {
       if (std::string claimed_ns = string_member(*kube, "namespace");
           !claimed_ns.empty() && claimed_ns != ns) {
@@ -465,10 +455,10 @@ boost::asio::awaitable<http::Response> GoogleStsHandler::handle(http::Request& r
     token.expires_at = token.issued_at + options_.token_lifetime;
     // As sts.googleapis.com, which answers 3599 for a one-hour token.
     int64_t expires_in = std::max<int64_t>(absl::ToInt64Seconds(options_.token_lifetime) - 1, 1);
-    return json_response(bhttp::status::ok, {{"access_token", codec_.mint(token)},
-                                             {"issued_token_type", kAccessTokenType},
-                                             {"token_type", "Bearer"},
-                                             {"expires_in", expires_in}});
+    return token_endpoint_json(bhttp::status::ok, {{"access_token", codec_.mint(token)},
+                                                   {"issued_token_type", kAccessTokenType},
+                                                   {"token_type", "Bearer"},
+                                                   {"expires_in", expires_in}});
   };
   absl::StatusOr<http::Response> response = exchange();
   if (!response.ok()) co_return sts_error(response.status());

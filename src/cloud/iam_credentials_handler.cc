@@ -18,7 +18,7 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-constexpr std::string_view kPrefix = "/v1/projects/";
+constexpr std::string_view kServiceAccountsPrefix = "/v1/projects/";
 constexpr std::string_view kDelegatePrefix = "projects/-/serviceAccounts/";
 constexpr char kGetAccessToken[] = "iam.serviceAccounts.getAccessToken";
 constexpr char kGetOpenIdToken[] = "iam.serviceAccounts.getOpenIdToken";
@@ -36,8 +36,8 @@ struct ParsedPath {
 };
 
 std::optional<ParsedPath> parse_path(std::string_view path) {
-  if (!path.starts_with(kPrefix)) return std::nullopt;
-  std::string_view rest = path.substr(kPrefix.size());
+  if (!path.starts_with(kServiceAccountsPrefix)) return std::nullopt;
+  std::string_view rest = path.substr(kServiceAccountsPrefix.size());
   size_t colon = rest.rfind(':');
   if (colon == std::string_view::npos) return std::nullopt;
   std::vector<absl::string_view> parts = absl::StrSplit(to_absl(rest.substr(0, colon)), '/');

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/encoding.h"
+#include "common/json_members.h"
 #include "common/strings.h"
 
 namespace wims::cloud {
@@ -27,8 +28,8 @@ constexpr char kRotatePath[] = "/wims/v1/signing-keys:rotate";
 constexpr char kCacheControl[] = "public, max-age=3600";
 constexpr char kAuthApiVersion[] = "authentication.k8s.io/v1";
 
-http::Response json_response(bhttp::status status, const boost::json::value& body,
-                             std::string_view content_type = "application/json") {
+http::Response oidc_json(bhttp::status status, const boost::json::value& body,
+                         std::string_view content_type = "application/json") {
   return http::make_response(status, content_type, boost::json::serialize(body));
 }
 
@@ -38,7 +39,7 @@ http::Response kube_status(int code, std::string_view reason, std::string_view m
       {"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", boost::json::object{}},
       {"status", "Failure"}, {"message", message}, {"reason", reason},
       {"code", code}};
-  return json_response(static_cast<bhttp::status>(code), status);
+  return oidc_json(static_cast<bhttp::status>(code), status);
 }
 
 // The one mapping from the issuer's Status codes to Kubernetes Status responses.
@@ -118,11 +119,6 @@ absl::StatusOr<std::string> optional_string(const boost::json::object& o, std::s
     return absl::FailedPreconditionError(absl::StrCat(std::string(name), " must be a string"));
   }
   return std::string(it->value().get_string().data(), it->value().get_string().size());
-}
-
-const boost::json::object* object_member(const boost::json::object& o, std::string_view name) {
-  auto it = o.find(name);
-  return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
 }
 
 boost::json::array to_json_array(const std::vector<std::string>& values) {
@@ -286,7 +282,7 @@ http::Response OidcHandler::token_request(const http::Request& request, std::str
       {"status", boost::json::object{{"token", token->token},
                                      {"expirationTimestamp",
                                       format_rfc3339_seconds(token->expiration_timestamp)}}}};
-  return json_response(bhttp::status::created, out);
+  return oidc_json(bhttp::status::created, out);
 }
 
 http::Response OidcHandler::token_review(const http::Request& request) const {
@@ -326,7 +322,7 @@ http::Response OidcHandler::token_review(const http::Request& request) const {
                           {"metadata", boost::json::object{{"creationTimestamp", nullptr}}},
                           {"spec", std::move(out_spec)},
                           {"status", std::move(status)}};
-  return json_response(bhttp::status::created, out);
+  return oidc_json(bhttp::status::created, out);
 }
 
 boost::asio::awaitable<http::Response> OidcHandler::rotate() {
@@ -335,9 +331,8 @@ boost::asio::awaitable<http::Response> OidcHandler::rotate() {
   RotationResult result = co_await boost::asio::co_spawn(
       blocking_executor_, rotate_blocking(&ring_, clock_.now()), boost::asio::use_awaitable);
   if (!result.status.ok()) co_return kube_error(result.status);
-  co_return json_response(
-      bhttp::status::ok,
-      boost::json::object{{"kid", result.kid}, {"previousKid", result.previous_kid}});
+  co_return oidc_json(bhttp::status::ok, boost::json::object{{"kid", result.kid},
+                                                             {"previousKid", result.previous_kid}});
 }
 
 }  // namespace wims::cloud

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/json_members.h"
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "config/stable_id.h"
@@ -41,17 +42,6 @@ boost::json::object name_uid(std::string_view name, std::string_view uid) {
   if (!name.empty()) o["name"] = name;
   if (!uid.empty()) o["uid"] = uid;
   return o;
-}
-
-std::string member(const boost::json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_string()) return "";
-  return std::string(it->value().get_string().data(), it->value().get_string().size());
-}
-
-const boost::json::object* object_member(const boost::json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
 }
 
 TokenReviewResult failure(std::string error) {
@@ -187,7 +177,7 @@ TokenReviewResult ServiceAccountTokenIssuer::review(
   absl::StatusOr<jose::DecodedJwt> jwt = jose::decode_jwt(token);
   if (!jwt.ok()) return failure("invalid bearer token");
   const boost::json::object& claims = jwt->claims;
-  if (member(claims, "iss") != options_.issuer_url)
+  if (string_member(claims, "iss") != options_.issuer_url)
     return failure("invalid bearer token: unknown issuer");
   absl::Time now = clock_.now();
   if (absl::Status status = jose::verify_jwt(*jwt, ring_.verification_keys(now)); !status.ok()) {
@@ -221,10 +211,10 @@ TokenReviewResult ServiceAccountTokenIssuer::review(
   const boost::json::object* sa_ref =
       kube != nullptr ? object_member(*kube, "serviceaccount") : nullptr;
   if (sa_ref == nullptr) return failure("service account token claims are missing");
-  std::string ns = member(*kube, "namespace");
-  std::string sa_name = member(*sa_ref, "name");
-  std::string sa_uid = member(*sa_ref, "uid");
-  if (member(claims, "sub") != username(ns, sa_name))
+  std::string ns = string_member(*kube, "namespace");
+  std::string sa_name = string_member(*sa_ref, "name");
+  std::string sa_uid = string_member(*sa_ref, "uid");
+  if (string_member(claims, "sub") != username(ns, sa_name))
     return failure("service account token subject mismatch");
 
   std::shared_ptr<const config::World> world = world_();
@@ -236,8 +226,8 @@ TokenReviewResult ServiceAccountTokenIssuer::review(
   }
   UserInfo user;
   if (const boost::json::object* pod_ref = object_member(*kube, "pod"); pod_ref != nullptr) {
-    std::string pod_name = member(*pod_ref, "name");
-    std::string pod_uid = member(*pod_ref, "uid");
+    std::string pod_name = string_member(*pod_ref, "name");
+    std::string pod_uid = string_member(*pod_ref, "uid");
     const config::Pod* pod = world->find_pod(ns, pod_name);
     if (pod == nullptr) return failure("service account token has been invalidated");
     if (pod->uid != pod_uid) {
@@ -250,8 +240,8 @@ TokenReviewResult ServiceAccountTokenIssuer::review(
     return failure("service account token has been invalidated");  // a World has no Secrets
   }
   if (const boost::json::object* node_ref = object_member(*kube, "node"); node_ref != nullptr) {
-    std::string node_name = member(*node_ref, "name");
-    std::string claimed_uid = member(*node_ref, "uid");
+    std::string node_name = string_member(*node_ref, "name");
+    std::string claimed_uid = string_member(*node_ref, "uid");
     // As kube: a node that went away only invalidates tokens bound to the node itself, not pod
     // tokens.
     if (object_member(*kube, "pod") == nullptr &&
@@ -261,7 +251,7 @@ TokenReviewResult ServiceAccountTokenIssuer::review(
     user.extra[absl::StrCat(kExtraPrefix, "node-name")] = {node_name};
     if (!claimed_uid.empty()) user.extra[absl::StrCat(kExtraPrefix, "node-uid")] = {claimed_uid};
   }
-  if (std::string jti = member(claims, "jti"); !jti.empty()) {
+  if (std::string jti = string_member(claims, "jti"); !jti.empty()) {
     user.extra[absl::StrCat(kExtraPrefix, "credential-id")] = {absl::StrCat("JTI=", jti)};
   }
   user.username = username(ns, sa_name);

@@ -17,7 +17,7 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-constexpr std::string_view kPrefix = "/storage/v1/b/";
+constexpr std::string_view kBucketsPrefix = "/storage/v1/b/";
 constexpr char kObjectsGet[] = "storage.objects.get";
 constexpr char kObjectsList[] = "storage.objects.list";
 constexpr char kBucketsGet[] = "storage.buckets.get";
@@ -153,11 +153,11 @@ std::string decode_kept_escapes(std::string_view segment) {
 
 boost::asio::awaitable<http::Response> StorageHandler::handle(http::Request& request) {
   std::string_view path = request.path;
-  if (!path.starts_with(kPrefix)) {
+  if (!path.starts_with(kBucketsPrefix)) {
     request.route = "storage.not_found";
     co_return storage_error(404, "Not Found", "notFound");
   }
-  std::string_view rest = path.substr(kPrefix.size());
+  std::string_view rest = path.substr(kBucketsPrefix.size());
   size_t slash = rest.find('/');
   std::string_view bucket_name = rest.substr(0, slash);
   std::string_view tail = slash == std::string_view::npos ? "" : rest.substr(slash);

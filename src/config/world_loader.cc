@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "config/default_world.h"
+#include "config/field_path.h"
 #include "config/stable_id.h"
 #include "config/world_validator.h"
 #include "fmt/format.h"
@@ -29,10 +30,6 @@ struct LocatedError {
 
 std::string child_path(std::string_view base, std::string_view key) {
   return base.empty() ? std::string(key) : fmt::format("{}.{}", base, key);
-}
-std::string index_path(std::string_view base, size_t i) { return fmt::format("{}[{}]", base, i); }
-std::string key_path(std::string_view base, std::string_view key) {
-  return fmt::format("{}[\"{}\"]", base, key);
 }
 
 // The path one level up: `pods[1].ips[0]` -> `pods[1].ips` -> `pods[1]` -> `pods` -> "".

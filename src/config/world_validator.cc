@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_join.h"
 #include "boost/url/parse.hpp"
+#include "config/field_path.h"
 #include "fmt/format.h"
 
 namespace wims::config {
@@ -65,12 +66,6 @@ bool matches(const std::string& text, const std::regex& pattern) {
 }
 
 std::string quoted(std::string_view text) { return fmt::format("\"{}\"", text); }
-
-// `annotations["iam.gke.io/gcp-service-account"]`
-std::string key_path(std::string_view base, std::string_view key) {
-  return fmt::format("{}[\"{}\"]", base, key);
-}
-std::string index_path(std::string_view base, size_t i) { return fmt::format("{}[{}]", base, i); }
 
 class Checker {
  public:

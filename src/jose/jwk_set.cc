@@ -10,15 +10,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/encoding.h"
+#include "common/json_members.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "jose/internal/openssl.h"
 
 namespace wims::jose {
 namespace {
-
-constexpr int kMinRsaBits = 2048;
-constexpr int kP256FieldBytes = 32;
 
 // A base64url member of `jwk`, decoded; InvalidArgument if absent, not a string, or not base64url.
 absl::StatusOr<std::string> decoded_member(const boost::json::object& jwk, std::string_view name) {
@@ -34,12 +32,6 @@ absl::StatusOr<std::string> decoded_member(const boost::json::object& jwk, std::
         absl::StrCat("JWK: member \"", to_absl(name), "\" is not base64url"));
   }
   return bytes;
-}
-
-std::string string_member(const boost::json::object& jwk, std::string_view name) {
-  auto it = jwk.find(name);
-  if (it == jwk.end() || !it->value().is_string()) return "";
-  return std::string(it->value().get_string().data(), it->value().get_string().size());
 }
 
 // Builds a public EVP_PKEY of `type` ("RSA" / "EC") from OpenSSL parameters.
@@ -67,7 +59,7 @@ absl::StatusOr<internal::PkeyPtr> rsa_key(const boost::json::object& jwk) {
   internal::BnPtr e(BN_bin2bn(reinterpret_cast<const unsigned char*>(e_bytes.data()),
                               static_cast<int>(e_bytes.size()), nullptr));
   if (!n || !e) return internal::openssl_error("BN_bin2bn");
-  if (BN_num_bits(n.get()) < kMinRsaBits) {
+  if (BN_num_bits(n.get()) < internal::kMinRsaBits) {
     return absl::InvalidArgumentError(absl::StrCat("JWK: RSA modulus of ", BN_num_bits(n.get()),
                                                    " bits; at least 2048 required"));
   }
@@ -89,7 +81,7 @@ absl::StatusOr<internal::PkeyPtr> ec_key(const boost::json::object& jwk) {
   }
   WIMS_ASSIGN_OR_RETURN(std::string x, decoded_member(jwk, "x"));
   WIMS_ASSIGN_OR_RETURN(std::string y, decoded_member(jwk, "y"));
-  if (x.size() != kP256FieldBytes || y.size() != kP256FieldBytes) {
+  if (x.size() != internal::kP256FieldBytes || y.size() != internal::kP256FieldBytes) {
     return absl::InvalidArgumentError("JWK: P-256 coordinates must be 32 bytes");
   }
   std::string point = "\x04" + x + y;  // SEC1 uncompressed point
@@ -161,7 +153,8 @@ absl::Status PublicJwk::verify(std::string_view alg, std::string_view signing_in
                                                    to_absl(algorithm_name(algorithm_)), ")"));
   }
   if (algorithm_ == Algorithm::kES256) {
-    WIMS_ASSIGN_OR_RETURN(std::string der, internal::ecdsa_raw_to_der(signature, kP256FieldBytes));
+    WIMS_ASSIGN_OR_RETURN(std::string der,
+                          internal::ecdsa_raw_to_der(signature, internal::kP256FieldBytes));
     return internal::verify_sha256(pkey_.get(), signing_input, der);
   }
   return internal::verify_sha256(pkey_.get(), signing_input, signature);

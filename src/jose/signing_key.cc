@@ -21,9 +21,6 @@
 namespace wims::jose {
 namespace {
 
-constexpr int kMinRsaBits = 2048;
-constexpr int kP256FieldBytes = 32;
-
 // The public members of `pkey` as a JWK without use/kid/alg.
 absl::StatusOr<boost::json::object> public_members(const EVP_PKEY* pkey, Algorithm alg) {
   boost::json::object jwk;
@@ -53,8 +50,8 @@ absl::StatusOr<boost::json::object> public_members(const EVP_PKEY* pkey, Algorit
   }
   jwk["kty"] = "EC";
   jwk["crv"] = "P-256";
-  jwk["x"] = base64url_encode(internal::bn_bytes(x, kP256FieldBytes));
-  jwk["y"] = base64url_encode(internal::bn_bytes(y, kP256FieldBytes));
+  jwk["x"] = base64url_encode(internal::bn_bytes(x, internal::kP256FieldBytes));
+  jwk["y"] = base64url_encode(internal::bn_bytes(y, internal::kP256FieldBytes));
   BN_free(x);
   BN_free(y);
   return jwk;
@@ -64,7 +61,7 @@ absl::StatusOr<boost::json::object> public_members(const EVP_PKEY* pkey, Algorit
 absl::StatusOr<Algorithm> algorithm_of(const EVP_PKEY* pkey) {
   switch (EVP_PKEY_get_base_id(pkey)) {
     case EVP_PKEY_RSA:
-      if (EVP_PKEY_get_bits(pkey) < kMinRsaBits) {
+      if (EVP_PKEY_get_bits(pkey) < internal::kMinRsaBits) {
         return absl::InvalidArgumentError(
             absl::StrCat("RSA key of ", EVP_PKEY_get_bits(pkey), " bits; at least 2048 required"));
       }
@@ -223,7 +220,8 @@ absl::StatusOr<std::string> SigningKey::sign(std::string_view input) const {
   }
   EVP_MD_CTX_free(ctx);
   if (!ok) return internal::openssl_error("signing");
-  if (alg_ == Algorithm::kES256) return internal::ecdsa_der_to_raw(signature, kP256FieldBytes);
+  if (alg_ == Algorithm::kES256)
+    return internal::ecdsa_der_to_raw(signature, internal::kP256FieldBytes);
   return signature;
 }
 

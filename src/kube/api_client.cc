@@ -23,6 +23,7 @@
 #include <chrono>
 
 #include "common/encoding.h"
+#include "common/json_members.h"
 #include "common/status_macros.h"
 #include "fmt/format.h"
 
@@ -39,16 +40,10 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // A failed watch's error body is read up to this size for its message.
 constexpr size_t kMaxErrorBody = 64 << 10;
 
-std::string string_at(const json::object& object, std::string_view key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->value().is_string()) return {};
-  return std::string(it->value().get_string());
-}
-
 std::string metadata_string(const json::object& object, std::string_view key) {
   auto it = object.find("metadata");
   if (it == object.end() || !it->value().is_object()) return {};
-  return string_at(it->value().get_object(), key);
+  return string_member(it->value().get_object(), key);
 }
 
 absl::Status status_for_http(int code, std::string message) {
@@ -80,8 +75,8 @@ absl::Status error_from_response(const http::Response& response, std::string_vie
   json::error_code ec;
   json::value body = json::parse(response.body(), ec);
   if (!ec && body.is_object()) {
-    detail = string_at(body.get_object(), "message");
-    if (std::string reason = string_at(body.get_object(), "reason"); !reason.empty()) {
+    detail = string_member(body.get_object(), "message");
+    if (std::string reason = string_member(body.get_object(), "reason"); !reason.empty()) {
       detail = fmt::format("{} ({})", detail, reason);
     }
   }
@@ -238,7 +233,7 @@ class WatchStreamImpl final : public WatchStream {
   absl::StatusOr<std::optional<WatchEvent>> parse_event(const std::string& line) {
     WIMS_ASSIGN_OR_RETURN(json::object envelope, parse_object(line, "watch event"));
     WatchEvent event;
-    const std::string type = string_at(envelope, "type");
+    const std::string type = string_member(envelope, "type");
     if (type == "ADDED") {
       event.type = WatchEventType::kAdded;
     } else if (type == "MODIFIED") {
@@ -280,8 +275,8 @@ absl::Status status_from_kube_status(const json::object& status_object, int http
   if (auto it = status_object.find("code"); it != status_object.end() && it->value().is_int64()) {
     code = static_cast<int>(it->value().get_int64());
   }
-  std::string reason = string_at(status_object, "reason");
-  std::string message = string_at(status_object, "message");
+  std::string reason = string_member(status_object, "reason");
+  std::string message = string_member(status_object, "message");
   return status_for_http(code, fmt::format("Kubernetes API: {} ({} {})", message, code, reason));
 }
 
@@ -349,15 +344,15 @@ asio::awaitable<absl::StatusOr<ServerVersion>> ApiClient::server_version() {
   if (response->result_int() != 200) co_return error_from_response(*response, "GET /version");
   WIMS_CO_ASSIGN_OR_RETURN(json::object body, parse_object(response->body(), "GET /version"));
   ServerVersion version;
-  version.git_version = string_at(body, "gitVersion");
+  version.git_version = string_member(body, "gitVersion");
   auto number = [](const std::string& text) {
     // "24+" on GKE/EKS: the digits before any suffix.
     int value = -1;
     std::from_chars(text.data(), text.data() + text.size(), value);
     return value;
   };
-  version.major = number(string_at(body, "major"));
-  version.minor = number(string_at(body, "minor"));
+  version.major = number(string_member(body, "major"));
+  version.minor = number(string_member(body, "minor"));
   if (version.major < 0 || version.minor < 0) {
     co_return absl::InternalError(
         "Kubernetes API GET /version: no numeric major/minor in the answer");
@@ -482,9 +477,9 @@ asio::awaitable<absl::StatusOr<IssuedToken>> ApiClient::request_token(std::strin
     co_return absl::InternalError(fmt::format("Kubernetes API {}: no status in the answer", what));
   }
   IssuedToken issued;
-  issued.token = string_at(status->value().get_object(), "token");
+  issued.token = string_member(status->value().get_object(), "token");
   absl::StatusOr<absl::Time> expiration =
-      parse_rfc3339(string_at(status->value().get_object(), "expirationTimestamp"));
+      parse_rfc3339(string_member(status->value().get_object(), "expirationTimestamp"));
   if (issued.token.empty() || !expiration.ok()) {
     co_return absl::InternalError(
         fmt::format("Kubernetes API {}: status.token or status.expirationTimestamp missing", what));
@@ -519,14 +514,14 @@ asio::awaitable<absl::StatusOr<TokenReviewStatus>> ApiClient::review_token(
   if (auto it = fields.find("authenticated"); it != fields.end() && it->value().is_bool()) {
     review.authenticated = it->value().get_bool();
   }
-  review.error = string_at(fields, "error");
+  review.error = string_member(fields, "error");
   if (auto it = fields.find("audiences"); it != fields.end() && it->value().is_array()) {
     for (const json::value& audience : it->value().get_array()) {
       if (audience.is_string()) review.audiences.emplace_back(audience.get_string());
     }
   }
   if (auto user = fields.find("user"); user != fields.end() && user->value().is_object()) {
-    review.username = string_at(user->value().get_object(), "username");
+    review.username = string_member(user->value().get_object(), "username");
     const json::object& user_fields = user->value().get_object();
     if (auto extra = user_fields.find("extra");
         extra != user_fields.end() && extra->value().is_object()) {

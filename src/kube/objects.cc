@@ -1,17 +1,12 @@
 #include "kube/objects.h"
 
+#include "common/json_members.h"
 #include "fmt/format.h"
 
 namespace wims::kube {
 namespace {
 
 namespace json = boost::json;
-
-std::string string_at(const json::object& object, std::string_view key) {
-  auto it = object.find(key);
-  return it != object.end() && it->value().is_string() ? std::string(it->value().get_string())
-                                                       : std::string();
-}
 
 const json::object& object_at(const json::object& object, std::string_view key) {
   static const json::object kEmpty;
@@ -34,39 +29,39 @@ absl::StatusOr<PodInfo> parse_pod(const json::object& object) {
   const json::object& spec = object_at(object, "spec");
   const json::object& status = object_at(object, "status");
   PodInfo info;
-  info.pod.namespace_name = string_at(metadata, "namespace");
-  info.pod.name = string_at(metadata, "name");
-  info.pod.uid = string_at(metadata, "uid");
+  info.pod.namespace_name = string_member(metadata, "namespace");
+  info.pod.name = string_member(metadata, "name");
+  info.pod.uid = string_member(metadata, "uid");
   if (info.pod.namespace_name.empty() || info.pod.name.empty() || info.pod.uid.empty()) {
     return absl::InvalidArgumentError(
         "a Pod without metadata.namespace, metadata.name or metadata.uid");
   }
-  info.resource_version = string_at(metadata, "resourceVersion");
+  info.resource_version = string_member(metadata, "resourceVersion");
   if (auto it = metadata.find("deletionTimestamp");
       it != metadata.end() && !it->value().is_null()) {
     info.terminating = true;
   }
   info.pod.labels = string_map(object_at(metadata, "labels"));
   info.pod.annotations = string_map(object_at(metadata, "annotations"));
-  if (std::string sa = string_at(spec, "serviceAccountName"); !sa.empty()) {
+  if (std::string sa = string_member(spec, "serviceAccountName"); !sa.empty()) {
     info.pod.service_account_name = std::move(sa);
-  } else if (std::string legacy = string_at(spec, "serviceAccount"); !legacy.empty()) {
+  } else if (std::string legacy = string_member(spec, "serviceAccount"); !legacy.empty()) {
     info.pod.service_account_name = std::move(legacy);
   }
   if (auto it = spec.find("hostNetwork"); it != spec.end() && it->value().is_bool()) {
     info.pod.host_network = it->value().get_bool();
   }
-  info.node_name = string_at(spec, "nodeName");
-  info.phase = string_at(status, "phase");
+  info.node_name = string_member(spec, "nodeName");
+  info.phase = string_member(status, "phase");
 
   std::vector<std::string> raw;
   if (auto it = status.find("podIPs"); it != status.end() && it->value().is_array()) {
     for (const json::value& entry : it->value().get_array()) {
-      if (entry.is_object()) raw.push_back(string_at(entry.get_object(), "ip"));
+      if (entry.is_object()) raw.push_back(string_member(entry.get_object(), "ip"));
     }
   }
   if (raw.empty()) {
-    if (std::string ip = string_at(status, "podIP"); !ip.empty()) raw.push_back(std::move(ip));
+    if (std::string ip = string_member(status, "podIP"); !ip.empty()) raw.push_back(std::move(ip));
   }
   for (const std::string& ip : raw) {
     std::optional<std::string> canonical = config::canonical_ip(ip);
@@ -83,9 +78,9 @@ absl::StatusOr<PodInfo> parse_pod(const json::object& object) {
 absl::StatusOr<config::ServiceAccount> parse_service_account(const json::object& object) {
   const json::object& metadata = object_at(object, "metadata");
   config::ServiceAccount account;
-  account.namespace_name = string_at(metadata, "namespace");
-  account.name = string_at(metadata, "name");
-  account.uid = string_at(metadata, "uid");
+  account.namespace_name = string_member(metadata, "namespace");
+  account.name = string_member(metadata, "name");
+  account.uid = string_member(metadata, "uid");
   if (account.namespace_name.empty() || account.name.empty()) {
     return absl::InvalidArgumentError(
         "a ServiceAccount without metadata.namespace or metadata.name");

@@ -14,6 +14,10 @@
 
 namespace wims::jose::internal {
 
+// The smallest RSA modulus accepted (bits), and the size of a P-256 coordinate or scalar (bytes).
+inline constexpr int kMinRsaBits = 2048;
+inline constexpr int kP256FieldBytes = 32;
+
 struct PkeyFree {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 };
