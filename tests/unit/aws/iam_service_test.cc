@@ -7,30 +7,19 @@
 #include "aws/aws_error.h"
 #include "aws/managed_policies.h"
 #include "aws/policy_document.h"
+#include "unit/aws/query_test_support.h"
 
 namespace wims::aws {
 namespace {
 
-constexpr char kAccount[] = "111122223333";
+using testing::element;
+using testing::kAccount;
+using testing::params;
+
 constexpr char kTrust[] =
     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.example.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.example.com:aud":"sts.amazonaws.com"}}}]})";
 constexpr char kS3Policy[] =
     R"({"Version":"2012-10-17","Statement":[{"Sid":"AllowS3","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"NoDelete","Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"}]})";
-
-QueryParams params(std::initializer_list<std::pair<std::string, std::string>> list) {
-  QueryParams p;
-  for (const auto& [k, v] : list) p.set(k, v);
-  return p;
-}
-
-// The text of the first <tag>...</tag> in `xml`.
-std::string element(const std::string& xml, const std::string& tag) {
-  size_t start = xml.find("<" + tag + ">");
-  if (start == std::string::npos) return "<missing " + tag + ">";
-  start += tag.size() + 2;
-  size_t end = xml.find("</" + tag + ">", start);
-  return xml.substr(start, end - start);
-}
 
 std::string url_decode(const std::string& s) {
   boost::urls::decode_view view(boost::urls::string_view(s.data(), s.size()));

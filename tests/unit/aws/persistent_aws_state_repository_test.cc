@@ -7,14 +7,17 @@
 
 #include "aws/iam_service.h"
 #include "common/clock.h"
+#include "unit/aws/query_test_support.h"
 
 namespace wims::aws {
 namespace {
 
-constexpr char kAccount[] = "111122223333";
-constexpr char kProviderArn[] =
+using testing::kAccount;
+using testing::params;
+
+constexpr char kRepoProviderArn[] =
     "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC";
-constexpr char kTrust[] =
+constexpr char kRepoTrust[] =
     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.eks.us-west-2.amazonaws.com/id/ABC:aud":"sts.amazonaws.com"}}}]})";
 constexpr char kPolicy[] =
     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:AssignIpv6Addresses","Resource":"*"}]})";
@@ -23,7 +26,7 @@ const absl::Time kNow = absl::FromUnixSeconds(1700000000) + absl::Nanoseconds(12
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = testing::TempDir() + "/aws_state_XXXXXX";
+    std::string pattern = ::testing::TempDir() + "/aws_state_XXXXXX";
     path_ = ::mkdtemp(pattern.data());
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
@@ -33,14 +36,8 @@ class TempDir {
   std::string path_;
 };
 
-QueryParams params(std::initializer_list<std::pair<std::string, std::string>> list) {
-  QueryParams p;
-  for (const auto& [k, v] : list) p.set(k, v);
-  return p;
-}
-
 OidcProviderRecord provider() {
-  return {.arn = kProviderArn,
+  return {.arn = kRepoProviderArn,
           .url = "oidc.eks.us-west-2.amazonaws.com/id/ABC",
           .client_ids = {"sts.amazonaws.com", "other"},
           .thumbprints = {"9e99a48a9960b14926bb7f3b02e22da2b0ab7280"},
@@ -52,7 +49,7 @@ RoleRecord role() {
           .path = "/eks/",
           .role_id = "AROAEXAMPLE",
           .arn = "arn:aws:iam::111122223333:role/eks/AmazonEKSVPCCNIRole",
-          .assume_role_policy_document = kTrust,
+          .assume_role_policy_document = kRepoTrust,
           .description = "CNI \"role\"",
           .max_session_duration = 7200,
           .create_date = kNow,
@@ -115,7 +112,7 @@ TEST_F(PersistentAwsStateRepositoryTest, ReopenKeepsEveryFieldOfProvidersRolesPo
   auto store = open_store();
   auto repository = open_repository(*store);
 
-  auto p = repository->find_oidc_provider(kProviderArn);
+  auto p = repository->find_oidc_provider(kRepoProviderArn);
   ASSERT_TRUE(p.ok() && p->has_value());
   EXPECT_EQ((*p)->url, provider().url);
   EXPECT_EQ((*p)->client_ids, provider().client_ids);
@@ -167,7 +164,8 @@ TEST_F(PersistentAwsStateRepositoryTest,
                          "r")
                     .ok());
     ASSERT_TRUE(iam.call("CreateRole",
-                         params({{"RoleName", "cni"}, {"AssumeRolePolicyDocument", kTrust}}), "r")
+                         params({{"RoleName", "cni"}, {"AssumeRolePolicyDocument", kRepoTrust}}),
+                         "r")
                     .ok());
     ASSERT_TRUE(
         iam.call("CreatePolicy", params({{"PolicyName", "ipv6"}, {"PolicyDocument", kPolicy}}), "r")
@@ -193,7 +191,7 @@ TEST_F(PersistentAwsStateRepositoryTest,
   EXPECT_EQ(attached->find("AmazonEKS_CNI_Policy"), std::string::npos);
   auto providers = iam.call("ListOpenIDConnectProviders", params({}), "r");
   ASSERT_TRUE(providers.ok());
-  EXPECT_NE(providers->find(kProviderArn), std::string::npos);
+  EXPECT_NE(providers->find(kRepoProviderArn), std::string::npos);
   auto got =
       iam.call("GetPolicy", params({{"PolicyArn", "arn:aws:iam::111122223333:policy/ipv6"}}), "r");
   EXPECT_TRUE(got.ok()) << got.status();
@@ -207,7 +205,7 @@ TEST_F(PersistentAwsStateRepositoryTest, ErasesAreWrittenThrough) {
     ASSERT_TRUE(repository->put_role(role()).ok());
     ASSERT_TRUE(repository->put_policy(policy()).ok());
     repository->flush();
-    ASSERT_TRUE(repository->erase_oidc_provider(kProviderArn).ok());
+    ASSERT_TRUE(repository->erase_oidc_provider(kRepoProviderArn).ok());
     ASSERT_TRUE(repository->erase_role(role().name).ok());
     ASSERT_TRUE(repository->erase_policy(policy().arn).ok());
   }

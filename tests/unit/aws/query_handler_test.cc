@@ -8,23 +8,19 @@
 
 #include "jose/jwt.h"
 #include "jose/signing_key.h"
+#include "unit/aws/query_test_support.h"
 
 namespace wims::aws {
 namespace {
 
+using testing::element;
+using testing::kAccount;
+
 namespace beast_http = boost::beast::http;
 
-constexpr char kAccount[] = "111122223333";
 constexpr char kAdminKey[] = "AKIAWIMSADMINEXAMPLE";
 constexpr char kAdminSecret[] = "admin/secret+key";
-constexpr char kIssuer[] = "https://issuer.example.com";
-
-std::string element(const std::string& xml, const std::string& tag) {
-  size_t start = xml.find("<" + tag + ">");
-  if (start == std::string::npos) return "<missing " + tag + ">";
-  start += tag.size() + 2;
-  return xml.substr(start, xml.find("</" + tag + ">", start) - start);
-}
+constexpr char kHandlerIssuer[] = "https://issuer.example.com";
 
 std::string form_encode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -58,7 +54,7 @@ class AwsQueryHandlerTest : public ::testing::Test {
     key_.emplace(*std::move(key));
     jose::JwkSet jwks;
     jwks.add(*jose::PublicJwk::from_json(key_->public_jwk()));
-    verifier_.set_jwks(kIssuer, jwks);
+    verifier_.set_jwks(kHandlerIssuer, jwks);
   }
 
   // A POST of `body` to `target`, SigV4-signed with `creds` for `service` unless `creds` is null.
@@ -109,7 +105,7 @@ class AwsQueryHandlerTest : public ::testing::Test {
 
   std::string sign_token(const std::string& sub) {
     int64_t now = absl::ToUnixSeconds(clock_.now());
-    return jose::sign_jwt(*key_, boost::json::object{{"iss", kIssuer},
+    return jose::sign_jwt(*key_, boost::json::object{{"iss", kHandlerIssuer},
                                                      {"sub", sub},
                                                      {"aud", "sts.amazonaws.com"},
                                                      {"iat", now},
@@ -166,7 +162,7 @@ TEST_F(AwsQueryHandlerTest, ProtocolErrors) {
 // token (unsigned), then GetCallerIdentity signed with the issued credentials.
 TEST_F(AwsQueryHandlerTest, WebIdentityFlowAndCallerIdentity) {
   ASSERT_EQ(handle(post(form({{"Action", "CreateOpenIDConnectProvider"},
-                              {"Url", kIssuer},
+                              {"Url", kHandlerIssuer},
                               {"ClientIDList.member.1", "sts.amazonaws.com"}}),
                         &admin_, "iam"))
                 .result_int(),

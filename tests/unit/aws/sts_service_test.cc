@@ -11,14 +11,18 @@
 #include "aws/iam_service.h"
 #include "jose/jwt.h"
 #include "jose/signing_key.h"
+#include "unit/aws/query_test_support.h"
 
 namespace wims::aws {
 namespace {
 
-constexpr char kAccount[] = "111122223333";
-constexpr char kIssuer[] = "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE";
+using testing::element;
+using testing::kAccount;
+using testing::params;
+
+constexpr char kStsIssuer[] = "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE";
 constexpr char kIssuerHost[] = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE";
-constexpr char kProviderArn[] =
+constexpr char kStsProviderArn[] =
     "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE";
 constexpr char kRoleArn[] = "arn:aws:iam::111122223333:role/team/app-role";
 
@@ -34,19 +38,6 @@ T run(boost::asio::awaitable<T> awaitable) {
   return std::move(*out);
 }
 
-std::string element(const std::string& xml, const std::string& tag) {
-  size_t start = xml.find("<" + tag + ">");
-  if (start == std::string::npos) return "<missing " + tag + ">";
-  start += tag.size() + 2;
-  return xml.substr(start, xml.find("</" + tag + ">", start) - start);
-}
-
-QueryParams params(std::initializer_list<std::pair<std::string, std::string>> list) {
-  QueryParams p;
-  for (const auto& [k, v] : list) p.set(k, v);
-  return p;
-}
-
 class StsServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -60,16 +51,17 @@ class StsServiceTest : public ::testing::Test {
     absl::StatusOr<jose::PublicJwk> jwk = jose::PublicJwk::from_json(key_->public_jwk());
     ASSERT_TRUE(jwk.ok());
     jwks.add(*jwk);
-    verifier_.set_jwks(kIssuer, jwks);
+    verifier_.set_jwks(kStsIssuer, jwks);
 
     ASSERT_TRUE(
         iam_.call("CreateOpenIDConnectProvider",
-                  params({{"Url", kIssuer}, {"ClientIDList.member.1", "sts.amazonaws.com"}}), "r")
+                  params({{"Url", kStsIssuer}, {"ClientIDList.member.1", "sts.amazonaws.com"}}),
+                  "r")
             .ok());
     const std::string trust =
         std::string(
             R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":")") +
-        kProviderArn +
+        kStsProviderArn +
         R"("},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{")" +
         kIssuerHost + R"(:sub":"system:serviceaccount:default:app",")" + kIssuerHost +
         R"(:aud":"sts.amazonaws.com"}}}]})";
@@ -82,7 +74,7 @@ class StsServiceTest : public ::testing::Test {
     const std::string like =
         std::string(
             R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":")") +
-        kProviderArn +
+        kStsProviderArn +
         R"("},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{")" +
         kIssuerHost + R"(:sub":"system:serviceaccount:default:*"}}}]})";
     ASSERT_TRUE(iam_.call("CreateRole",
@@ -93,7 +85,7 @@ class StsServiceTest : public ::testing::Test {
 
   boost::json::object claims() {
     int64_t now = absl::ToUnixSeconds(clock_.now());
-    return boost::json::object{{"iss", kIssuer},
+    return boost::json::object{{"iss", kStsIssuer},
                                {"sub", "system:serviceaccount:default:app"},
                                {"aud", boost::json::array{"sts.amazonaws.com"}},
                                {"iat", now},
@@ -141,7 +133,7 @@ TEST_F(StsServiceTest, AssumeRoleWithWebIdentitySucceeds) {
   EXPECT_FALSE(element(*xml, "SecretAccessKey").empty());
   EXPECT_FALSE(element(*xml, "SessionToken").empty());
   EXPECT_EQ(element(*xml, "Expiration"), "2023-11-14T23:13:20Z");  // now + 3600
-  EXPECT_EQ(element(*xml, "Provider"), kProviderArn);
+  EXPECT_EQ(element(*xml, "Provider"), kStsProviderArn);
   EXPECT_NE(xml->find("<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>"),
             std::string::npos);
 

@@ -13,12 +13,15 @@
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "unit/broker/fake_http_transport.h"
+#include "unit/broker/fake_ksa_token_source.h"
 
 namespace wims::broker {
 namespace {
 
 namespace asio = boost::asio;
 using testing::FakeHttpTransport;
+using testing::FakeKsaTokenSource;
+using testing::form_fields;
 using testing::header;
 
 constexpr char kStsUrl[] = "http://127.0.0.1:41235/aws/sts/";
@@ -49,18 +52,6 @@ std::string sts_error(std::string code, std::string message) {
       code, message);
 }
 
-class FakeKsaTokenSource final : public KsaTokenSource {
- public:
-  asio::awaitable<absl::StatusOr<std::string>> token(const Caller& caller,
-                                                     std::string audience) override {
-    calls.emplace_back(caller.pod.name, audience);
-    if (!error.ok()) co_return error;
-    co_return "ksa-token-for-" + caller.pod.name;
-  }
-  std::vector<std::pair<std::string, std::string>> calls;  // (pod, audience)
-  absl::Status error;
-};
-
 Caller aws_caller(std::string pod, std::optional<std::string> role = std::string(kRole)) {
   Caller caller;
   caller.pod.namespace_name = "aws";
@@ -72,14 +63,6 @@ Caller aws_caller(std::string pod, std::optional<std::string> role = std::string
   caller.service_account.uid = "app-uid";
   caller.aws_role_arn = std::move(role);
   return caller;
-}
-
-std::map<std::string, std::string> form_fields(const std::string& body) {
-  boost::urls::url url;
-  url.set_encoded_query(body);
-  std::map<std::string, std::string> fields;
-  for (auto param : url.params()) fields[param.key] = param.value;
-  return fields;
 }
 
 class AwsBrokerTest : public ::testing::Test {

@@ -15,12 +15,15 @@
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "unit/broker/fake_http_transport.h"
+#include "unit/broker/fake_ksa_token_source.h"
 
 namespace wims::broker {
 namespace {
 
 namespace asio = boost::asio;
 using testing::FakeHttpTransport;
+using testing::FakeKsaTokenSource;
+using testing::form_fields;
 using ::testing::HasSubstr;
 using testing::header;
 
@@ -36,18 +39,6 @@ constexpr char kStsOk[] =
 constexpr char kIamOk[] = R"({"accessToken":"gsa-token-1","expireTime":"2023-11-14T23:13:20Z"})";
 
 // Records the KSA token requests the broker makes.
-class FakeKsaTokenSource final : public KsaTokenSource {
- public:
-  asio::awaitable<absl::StatusOr<std::string>> token(const Caller& caller,
-                                                     std::string audience) override {
-    calls.emplace_back(caller.pod.name, audience);
-    if (!error.ok()) co_return error;
-    co_return "ksa-token-for-" + caller.pod.name;
-  }
-  std::vector<std::pair<std::string, std::string>> calls;  // (pod, audience)
-  absl::Status error;
-};
-
 Caller caller_for(std::string ksa, std::optional<std::string> gsa) {
   Caller caller;
   caller.pod.namespace_name = "default";
@@ -59,14 +50,6 @@ Caller caller_for(std::string ksa, std::optional<std::string> gsa) {
   caller.service_account.uid = ksa + "-uid";
   caller.google_service_account = std::move(gsa);
   return caller;
-}
-
-std::map<std::string, std::string> form_fields(const std::string& body) {
-  boost::urls::url url;
-  url.set_encoded_query(body);
-  std::map<std::string, std::string> fields;
-  for (auto param : url.params()) fields[param.key] = param.value;
-  return fields;
 }
 
 std::string jwt_with_exp(absl::Time exp) {

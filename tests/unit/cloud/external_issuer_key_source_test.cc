@@ -4,6 +4,7 @@
 #include "cloud/external_issuer_key_source.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/json.hpp>
@@ -63,7 +64,9 @@ class JwksFileIssuerKeySourceTest : public ::testing::Test {
  protected:
   void TearDown() override { std::remove(path_.c_str()); }
 
-  const std::string path_ = ::testing::TempDir() + "/external_issuer_jwks.json";
+  // One file per test process: ctest runs the tests of this suite in parallel.
+  const std::string path_ =
+      ::testing::TempDir() + "/external_issuer_jwks." + std::to_string(::getpid()) + ".json";
   const jose::SigningKey key_ = generate_key();
   const jose::SigningKey rotated_ = generate_key();
   const absl::Time t0_ = absl::FromUnixSeconds(1700000000);

@@ -15,10 +15,10 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-constexpr char kIssuer[] = "http://127.0.0.1:8080/oidc/wims";
+constexpr char kIssuerUrl[] = "http://127.0.0.1:8080/oidc/wims";
 constexpr char kAdmin[] = "admin-secret";
 
-config::World test_world() {
+config::World oidc_test_world() {
   config::World w;
   w.node.name = "node-1";
   config::ServiceAccount sa;
@@ -37,7 +37,7 @@ config::World test_world() {
 
 ServiceAccountTokenIssuerOptions issuer_options() {
   ServiceAccountTokenIssuerOptions o;
-  o.issuer_url = kIssuer;
+  o.issuer_url = kIssuerUrl;
   return o;
 }
 
@@ -47,11 +47,11 @@ class OidcHandlerTest : public ::testing::Test {
       : store_(*store::StateStore::open_in_memory()),
         ring_(*SigningKeyRing::open(*store_, clock_.now(),
                                     {jose::Algorithm::kES256, absl::Hours(48)})),
-        world_(std::make_shared<const config::World>(test_world())),
+        world_(std::make_shared<const config::World>(oidc_test_world())),
         issuer_(
             issuer_options(), *ring_, [this] { return world_; }, clock_),
         pool_(1),
-        handler_({kIssuer, kAdmin}, *ring_, issuer_, clock_, pool_.get_executor()) {}
+        handler_({kIssuerUrl, kAdmin}, *ring_, issuer_, clock_, pool_.get_executor()) {}
   ~OidcHandlerTest() override { pool_.join(); }
 
   http::Response call(bhttp::verb method, std::string path, std::string body = "",

@@ -9,14 +9,14 @@
 namespace wims::http {
 namespace {
 
-struct Case {
+struct CanonicalCase {
   std::string raw;
   std::optional<std::string> canonical;  // nullopt: rejected
   std::string error_substring = "";
 };
 
 TEST(CanonicalPathTest, Table) {
-  const Case kCases[] = {
+  const CanonicalCase kCases[] = {
       // Accepted, unchanged.
       {"/", "/"},
       {"/computeMetadata/v1/instance/", "/computeMetadata/v1/instance/"},
@@ -87,7 +87,7 @@ TEST(CanonicalPathTest, Table) {
       {"/a#b", std::nullopt, "'#' must be percent-encoded"},
       {"/caf\xC3\xA9", std::nullopt, "non-ASCII"},
   };
-  for (const Case& c : kCases) {
+  for (const CanonicalCase& c : kCases) {
     SCOPED_TRACE("raw path: '" + c.raw + "'");
     absl::StatusOr<std::string> got = canonicalize_path(c.raw);
     if (c.canonical.has_value()) {
@@ -102,7 +102,7 @@ TEST(CanonicalPathTest, Table) {
 }
 
 TEST(CanonicalPathTest, KeepEncodedSlashTable) {
-  const Case kCases[] = {
+  const CanonicalCase kCases[] = {
       {"/storage/v1/b/b/o/dir%2Fdata.json", "/storage/v1/b/b/o/dir%2Fdata.json"},
       {"/o/a%2fb", "/o/a%2Fb"},        // normalised to upper case
       {"/o/100%25", "/o/100%25"},      // a decoded '%' stays escaped: never confused with %2F
@@ -116,7 +116,7 @@ TEST(CanonicalPathTest, KeepEncodedSlashTable) {
       {"/o/a%3Fb", std::nullopt, "encoded '?'"},
       {"/o/a%00", std::nullopt, "%00"},
   };
-  for (const Case& c : kCases) {
+  for (const CanonicalCase& c : kCases) {
     SCOPED_TRACE("raw path: '" + c.raw + "'");
     absl::StatusOr<std::string> got = canonicalize_path(c.raw, {.keep_encoded_slash = true});
     if (c.canonical.has_value()) {

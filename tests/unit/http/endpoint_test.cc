@@ -11,14 +11,14 @@ namespace {
 
 namespace ip = boost::asio::ip;
 
-struct Case {
+struct EndpointCase {
   std::string text;
   std::optional<std::string> formatted;  // nullopt: rejected
   std::string error_substring = "";
 };
 
 TEST(EndpointTest, ParseAndFormatTable) {
-  const Case kCases[] = {
+  const EndpointCase kCases[] = {
       {"127.0.0.1:8080", "127.0.0.1:8080"},
       {"0.0.0.0:80", "0.0.0.0:80"},
       {"localhost:8080", "127.0.0.1:8080"},
@@ -39,7 +39,7 @@ TEST(EndpointTest, ParseAndFormatTable) {
       {"user@127.0.0.1:80", std::nullopt, "user info"},
       {"127.0.0.1:80/path", std::nullopt, ""},
   };
-  for (const Case& c : kCases) {
+  for (const EndpointCase& c : kCases) {
     SCOPED_TRACE("text: '" + c.text + "'");
     auto got = parse_endpoint(c.text);
     if (c.formatted.has_value()) {

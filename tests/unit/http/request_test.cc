@@ -8,7 +8,7 @@
 namespace wims::http {
 namespace {
 
-struct Case {
+struct QueryCase {
   std::string query;
   std::string name;
   std::optional<std::string> value;
@@ -16,7 +16,7 @@ struct Case {
 };
 
 TEST(RequestTest, QueryParamTable) {
-  const Case kCases[] = {
+  const QueryCase kCases[] = {
       {"", "a", std::nullopt, 0},
       {"a=1", "a", "1", 1},
       {"a=1&b=2", "b", "2", 1},
@@ -34,7 +34,7 @@ TEST(RequestTest, QueryParamTable) {
       {"ab=1", "a", std::nullopt, 0},
       {"a=%zz", "a", std::nullopt, 0},  // invalid query: no parameters
   };
-  for (const Case& c : kCases) {
+  for (const QueryCase& c : kCases) {
     SCOPED_TRACE("query: '" + c.query + "' name: " + c.name);
     Request request;
     request.query = c.query;

@@ -122,7 +122,7 @@ TEST(AllowPolicyTest, CreateFromBindingSpecsPicksTheVersion) {
       << bad.status();
 }
 
-struct ErrorCase {
+struct PolicyErrorCase {
   std::string name;
   std::string json;
   std::string message_part;
@@ -146,7 +146,7 @@ TEST(AllowPolicyTest, ValidationErrors) {
     twenty_one += R"({"role":"roles/storage.objectViewer","members":[")" + gsa + R"("])" +
                   cond("true", "t" + std::to_string(i)) + "}";
   }
-  const std::vector<ErrorCase> cases = {
+  const std::vector<PolicyErrorCase> cases = {
       {"not json", "{", "Invalid JSON payload received"},
       {"not an object", "[]", "Invalid value at 'policy'"},
       {"unknown top field", R"({"versions":3})", "Unknown name \"versions\" at 'policy'"},

@@ -7,18 +7,16 @@
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "gtest/gtest.h"
+#include "unit/iam/test_support.h"
 
 namespace wims::iam {
 namespace {
 
+using testing::at;
+using testing::kClusterA;
+using testing::kClusterB;
+
 constexpr char kGsaEmail[] = "demo@wims-local.iam.gserviceaccount.com";
-constexpr char kClusterA[] =
-    "https://container.googleapis.com/v1/projects/p/locations/us-central1/clusters/a";
-constexpr char kClusterB[] =
-    "https://container.googleapis.com/v1/projects/p/locations/europe-west1/clusters/b";
-
-absl::Time at(const char* text) { return *parse_rfc3339(text); }
-
 WorkloadIdentity workload(std::string cluster, std::string ksa = "api") {
   WorkloadIdentity id;
   id.project_number = 123;
@@ -35,7 +33,7 @@ std::shared_ptr<const AllowPolicy> policy(const std::vector<BindingSpec>& bindin
   return std::make_shared<const AllowPolicy>(p.ok() ? *p : AllowPolicy());
 }
 
-class AuthorizerTest : public testing::Test {
+class AuthorizerTest : public ::testing::Test {
  protected:
   AuthorizerTest() : clock_(at("2024-01-01T00:00:00Z")), authorizer_(clock_) {
     project_ = policy({{"roles/storage.objectViewer",

@@ -6,15 +6,12 @@
 
 #include "common/encoding.h"
 #include "gtest/gtest.h"
+#include "unit/iam/test_support.h"
 
 namespace wims::iam {
 namespace {
 
-absl::Time at(const char* rfc3339) {
-  auto t = parse_rfc3339(rfc3339);
-  EXPECT_TRUE(t.ok()) << rfc3339;
-  return t.ok() ? *t : absl::UnixEpoch();
-}
+using testing::at;
 
 ConditionContext default_context() {
   ConditionContext ctx;

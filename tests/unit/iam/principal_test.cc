@@ -4,9 +4,13 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "unit/iam/test_support.h"
 
 namespace wims::iam {
 namespace {
+
+using testing::kClusterA;
+using testing::kClusterB;
 
 constexpr char kPoolPrefix[] =
     "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
@@ -14,11 +18,6 @@ constexpr char kPoolPrefix[] =
 constexpr char kSetPrefix[] =
     "principalSet://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
     "p.svc.id.goog/";
-constexpr char kClusterA[] =
-    "https://container.googleapis.com/v1/projects/p/locations/us-central1/clusters/a";
-constexpr char kClusterB[] =
-    "https://container.googleapis.com/v1/projects/p/locations/europe-west1/clusters/b";
-
 WorkloadIdentity prod_api(std::string cluster_url = kClusterA) {
   WorkloadIdentity id;
   id.project_number = 123;
@@ -102,13 +101,13 @@ TEST(PrincipalTest, ParsedFieldsOfWorkloadForms) {
   EXPECT_EQ(cluster->cluster_url, kClusterA);
 }
 
-struct ErrorCase {
+struct PrincipalErrorCase {
   std::string text;
   std::string message_part;
 };
 
 TEST(PrincipalTest, RejectsMalformedMembersWithClearErrors) {
-  const std::vector<ErrorCase> cases = {
+  const std::vector<PrincipalErrorCase> cases = {
       {"", "empty"},
       {"alice@example.com", "expected TYPE:VALUE"},
       {"robot:alice@example.com", "unknown member type 'robot'"},

@@ -11,7 +11,7 @@ namespace {
 
 namespace json = boost::json;
 
-struct Case {
+struct PatchCase {
   const char* name;
   const char* document;
   const char* patch;
@@ -20,7 +20,7 @@ struct Case {
 };
 
 TEST(JsonPatchTest, AppliesRfc6902Examples) {
-  const Case cases[] = {
+  const PatchCase cases[] = {
       {"A.1 add an object member", R"({"foo":"bar"})",
        R"([{"op":"add","path":"/baz","value":"qux"}])", R"({"baz":"qux","foo":"bar"})"},
       {"A.2 add an array element", R"({"foo":["bar","baz"]})",
@@ -73,7 +73,7 @@ TEST(JsonPatchTest, AppliesRfc6902Examples) {
        R"([{"op":"move","from":"/a","path":"/a/b/c"}])", nullptr,
        absl::StatusCode::kInvalidArgument},
   };
-  for (const Case& c : cases) {
+  for (const PatchCase& c : cases) {
     SCOPED_TRACE(c.name);
     auto result = apply_json_patch(json::parse(c.document), json::parse(c.patch).as_array());
     if (c.expected == nullptr) {

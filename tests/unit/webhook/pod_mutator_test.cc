@@ -76,7 +76,7 @@ std::vector<std::string> patch_paths(const AdmissionResponse& response) {
 
 using Check = std::function<void(const json::object& pod, const AdmissionResponse& response)>;
 
-struct Case {
+struct MutationCase {
   std::string name;
   std::string pod;
   // Service account annotations; nullopt: the service account does not exist.
@@ -95,8 +95,8 @@ std::map<std::string, std::string> irsa_sa(std::map<std::string, std::string> ex
   return extra;
 }
 
-std::vector<Case> cases() {
-  std::vector<Case> all;
+std::vector<MutationCase> cases() {
+  std::vector<MutationCase> all;
   // ---- IRSA (EKS pod identity webhook)
   all.push_back(
       {"irsa: plain pod gets env, mount and the aws-iam-token volume", kPlainPod, irsa_sa(), true,
@@ -395,14 +395,14 @@ std::vector<Case> cases() {
   return all;
 }
 
-AdmissionRequest request_for(const Case& c, json::object pod) {
+AdmissionRequest request_for(const MutationCase& c, json::object pod) {
   AdmissionRequest request = pod_create(std::move(pod));
   request.operation = c.operation;
   request.kind.kind = c.kind;
   return request;
 }
 
-MutationInput input_for(const Case& c) {
+MutationInput input_for(const MutationCase& c) {
   MutationInput input{.namespace_name = "default"};
   if (c.sa.has_value()) {
     config::ServiceAccount sa{
@@ -413,7 +413,7 @@ MutationInput input_for(const Case& c) {
 }
 
 TEST(PodMutatorTest, Table) {
-  for (const Case& c : cases()) {
+  for (const MutationCase& c : cases()) {
     SCOPED_TRACE(c.name);
     MutatorOptions options;
     if (c.options) c.options(options);
