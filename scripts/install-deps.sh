@@ -12,7 +12,7 @@ build_pkgs=(
 )
 test_pkgs=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  python3 python3-google-auth python3-requests python3-boto3 awscli python3-azure python3-msal
+  python3 python3-google-auth python3-requests python3-boto3 awscli
   python3-yaml python3-cryptography clang-format
   nftables iproute2 procps curl nginx-light wrk
 )

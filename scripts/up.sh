@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --build-only
-WIMS_BUILD_TESTS=OFF scripts/build.sh -DWIMS_BUILD_TESTS=OFF -DWIMS_BUILD_BENCH=OFF
+scripts/build.sh --target wims -DWIMS_BUILD_TESTS=OFF -DWIMS_BUILD_BENCH=OFF
 exec build/wims up "$@"
