@@ -2,7 +2,6 @@
 
 google-auth reads GCE_METADATA_* at import time, so the module starts wims first and imports afterwards.
 """
-import base64
 import datetime
 import json
 import os
@@ -14,6 +13,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import wims_harness  # noqa: E402
+from wims_harness import jwt_claims  # noqa: E402
 
 WIMS = None
 google = None
@@ -45,12 +45,6 @@ def tearDownModule():
 def read_object(token):
     return WIMS.cloud_request("GET", "/storage/v1/b/%s/o/%s?alt=media" % (BUCKET, OBJECT), token=token)
 
-
-def jwt_claims(token):
-    if isinstance(token, bytes):
-        token = token.decode()
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 class GoogleAuthTest(unittest.TestCase):

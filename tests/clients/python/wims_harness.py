@@ -1,8 +1,13 @@
-"""Starts the real `wims up` binary on loopback port 0 and reads its ready file.
+"""Starts the real `wims up` binary on loopback port 0 and reads its ready file; plus the small helpers every
+Python test of the real binary shares (a raw HTTP request from a chosen source address, waiting for a ready
+file, reading JWT claims).
 
-Used by the client tests: each test module starts one wims with a fresh state directory, drives it with a
-real SDK, and stops it. The binary path comes from $WIMS_BIN (CTest sets it).
+Used by the client tests and the integration tests (tests/integration/*): each test module starts one wims with
+a fresh state directory, drives it with a real SDK or raw HTTP, and stops it. The binary path comes from
+$WIMS_BIN (CTest sets it).
 """
+import base64
+import http.client
 import json
 import os
 import shutil
@@ -13,6 +18,40 @@ import time
 import urllib.request
 
 READY_TIMEOUT_S = 30
+
+
+def http_request(hostport, path, headers=None, source=None, method="GET", body=None):
+    """One request on a fresh connection to "host:port" (IPv6 hosts in brackets), from local address `source`
+    when given (identity is decided by it). Returns (http.client.HTTPResponse, body bytes)."""
+    host, port = hostport.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=10,
+                                      source_address=(source, 0) if source else None)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp, resp.read()
+    finally:
+        conn.close()
+
+
+def jwt_claims(token):
+    """The payload of a compact JWS, unverified."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def wait_for_json_file(path, proc, what, log_path, timeout=READY_TIMEOUT_S):
+    """Waits for the ready file a process writes once it listens, and returns it parsed; raises with the
+    process's log when it exits first or the time is up (the process is then left to the caller to stop)."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if proc.poll() is not None:
+            raise RuntimeError("%s exited early:\n%s" % (what, open(log_path).read()))
+        if time.monotonic() > deadline:
+            raise RuntimeError("%s not ready in time:\n%s" % (what, open(log_path).read()))
+        time.sleep(0.05)
+    with open(path) as f:
+        return json.load(f)
 
 
 class Wims:
@@ -30,16 +69,12 @@ class Wims:
         args += list(extra_args)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not os.path.exists(self.ready_file):
-            if self.proc.poll() is not None:
-                raise RuntimeError("wims exited early:\n" + self.logs())
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("wims not ready in time:\n" + self.logs())
-            time.sleep(0.05)
-        with open(self.ready_file) as f:
-            self.ready = json.load(f)
+        try:
+            self.log.flush()
+            self.ready = wait_for_json_file(self.ready_file, self.proc, "wims up", self.log_path)
+        except RuntimeError:
+            self.stop()
+            raise
         self.endpoints = self.ready["endpoints"]
         self.metadata = self.ready["metadata"]
         self.cloud = self.ready["cloud"]

@@ -1,8 +1,6 @@
 """Integration tests of the real `wims` binary: command line, `wims up` on loopback port 0 (IPv4 and IPv6),
 the ready file, caller identification by source address, the GCE protocol over real sockets, persistence of
 the local cloud's state across restarts, `wims token`, metrics and graceful shutdown."""
-import base64
-import http.client
 import json
 import os
 import signal
@@ -14,6 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "clients", "python"))
 import wims_harness  # noqa: E402
+from wims_harness import http_request as get, jwt_claims  # noqa: E402
 
 WIMS_BIN = os.environ["WIMS_BIN"]
 FLAVOR = {"Metadata-Flavor": "Google"}
@@ -23,20 +22,6 @@ def run(*args, timeout=30):
     return subprocess.run([WIMS_BIN, *args], capture_output=True, text=True, timeout=timeout)
 
 
-def get(hostport, path, headers=None, source=None, method="GET", body=None):
-    host, port = hostport.rsplit(":", 1)
-    conn = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=10,
-                                      source_address=(source, 0) if source else None)
-    conn.request(method, path, body=body, headers=headers or {})
-    resp = conn.getresponse()
-    data = resp.read()
-    conn.close()
-    return resp, data
-
-
-def jwt_claims(token):
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 class CommandLineTest(unittest.TestCase):

@@ -26,11 +26,16 @@ import sys
 import tempfile
 import time
 import unittest
-import http.client
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "clients", "python"))
 import wims_harness  # noqa: E402
+from wims_harness import wait_for_json_file  # noqa: E402
+
+
+def request(hostport, path, headers=None, source=None, method="GET", body=None):
+    resp, data = wims_harness.http_request(hostport, path, headers, source, method, body)
+    return resp.status, data
 
 WIMS_BIN = os.environ["WIMS_BIN"]
 FAKE_KUBE_BIN = os.environ["FAKE_KUBE_BIN"]
@@ -80,27 +85,6 @@ def world_yaml():
     return "\n".join(lines) + "\n"
 
 
-def request(hostport, path, headers=None, source=None, method="GET", body=None):
-    host, port = hostport.rsplit(":", 1)
-    conn = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=10,
-                                      source_address=(source, 0) if source else None)
-    conn.request(method, path, body=body, headers=headers or {})
-    resp = conn.getresponse()
-    data = resp.read()
-    conn.close()
-    return resp.status, data
-
-
-def wait_for_file(path, proc, what, log_path, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not os.path.exists(path):
-        if proc.poll() is not None:
-            raise RuntimeError("%s exited early:\n%s" % (what, open(log_path).read()))
-        if time.monotonic() > deadline:
-            raise RuntimeError("%s not ready in time:\n%s" % (what, open(log_path).read()))
-        time.sleep(0.05)
-    with open(path) as f:
-        return json.load(f)
 
 
 class FakeCluster:
@@ -119,7 +103,7 @@ class FakeCluster:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      text=True, bufsize=1)
-        self.ready = wait_for_file(ready, self.proc, "fake_kube_api_server", self.log_path)
+        self.ready = wait_for_json_file(ready, self.proc, "fake_kube_api_server", self.log_path)
 
     def send(self, **command):
         """Applies one object; returns once the API server holds it (its watchers are being notified)."""
@@ -163,7 +147,7 @@ class Node:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=dict(os.environ, NODE_NAME=NODE))
-        self.ready = wait_for_file(self.ready_file, self.proc, "wims node", self.log_path)
+        self.ready = wait_for_json_file(self.ready_file, self.proc, "wims node", self.log_path)
         self.metadata = self.ready["metadata"]
 
     def logs(self):
