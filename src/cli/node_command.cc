@@ -230,7 +230,7 @@ int run_node(const NodeOptions& o) {
   // TokenReview.
   kube::KubeTokenReviewer reviewer(*cluster->api);
   MetadataFrontEnds front_ends(world, resolver, google_credentials, aws_credentials, &reviewer,
-                               imds_options(*world, o), clock);
+                               imds_options(*world, o.imds_tokens, o.imds_profile), clock);
   http::Server metadata_server(
       {.name = "metadata", .listen = o.metadata_addr, .access_log = o.access_log},
       front_ends.router(), workers, metrics);

@@ -75,17 +75,18 @@ broker::ComputeEngineFacts compute_engine_facts(const config::World& world, absl
           .license_ids = {}};
 }
 
-metadata::AwsImdsOptions imds_options(const config::World& world, const ServeOptions& o) {
+metadata::AwsImdsOptions imds_options(const config::World& world, std::string_view tokens,
+                                      std::string_view profile) {
   metadata::AwsImdsOptions options = metadata::AwsImdsOptions::from_world(world);
-  if (o.imds_tokens == "required") {
+  if (tokens == "required") {
     options.token_mode = metadata::ImdsTokenMode::kRequired;
-  } else if (o.imds_tokens == "disabled") {
+  } else if (tokens == "disabled") {
     options.token_mode = metadata::ImdsTokenMode::kDisabled;
   } else {
     options.token_mode = metadata::ImdsTokenMode::kOptional;
   }
-  options.profile = o.imds_profile == "emulator" ? metadata::ImdsProfile::kEmulator
-                                                 : metadata::ImdsProfile::kFull;
+  options.profile =
+      profile == "emulator" ? metadata::ImdsProfile::kEmulator : metadata::ImdsProfile::kFull;
   return options;
 }
 

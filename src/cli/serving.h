@@ -5,7 +5,7 @@
 // TokenRequest for `node`), not in how they are served.
 //
 //   MetadataFrontEnds front_ends(world, resolver, google, aws, &reviewer,
-//                                imds_options(*world, o), clock);
+//                                imds_options(*world, o.imds_tokens, o.imds_profile), clock);
 //   http::Server metadata({.name = "metadata", .listen = o.metadata_addr}, front_ends.router(),
 //                         workers, metrics);
 //   ...
@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/time/time.h"
 #include "broker/aws_credentials.h"
@@ -74,8 +75,10 @@ broker::UpstreamMetrics upstream_metrics(http::Metrics& metrics);
 // embedded cloud.
 broker::ComputeEngineFacts compute_engine_facts(const config::World& world, absl::Time started);
 
-// AwsImdsOptions::from_world plus the --imds-tokens / --imds-profile choices.
-metadata::AwsImdsOptions imds_options(const config::World& world, const ServeOptions& options);
+// AwsImdsOptions::from_world plus the --imds-tokens / --imds-profile choices (values already
+// checked by add_imds_options).
+metadata::AwsImdsOptions imds_options(const config::World& world, std::string_view tokens,
+                                      std::string_view profile);
 
 // The node metadata endpoint: AWS IMDS at /latest, container credentials at /v1/credentials, GCE
 // elsewhere.

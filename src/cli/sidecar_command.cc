@@ -257,10 +257,8 @@ int run_sidecar(const SidecarOptions& o) {
   broker::AwsBroker aws(std::move(broker_options), tokens, transport, clock,
                         upstream_metrics(metrics));
 
-  ServeOptions imds_choices;
-  imds_choices.imds_tokens = o.imds_tokens;
-  imds_choices.imds_profile = o.imds_profile;
-  metadata::AwsImdsHandler imds(world, resolver, aws, clock, imds_options(*world, imds_choices));
+  metadata::AwsImdsHandler imds(world, resolver, aws, clock,
+                                imds_options(*world, o.imds_tokens, o.imds_profile));
   http::Router router;  // /latest -> IMDS; every other path the router's plain 404
   router.add("/latest", imds);
 

@@ -247,8 +247,8 @@ int run_up(const UpOptions& o) {
     return kExitFailure;
   }
   IssuerTokenReviewer reviewer(issuer);
-  MetadataFrontEnds front_ends(world, **resolver, google, aws, &reviewer, imds_options(*world, o),
-                               clock);
+  MetadataFrontEnds front_ends(world, **resolver, google, aws, &reviewer,
+                               imds_options(*world, o.imds_tokens, o.imds_profile), clock);
   http::Server metadata_server(
       {.name = "metadata", .listen = o.metadata_addr, .access_log = o.access_log},
       front_ends.router(), workers, metrics);
