@@ -1,6 +1,7 @@
 #include "broker/token_cache.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/asio/associated_executor.hpp>
@@ -135,23 +136,24 @@ void TokenCache::make_room(absl::Time now) {
   }
 }
 
-void TokenCache::store(const std::string& key, absl::Time now, const Result& result) {
+std::optional<CachedCredential> TokenCache::store(const std::string& key, absl::Time now,
+                                                  const Result& result) {
   auto it = entries_.find(key);
   if (!result.ok()) {
     if (it != entries_.end() && it->second.credential && servable(*it->second.credential, now)) {
       // A failed refresh: keep serving the valid entry, retry after the negative window.
       it->second.refresh_retry_at = now + options_.negative_ttl;
-      return;
+      return it->second.credential;
     }
     if (options_.negative_ttl <= absl::ZeroDuration()) {
       if (it != entries_.end()) {
         lru_.erase(it->second.lru);
         entries_.erase(it);
       }
-      return;
+      return std::nullopt;
     }
   }
-  if (options_.max_entries == 0) return;
+  if (options_.max_entries == 0) return std::nullopt;
   if (it == entries_.end()) {
     make_room(now);
     it = entries_.try_emplace(key).first;
@@ -173,11 +175,13 @@ void TokenCache::store(const std::string& key, absl::Time now, const Result& res
     entry.error = result.status();
     entry.error_until = now + options_.negative_ttl;
   }
+  return std::nullopt;
 }
 
 void TokenCache::finish_flight(const std::string& key, const std::shared_ptr<Flight>& flight,
                                Result result) {
   std::vector<Waiter> waiters;
+  std::optional<CachedCredential> kept;  // still served after this failed refresh
   {
     absl::MutexLock lock(&mu_);
     absl::Time now = clock_.now();
@@ -191,7 +195,7 @@ void TokenCache::finish_flight(const std::string& key, const std::shared_ptr<Fli
     auto it = flights_.find(key);
     if (it != flights_.end() && it->second == flight) {
       flights_.erase(it);
-      store(key, now, result);  // an erase() during the flight means: do not store
+      kept = store(key, now, result);  // an erase() during the flight means: do not store
     }
     flight->done = true;
     flight->result = result;
@@ -199,6 +203,16 @@ void TokenCache::finish_flight(const std::string& key, const std::shared_ptr<Fli
     flight->waiters.clear();
     waiters_total_ -= flight->waiter_count;
     flight->waiter_count = 0;
+  }
+  if (kept) {
+    // Clients are still served, so nothing else would show this before the credential runs out.
+    std::string who = key;
+    std::replace(who.begin(), who.end(), '\n', ' ');
+    spdlog::warn(
+        "token cache: refreshing [{}] failed: {}; serving the cached credential (expires {}), next "
+        "attempt in {}",
+        who, result.status().ToString(), absl::FormatTime(kept->expiry, absl::UTCTimeZone()),
+        absl::FormatDuration(options_.negative_ttl));
   }
   for (Waiter& waiter : waiters) {
     asio::post(waiter.work, [handler = std::move(waiter.handler), result]() mutable {

@@ -3,32 +3,28 @@
 // `token_cache_key`). It is what stands between the metadata front ends and the upstream token
 // services, with the rules of issue 2 section 5:
 //
-//  - Never serves a credential with less than `min_remaining` (default 5 min) left. Clients refresh
-//  at
-//    3 min 45 s, so whatever we hand out outlives their own refresh point.
-//  - Refreshes in the background ahead of expiry: an entry stored at fetch time F with expiry E is
-//  due for
-//    refresh at max(F, E - refresh_ahead - jitter), jitter uniform in [0, refresh_jitter) from the
-//    injected random source. A get() after that point still returns the valid entry and starts
-//    exactly one background fetch on the caller's executor.
-//  - Coalesces concurrent misses for one key into ONE upstream fetch ("flight"). Every waiter gets
-//  the flight's
-//    result and is resumed on its own executor (waiters may live on different io_contexts /
-//    threads).
+//  - Never serves a credential with less than `min_remaining` (default 5 min) left. Clients
+//    refresh at 3 min 45 s, so whatever we hand out outlives their own refresh point.
+//  - Refreshes in the background ahead of expiry: an entry stored at fetch time F with expiry E
+//    is due for refresh at max(F, E - refresh_ahead - jitter), jitter uniform in
+//    [0, refresh_jitter) from the injected random source. A get() after that point still returns
+//    the valid entry and starts exactly one background fetch on the caller's executor.
+//  - Coalesces concurrent misses for one key into ONE upstream fetch ("flight"). Every waiter
+//    gets the flight's result and is resumed on its own executor (waiters may live on different
+//    io_contexts / threads).
 //  - Bounds the upstream rate with a token bucket (`upstream_rate_per_second`, `upstream_burst`)
-//  read through
-//    the injected Clock. Over the bound a miss fails at once with ResourceExhausted; it never
-//    queues (a queue would only make the caller's own deadline pass). Background refreshes over the
-//    bound are skipped and tried again on a later get().
-//  - Bounds waiters: `max_waiters_per_key` and `max_waiters_total`; over either, ResourceExhausted.
-//  - Errors are remembered only for `negative_ttl` (default 5 s; zero disables): gets within that
-//  window fail
-//    with the same status without another upstream call. A failed background refresh keeps serving
-//    the old entry while it has more than `min_remaining` left, and is retried after
+//    read through the injected Clock. Over the bound a miss fails at once with ResourceExhausted;
+//    it never queues (a queue would only make the caller's own deadline pass). Background
+//    refreshes over the bound are skipped and tried again on a later get().
+//  - Bounds waiters: `max_waiters_per_key` and `max_waiters_total`; over either,
+//    ResourceExhausted.
+//  - Errors are remembered only for `negative_ttl` (default 5 s; zero disables): gets within
+//    that window fail with the same status without another upstream call. A failed background
+//    refresh keeps serving the old entry while it has more than `min_remaining` left, is logged
+//    (warning: the key, the error, the served credential's expiry), and is retried after
 //    `negative_ttl`.
 //  - At most `max_entries` entries: on insert, entries that can no longer be served are dropped
-//  first, then the
-//    least recently used.
+//    first, then the least recently used.
 //
 // Thread-safety: every member function is thread-safe; one mutex guards the map and it is never
 // held across a co_await. Executors: get() runs on the caller's executor; a fetch (and its fetcher)
@@ -152,8 +148,10 @@ class TokenCache {
   void finish_flight(const std::string& key, const std::shared_ptr<Flight>& flight, Result result);
   boost::asio::awaitable<Result> wait(std::shared_ptr<Flight> flight);
   bool take_upstream_token() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void store(const std::string& key, absl::Time now, const Result& result)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the credential still served when `result` is a failed refresh of a valid entry (the
+  // caller logs that outside the lock), nullopt otherwise.
+  std::optional<CachedCredential> store(const std::string& key, absl::Time now,
+                                        const Result& result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void touch(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void make_room(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool servable(const CachedCredential& credential, absl::Time now) const;

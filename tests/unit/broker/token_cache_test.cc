@@ -8,9 +8,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "common/clock.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
 #include "unit/broker/scripted_fetch.h"
 
 namespace wims::broker {
@@ -199,6 +202,26 @@ TEST_F(TokenCacheTest, RefreshPointIncludesJitterFromRandomSource) {
   EXPECT_EQ(get_now(cache, "k", upstream_.fetcher())->value, "old");  // served while refreshing
   EXPECT_EQ(upstream_.calls(), 2);
   EXPECT_EQ(get_now(cache, "k", upstream_.fetcher())->value, "new");
+}
+
+TEST_F(TokenCacheTest, FailedBackgroundRefreshIsLoggedWithTheKeyAndTheError) {
+  // Clients keep getting the old credential, so the log is the only early sign of a broken
+  // upstream.
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
+  TokenCache cache(test_options(), clock_);
+  upstream_.set_result(token("old", absl::Hours(1)));
+  ASSERT_TRUE(get_now(cache, "default/app\nscope-a", upstream_.fetcher()).ok());
+  EXPECT_EQ(captured.str(), "");  // a successful fetch says nothing
+  clock_.advance(absl::Minutes(50));
+  upstream_.set_result(absl::UnavailableError("sts is down"));
+  EXPECT_EQ(get_now(cache, "default/app\nscope-a", upstream_.fetcher())->value, "old");
+  spdlog::set_default_logger(previous);
+  EXPECT_THAT(captured.str(), ::testing::HasSubstr("refreshing [default/app scope-a] failed"));
+  EXPECT_THAT(captured.str(), ::testing::HasSubstr("sts is down"));
+  EXPECT_THAT(captured.str(), ::testing::HasSubstr("serving the cached credential"));
 }
 
 TEST_F(TokenCacheTest, NeverServesCredentialWithLessThanFiveMinutesLeft) {
