@@ -74,25 +74,37 @@ asio::awaitable<void> Reflector::sleep(absl::Duration duration) {
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
-asio::awaitable<absl::StatusOr<std::string>> Reflector::list_pods() {
-  std::vector<PodInfo> pods;
+asio::awaitable<absl::StatusOr<std::string>> Reflector::list_pages(
+    std::string path, ListOptions options,
+    std::function<void(const boost::json::object&)> on_item) {
   std::string resource_version;
-  ListOptions options{.field_selector = "spec.nodeName=" + options_.node_name,
-                      .limit = options_.page_size};
   do {
-    absl::StatusOr<ObjectList> page = co_await client_.list(kPods, options);
+    absl::StatusOr<ObjectList> page = co_await client_.list(path, options);
     if (!page.ok()) co_return page.status();
     if (resource_version.empty()) resource_version = page->resource_version;
-    for (const boost::json::object& item : page->items) {
-      absl::StatusOr<PodInfo> pod = parse_pod(item);
-      if (!pod.ok()) {
-        spdlog::warn("kube reflector: skipping a pod: {}", message(pod.status()));
-        continue;
-      }
-      pods.push_back(*std::move(pod));
-    }
+    for (const boost::json::object& item : page->items) on_item(item);
     options.continue_token = page->continue_token;
   } while (!options.continue_token.empty());
+  co_return resource_version;
+}
+
+asio::awaitable<absl::StatusOr<std::string>> Reflector::list_pods() {
+  std::vector<PodInfo> pods;
+  auto keep = [&pods](const boost::json::object& item) {
+    absl::StatusOr<PodInfo> pod = parse_pod(item);
+    if (!pod.ok()) {
+      spdlog::warn("kube reflector: skipping a pod: {}", message(pod.status()));
+      return;
+    }
+    pods.push_back(*std::move(pod));
+  };
+  // Named first: GCC 12 destroys temporaries built inside a co_await expression twice.
+  ListOptions options{.field_selector = "spec.nodeName=" + options_.node_name,
+                      .limit = options_.page_size};
+  std::function<void(const boost::json::object&)> on_item = keep;
+  absl::StatusOr<std::string> resource_version =
+      co_await list_pages(kPods, std::move(options), std::move(on_item));
+  if (!resource_version.ok()) co_return resource_version.status();
   index_.replace_pods(std::move(pods));
   {
     absl::MutexLock lock(&mu_);
@@ -104,20 +116,17 @@ asio::awaitable<absl::StatusOr<std::string>> Reflector::list_pods() {
 asio::awaitable<absl::StatusOr<std::string>> Reflector::list_service_accounts() {
   // Only referenced accounts are kept from each page: peak memory is one page, not the cluster.
   std::vector<config::ServiceAccount> kept;
-  std::string resource_version;
-  ListOptions options{.limit = options_.page_size};
-  do {
-    absl::StatusOr<ObjectList> page = co_await client_.list(kServiceAccounts, options);
-    if (!page.ok()) co_return page.status();
-    if (resource_version.empty()) resource_version = page->resource_version;
-    for (const boost::json::object& item : page->items) {
-      absl::StatusOr<config::ServiceAccount> account = parse_service_account(item);
-      if (account.ok() && index_.references(account->namespace_name, account->name)) {
-        kept.push_back(*std::move(account));
-      }
+  auto keep = [this, &kept](const boost::json::object& item) {
+    absl::StatusOr<config::ServiceAccount> account = parse_service_account(item);
+    if (account.ok() && index_.references(account->namespace_name, account->name)) {
+      kept.push_back(*std::move(account));
     }
-    options.continue_token = page->continue_token;
-  } while (!options.continue_token.empty());
+  };
+  ListOptions options{.limit = options_.page_size};
+  std::function<void(const boost::json::object&)> on_item = keep;
+  absl::StatusOr<std::string> resource_version =
+      co_await list_pages(kServiceAccounts, std::move(options), std::move(on_item));
+  if (!resource_version.ok()) co_return resource_version.status();
   index_.replace_service_accounts(kept);
   {
     absl::MutexLock lock(&mu_);
@@ -192,24 +201,54 @@ asio::awaitable<void> Reflector::run() {
     synced_ = true;
   }
   auto executor = co_await asio::this_coro::executor;
-  asio::co_spawn(executor, watch_service_accounts(std::move(accounts_rv)), asio::detached);
-  co_await watch_pods(std::move(pods_rv));
+  asio::co_spawn(executor, watch(Resource::kServiceAccounts, std::move(accounts_rv)),
+                 asio::detached);
+  co_await watch(Resource::kPods, std::move(pods_rv));
 }
 
-asio::awaitable<void> Reflector::watch_pods(std::string resource_version) {
+asio::awaitable<bool> Reflector::apply_pod_event(const WatchEvent& event) {
+  absl::StatusOr<PodInfo> pod = parse_pod(event.object);
+  if (!pod.ok()) {
+    spdlog::warn("kube reflector: skipping a pod event: {}", message(pod.status()));
+    co_return false;
+  }
+  if (event.type == WatchEventType::kDeleted) {
+    index_.remove_pod(pod->pod.uid);
+    co_return true;
+  }
+  index_.apply_pod(*std::move(pod));
+  if (absl::Status fetched = co_await fetch_unknown_service_accounts(); !fetched.ok()) {
+    record_error(fetched, false);
+  }
+  co_return true;
+}
+
+bool Reflector::apply_service_account_event(const WatchEvent& event) {
+  absl::StatusOr<config::ServiceAccount> account = parse_service_account(event.object);
+  if (!account.ok() || !index_.references(account->namespace_name, account->name)) return false;
+  if (event.type == WatchEventType::kDeleted) {
+    index_.remove_service_account(account->namespace_name, account->name);
+  } else {
+    index_.apply_service_account(*std::move(account));
+  }
+  return true;
+}
+
+asio::awaitable<void> Reflector::watch(Resource resource, std::string resource_version) {
+  const bool pods = resource == Resource::kPods;
   Backoff backoff(options_.backoff, options_.random);
   while (true) {
-    WatchOptions watch_options{.field_selector = "spec.nodeName=" + options_.node_name,
-                               .resource_version = resource_version,
+    WatchOptions watch_options{.resource_version = resource_version,
                                .allow_bookmarks = true,
                                .server_timeout = options_.watch_timeout};
+    if (pods) watch_options.field_selector = "spec.nodeName=" + options_.node_name;
     absl::StatusOr<std::unique_ptr<WatchStream>> stream =
-        co_await client_.watch(kPods, watch_options);
+        co_await client_.watch(pods ? kPods : kServiceAccounts, watch_options);
     absl::Status failure;
     if (stream.ok()) {
       {
         absl::MutexLock lock(&mu_);
-        ++stats_.pod_watches;
+        ++(pods ? stats_.pod_watches : stats_.service_account_watches);
       }
       while (true) {
         absl::StatusOr<std::optional<WatchEvent>> event = co_await (*stream)->next();
@@ -230,19 +269,14 @@ asio::awaitable<void> Reflector::watch_pods(std::string resource_version) {
           ++stats_.bookmarks;
           continue;
         }
-        absl::StatusOr<PodInfo> pod = parse_pod(e.object);
-        if (!pod.ok()) {
-          spdlog::warn("kube reflector: skipping a pod event: {}", message(pod.status()));
-          continue;
-        }
-        if (e.type == WatchEventType::kDeleted) {
-          index_.remove_pod(pod->pod.uid);
+        // Not `pods ? co_await a : b`: GCC 12 miscompiles co_await inside ?:.
+        bool applied = false;
+        if (pods) {
+          applied = co_await apply_pod_event(e);
         } else {
-          index_.apply_pod(*std::move(pod));
-          if (absl::Status fetched = co_await fetch_unknown_service_accounts(); !fetched.ok()) {
-            record_error(fetched, false);
-          }
+          applied = apply_service_account_event(e);
         }
+        if (!applied) continue;
         index_.publish();
         absl::MutexLock lock(&mu_);
         ++stats_.events_applied;
@@ -253,65 +287,7 @@ asio::awaitable<void> Reflector::watch_pods(std::string resource_version) {
     if (failure.ok()) continue;
     if (is_expired(failure)) {
       record_error(failure, true);
-      resource_version = co_await relist(true);
-      continue;
-    }
-    record_error(failure, false);
-    co_await sleep(backoff.next());
-  }
-}
-
-asio::awaitable<void> Reflector::watch_service_accounts(std::string resource_version) {
-  Backoff backoff(options_.backoff, options_.random);
-  while (true) {
-    WatchOptions watch_options{.resource_version = resource_version,
-                               .allow_bookmarks = true,
-                               .server_timeout = options_.watch_timeout};
-    absl::StatusOr<std::unique_ptr<WatchStream>> stream =
-        co_await client_.watch(kServiceAccounts, watch_options);
-    absl::Status failure;
-    if (stream.ok()) {
-      {
-        absl::MutexLock lock(&mu_);
-        ++stats_.service_account_watches;
-      }
-      while (true) {
-        absl::StatusOr<std::optional<WatchEvent>> event = co_await (*stream)->next();
-        if (!event.ok()) {
-          failure = event.status();
-          break;
-        }
-        if (!event->has_value()) break;
-        WatchEvent& e = **event;
-        backoff.reset();
-        if (e.type == WatchEventType::kError) {
-          failure = status_from_kube_status(e.object, 200);
-          break;
-        }
-        if (!e.resource_version.empty()) resource_version = e.resource_version;
-        if (e.type == WatchEventType::kBookmark) {
-          absl::MutexLock lock(&mu_);
-          ++stats_.bookmarks;
-          continue;
-        }
-        absl::StatusOr<config::ServiceAccount> account = parse_service_account(e.object);
-        if (!account.ok() || !index_.references(account->namespace_name, account->name)) continue;
-        if (e.type == WatchEventType::kDeleted) {
-          index_.remove_service_account(account->namespace_name, account->name);
-        } else {
-          index_.apply_service_account(*std::move(account));
-        }
-        index_.publish();
-        absl::MutexLock lock(&mu_);
-        ++stats_.events_applied;
-      }
-    } else {
-      failure = stream.status();
-    }
-    if (failure.ok()) continue;
-    if (is_expired(failure)) {
-      record_error(failure, true);
-      resource_version = co_await relist(false);
+      resource_version = co_await relist(pods);
       continue;
     }
     record_error(failure, false);

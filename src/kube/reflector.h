@@ -25,6 +25,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -79,12 +80,25 @@ class Reflector {
   ReflectorStats stats() const;
 
  private:
+  // The two resources the reflector follows: the node's pods, and every service account (filtered
+  // to those the pods reference).
+  enum class Resource { kPods, kServiceAccounts };
+
   boost::asio::awaitable<void> run();
-  boost::asio::awaitable<void> watch_pods(std::string resource_version);
-  boost::asio::awaitable<void> watch_service_accounts(std::string resource_version);
+  // Watches `resource` from `resource_version` forever: reconnects after a clean end, relists after
+  // 410 Expired, backs off after other errors.
+  boost::asio::awaitable<void> watch(Resource resource, std::string resource_version);
+  // Applies one ADDED/MODIFIED/DELETED event to the index; false when it was not for the index.
+  boost::asio::awaitable<bool> apply_pod_event(const WatchEvent& event);
+  bool apply_service_account_event(const WatchEvent& event);
   // Paged lists; return the list's resourceVersion.
   boost::asio::awaitable<absl::StatusOr<std::string>> list_pods();
   boost::asio::awaitable<absl::StatusOr<std::string>> list_service_accounts();
+  // Every page of `path` (following continue tokens), each item to `on_item`; the resourceVersion
+  // of the first page.
+  boost::asio::awaitable<absl::StatusOr<std::string>> list_pages(
+      std::string path, ListOptions options,
+      std::function<void(const boost::json::object&)> on_item);
   // GETs the referenced service accounts not known yet.
   boost::asio::awaitable<absl::Status> fetch_unknown_service_accounts();
   // Repeats `list` with backoff until it succeeds; then publishes.
