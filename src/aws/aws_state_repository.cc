@@ -82,5 +82,17 @@ absl::StatusOr<size_t> InMemoryAwsStateRepository::erase_sessions_expired_before
   return std::erase_if(sessions_,
                        [now](const auto& entry) { return entry.second.expiration < now; });
 }
+std::vector<std::string> InMemoryAwsStateRepository::session_ids_expired_before(absl::Time now) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> ids;
+  for (const auto& [id, session] : sessions_) {
+    if (session.expiration < now) ids.push_back(id);
+  }
+  return ids;
+}
+void InMemoryAwsStateRepository::erase_session(std::string_view access_key_id) {
+  std::lock_guard lock(mu_);
+  erase_from(sessions_, access_key_id);
+}
 
 }  // namespace wims::aws

@@ -118,6 +118,11 @@ class InMemoryAwsStateRepository final : public AwsStateRepository {
   absl::Status put_session(const SessionCredentialsRecord& record) override;
   absl::StatusOr<size_t> erase_sessions_expired_before(absl::Time now) override;
 
+  // For the persistent adapter, which must name what it erases before it erases it: the access
+  // key ids of the sessions that expired before `now`, and erasing one session.
+  std::vector<std::string> session_ids_expired_before(absl::Time now);
+  void erase_session(std::string_view access_key_id);
+
  private:
   std::mutex mu_;
   std::map<std::string, OidcProviderRecord, std::less<>> providers_ ABSL_GUARDED_BY(mu_);

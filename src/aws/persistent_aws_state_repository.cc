@@ -4,7 +4,6 @@
 
 #include <boost/json.hpp>
 
-#include "aws/internal/record_maps.h"
 #include "common/encoding.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -170,10 +169,11 @@ SessionCredentialsRecord session_from(FieldReader& f) {
           .account_id = f.string("account_id")};
 }
 
-// Loads namespace `ns` of `store` into `into`, keyed by the store key.
-template <typename Record, typename Parse>
+// Loads every record of namespace `ns` of `store` and hands it to `put`. A record whose own key
+// (`key_of`) is not its store key is DataLoss like an unreadable one.
+template <typename Parse, typename KeyOf, typename Put>
 absl::Status load_namespace(store::StateStore& store, std::string_view ns, Parse parse,
-                            std::map<std::string, Record, std::less<>>& into) {
+                            KeyOf key_of, Put put) {
   WIMS_ASSIGN_OR_RETURN(auto entries, store.list(ns));
   for (auto& [key, value] : entries) {
     boost::system::error_code ec;
@@ -185,9 +185,10 @@ absl::Status load_namespace(store::StateStore& store, std::string_view ns, Parse
       error = "not a JSON object";
     } else {
       FieldReader reader(parsed.get_object());
-      Record record = parse(reader);
+      auto record = parse(reader);
       error = reader.error();
-      if (error.empty()) into.emplace(key, std::move(record));
+      if (error.empty() && key_of(record) != key) error = "its key is not the record's";
+      if (error.empty()) WIMS_RETURN_IF_ERROR(put(std::move(record)));
     }
     if (!error.empty()) {
       return absl::DataLossError(
@@ -198,10 +199,6 @@ absl::Status load_namespace(store::StateStore& store, std::string_view ns, Parse
 }
 
 }  // namespace
-
-using internal::erase_from;
-using internal::find_in;
-using internal::values_of;
 
 absl::StatusOr<std::unique_ptr<PersistentAwsStateRepository>> PersistentAwsStateRepository::open(
     store::StateStore& store, absl::Time now, PersistentAwsStateRepositoryOptions options) {
@@ -220,19 +217,24 @@ PersistentAwsStateRepository::~PersistentAwsStateRepository() { stop(); }
 
 absl::Status PersistentAwsStateRepository::load(absl::Time now) {
   std::lock_guard lock(mu_);
-  WIMS_RETURN_IF_ERROR(load_namespace(store_, kProvidersNamespace, provider_from, providers_));
-  WIMS_RETURN_IF_ERROR(load_namespace(store_, kRolesNamespace, role_from, roles_));
-  WIMS_RETURN_IF_ERROR(load_namespace(store_, kPoliciesNamespace, policy_from, policies_));
+  WIMS_RETURN_IF_ERROR(load_namespace(
+      store_, kProvidersNamespace, provider_from, [](const OidcProviderRecord& r) { return r.arn; },
+      [this](const OidcProviderRecord& r) { return memory_.put_oidc_provider(r); }));
+  WIMS_RETURN_IF_ERROR(load_namespace(
+      store_, kRolesNamespace, role_from, [](const RoleRecord& r) { return r.name; },
+      [this](const RoleRecord& r) { return memory_.put_role(r); }));
+  WIMS_RETURN_IF_ERROR(load_namespace(
+      store_, kPoliciesNamespace, policy_from, [](const ManagedPolicyRecord& r) { return r.arn; },
+      [this](const ManagedPolicyRecord& r) { return memory_.put_policy(r); }));
   if (!options_.persist_sessions) return absl::OkStatus();
-  WIMS_RETURN_IF_ERROR(load_namespace(store_, kSessionsNamespace, session_from, sessions_));
+  WIMS_RETURN_IF_ERROR(load_namespace(
+      store_, kSessionsNamespace, session_from,
+      [](const SessionCredentialsRecord& r) { return r.access_key_id; },
+      [this](const SessionCredentialsRecord& r) { return memory_.put_session(r); }));
   // Expired credentials can never verify again; drop them here rather than carry them forever.
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    if (it->second.expiration < now) {
-      WIMS_RETURN_IF_ERROR(store_.erase(kSessionsNamespace, it->first));
-      it = sessions_.erase(it);
-    } else {
-      ++it;
-    }
+  for (const std::string& id : memory_.session_ids_expired_before(now)) {
+    WIMS_RETURN_IF_ERROR(store_.erase(kSessionsNamespace, id));
+    memory_.erase_session(id);
   }
   return absl::OkStatus();
 }
@@ -311,19 +313,17 @@ void PersistentAwsStateRepository::run_writer() {
 
 absl::StatusOr<std::optional<OidcProviderRecord>> PersistentAwsStateRepository::find_oidc_provider(
     std::string_view arn) {
-  std::lock_guard lock(mu_);
-  return find_in(providers_, arn);
+  return memory_.find_oidc_provider(arn);
 }
 absl::StatusOr<std::vector<OidcProviderRecord>>
 PersistentAwsStateRepository::list_oidc_providers() {
-  std::lock_guard lock(mu_);
-  return values_of(providers_);
+  return memory_.list_oidc_providers();
 }
 absl::Status PersistentAwsStateRepository::put_oidc_provider(const OidcProviderRecord& record) {
   WriteKey key{kProvidersNamespace, record.arn};
   std::lock_guard lock(mu_);
   WIMS_RETURN_IF_ERROR(reserve({key}));
-  providers_[record.arn] = record;
+  WIMS_RETURN_IF_ERROR(memory_.put_oidc_provider(record));
   enqueue(std::move(key), provider_json(record));
   return absl::OkStatus();
 }
@@ -331,7 +331,7 @@ absl::Status PersistentAwsStateRepository::erase_oidc_provider(std::string_view 
   WriteKey key{kProvidersNamespace, std::string(arn)};
   std::lock_guard lock(mu_);
   WIMS_RETURN_IF_ERROR(reserve({key}));
-  erase_from(providers_, arn);
+  WIMS_RETURN_IF_ERROR(memory_.erase_oidc_provider(arn));
   enqueue(std::move(key), std::nullopt);
   return absl::OkStatus();
 }
@@ -340,18 +340,16 @@ absl::Status PersistentAwsStateRepository::erase_oidc_provider(std::string_view 
 
 absl::StatusOr<std::optional<RoleRecord>> PersistentAwsStateRepository::find_role(
     std::string_view name) {
-  std::lock_guard lock(mu_);
-  return find_in(roles_, name);
+  return memory_.find_role(name);
 }
 absl::StatusOr<std::vector<RoleRecord>> PersistentAwsStateRepository::list_roles() {
-  std::lock_guard lock(mu_);
-  return values_of(roles_);
+  return memory_.list_roles();
 }
 absl::Status PersistentAwsStateRepository::put_role(const RoleRecord& record) {
   WriteKey key{kRolesNamespace, record.name};
   std::lock_guard lock(mu_);
   WIMS_RETURN_IF_ERROR(reserve({key}));
-  roles_[record.name] = record;
+  WIMS_RETURN_IF_ERROR(memory_.put_role(record));
   enqueue(std::move(key), role_json(record));
   return absl::OkStatus();
 }
@@ -359,7 +357,7 @@ absl::Status PersistentAwsStateRepository::erase_role(std::string_view name) {
   WriteKey key{kRolesNamespace, std::string(name)};
   std::lock_guard lock(mu_);
   WIMS_RETURN_IF_ERROR(reserve({key}));
-  erase_from(roles_, name);
+  WIMS_RETURN_IF_ERROR(memory_.erase_role(name));
   enqueue(std::move(key), std::nullopt);
   return absl::OkStatus();
 }
@@ -368,18 +366,16 @@ absl::Status PersistentAwsStateRepository::erase_role(std::string_view name) {
 
 absl::StatusOr<std::optional<ManagedPolicyRecord>> PersistentAwsStateRepository::find_policy(
     std::string_view arn) {
-  std::lock_guard lock(mu_);
-  return find_in(policies_, arn);
+  return memory_.find_policy(arn);
 }
 absl::StatusOr<std::vector<ManagedPolicyRecord>> PersistentAwsStateRepository::list_policies() {
-  std::lock_guard lock(mu_);
-  return values_of(policies_);
+  return memory_.list_policies();
 }
 absl::Status PersistentAwsStateRepository::put_policy(const ManagedPolicyRecord& record) {
   WriteKey key{kPoliciesNamespace, record.arn};
   std::lock_guard lock(mu_);
   WIMS_RETURN_IF_ERROR(reserve({key}));
-  policies_[record.arn] = record;
+  WIMS_RETURN_IF_ERROR(memory_.put_policy(record));
   enqueue(std::move(key), policy_json(record));
   return absl::OkStatus();
 }
@@ -387,7 +383,7 @@ absl::Status PersistentAwsStateRepository::erase_policy(std::string_view arn) {
   WriteKey key{kPoliciesNamespace, std::string(arn)};
   std::lock_guard lock(mu_);
   WIMS_RETURN_IF_ERROR(reserve({key}));
-  erase_from(policies_, arn);
+  WIMS_RETURN_IF_ERROR(memory_.erase_policy(arn));
   enqueue(std::move(key), std::nullopt);
   return absl::OkStatus();
 }
@@ -396,26 +392,25 @@ absl::Status PersistentAwsStateRepository::erase_policy(std::string_view arn) {
 
 absl::StatusOr<std::optional<SessionCredentialsRecord>> PersistentAwsStateRepository::find_session(
     std::string_view access_key_id) {
-  std::lock_guard lock(mu_);
-  return find_in(sessions_, access_key_id);
+  return memory_.find_session(access_key_id);
 }
 absl::Status PersistentAwsStateRepository::put_session(const SessionCredentialsRecord& record) {
   WriteKey key{kSessionsNamespace, record.access_key_id};
   std::lock_guard lock(mu_);
   if (options_.persist_sessions) WIMS_RETURN_IF_ERROR(reserve({key}));
-  sessions_[record.access_key_id] = record;
+  WIMS_RETURN_IF_ERROR(memory_.put_session(record));
   if (options_.persist_sessions) enqueue(std::move(key), session_json(record));
   return absl::OkStatus();
 }
 absl::StatusOr<size_t> PersistentAwsStateRepository::erase_sessions_expired_before(absl::Time now) {
   std::lock_guard lock(mu_);
   std::vector<WriteKey> keys;
-  for (const auto& [id, session] : sessions_) {
-    if (session.expiration < now) keys.emplace_back(kSessionsNamespace, id);
+  for (std::string& id : memory_.session_ids_expired_before(now)) {
+    keys.emplace_back(kSessionsNamespace, std::move(id));
   }
   if (options_.persist_sessions) WIMS_RETURN_IF_ERROR(reserve(keys));
   for (WriteKey& key : keys) {
-    erase_from(sessions_, key.second);
+    memory_.erase_session(key.second);
     if (options_.persist_sessions) enqueue(std::move(key), std::nullopt);
   }
   return keys.size();

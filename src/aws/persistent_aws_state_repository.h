@@ -1,7 +1,7 @@
 // PersistentAwsStateRepository: the AwsStateRepository that survives restarts. All records live in
-// memory (every read is a map lookup under a short mutex, never disk I/O) and every mutation is
-// written through to the shared StateStore (SQLite) by a dedicated writer thread, so an IAM or STS
-// call on an I/O worker never waits for the disk.
+// an InMemoryAwsStateRepository (every read is a map lookup under a short mutex, never disk I/O)
+// and every mutation is written through to the shared StateStore (SQLite) by a dedicated writer
+// thread, so an IAM or STS call on an I/O worker never waits for the disk.
 //
 //   WIMS_ASSIGN_OR_RETURN(auto aws_state,
 //                         aws::PersistentAwsStateRepository::open(*store, clock.now()));  //
@@ -16,7 +16,8 @@
 //   aws_sessions / access key id (temporary credentials, so GetCallerIdentity keeps working for
 //   credentials pods already hold across a restart; expired ones are dropped at open).
 //
-// Write path: a mutation updates memory, then queues (namespace, key) -> value-or-erase. Queued
+// Write path: under the queue's lock, a mutation reserves its queue slots, updates memory, then
+// queues (namespace, key) -> value-or-erase (reads go to memory without that lock). Queued
 // writes to the same key coalesce (the newest value wins), so the queue holds at most one entry
 // per record. The queue is bounded (max_pending_writes distinct keys): a mutation that would
 // exceed it is refused with Unavailable before memory changes, so memory and disk never diverge
@@ -117,11 +118,11 @@ class PersistentAwsStateRepository final : public AwsStateRepository {
   store::StateStore& store_;
   const PersistentAwsStateRepositoryOptions options_;
 
+  // The records. Changed only with mu_ held (so that a change and its queue entry are one step);
+  // read without it.
+  InMemoryAwsStateRepository memory_;
+
   mutable std::mutex mu_;
-  std::map<std::string, OidcProviderRecord, std::less<>> providers_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, RoleRecord, std::less<>> roles_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, ManagedPolicyRecord, std::less<>> policies_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, SessionCredentialsRecord, std::less<>> sessions_ ABSL_GUARDED_BY(mu_);
   PendingWrites pending_ ABSL_GUARDED_BY(mu_);
   uint64_t enqueued_ ABSL_GUARDED_BY(mu_) = 0;  // writes queued since open
   uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;   // writes the writer finished (ok or failed)

@@ -298,6 +298,12 @@ TEST_F(PersistentAwsStateRepositoryTest, UnreadableRecordFailsOpenNamingIt) {
                              R"({"name":"x","path":"/","role_id":"r","arn":"a",
                                  "assume_role_policy_document":"{}","description":"",
                                  "max_session_duration":3600,"create_date":"yesterday",
+                                 "attached_policy_arns":[]})"},
+                        // Readable, but stored under another role's name: which one is meant?
+                        Case{"key mismatch",
+                             R"({"name":"x","path":"/","role_id":"r","arn":"a",
+                                 "assume_role_policy_document":"{}","description":"",
+                                 "max_session_duration":3600,"create_date":"2023-01-01T00:00:00Z",
                                  "attached_policy_arns":[]})"}}) {
     SCOPED_TRACE(c.name);
     ASSERT_TRUE(store->put(PersistentAwsStateRepository::kRolesNamespace, "broken", c.value).ok());
