@@ -1,11 +1,31 @@
 #include "aws/aws_state_repository.h"
 
-#include "aws/internal/record_maps.h"
-
 namespace wims::aws {
-using internal::erase_from;
-using internal::find_in;
-using internal::values_of;
+namespace {
+
+// Lookups over the keyed record maps; the caller holds the lock.
+template <typename Map>
+std::optional<typename Map::mapped_type> find_in(const Map& map, std::string_view key) {
+  auto it = map.find(key);
+  if (it == map.end()) return std::nullopt;
+  return it->second;
+}
+
+template <typename Map>
+std::vector<typename Map::mapped_type> values_of(const Map& map) {
+  std::vector<typename Map::mapped_type> out;
+  out.reserve(map.size());
+  for (const auto& [_, v] : map) out.push_back(v);
+  return out;
+}
+
+template <typename Map>
+void erase_from(Map& map, std::string_view key) {
+  auto it = map.find(key);
+  if (it != map.end()) map.erase(it);
+}
+
+}  // namespace
 
 absl::StatusOr<std::optional<OidcProviderRecord>> InMemoryAwsStateRepository::find_oidc_provider(
     std::string_view arn) {
