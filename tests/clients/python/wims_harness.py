@@ -54,47 +54,66 @@ def wait_for_json_file(path, proc, what, log_path, timeout=READY_TIMEOUT_S):
         return json.load(f)
 
 
-class Wims:
+class Process:
+    """A binary under test: started with stdout and stderr in `log_path`, ready once it has written the JSON
+    `ready_file` (parsed into `self.ready`), stopped with SIGTERM and killed after `stop_timeout` seconds."""
+
+    def __init__(self, args, what, ready_file, log_path, env=None, stop_timeout=15):
+        self.what = what
+        self.ready_file = ready_file
+        self.log_path = log_path
+        self.stop_timeout = stop_timeout
+        self.log = open(log_path, "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        try:
+            self.ready = wait_for_json_file(ready_file, self.proc, what, log_path)
+        except RuntimeError:
+            self.stop()
+            raise
+
+    def logs(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        """Stops the process (once); returns its exit code, or None when it had to be killed."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.log.close()
+                return None
+        self.log.close()
+        return self.proc.returncode
+
+
+class Wims(Process):
     def __init__(self, extra_args=(), config=None, metadata_addr="127.0.0.1:0"):
         """`extra_args` are appended to `wims up` (e.g. ["--imds-tokens", "required"]); `metadata_addr` is the
         metadata listener (e.g. "[::1]:0" for the IPv6 endpoint)."""
         self.dir = tempfile.mkdtemp(prefix="wims-client-test-")
-        self.ready_file = os.path.join(self.dir, "ready.json")
-        self.log_path = os.path.join(self.dir, "wims.log")
+        ready_file = os.path.join(self.dir, "ready.json")
         args = [os.environ["WIMS_BIN"], "up",
                 "--metadata-addr", metadata_addr, "--cloud-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
-                "--state-dir", os.path.join(self.dir, "state"), "--ready-file", self.ready_file]
+                "--state-dir", os.path.join(self.dir, "state"), "--ready-file", ready_file]
         if config:
             args += ["--config", config]
         args += list(extra_args)
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        try:
-            self.log.flush()
-            self.ready = wait_for_json_file(self.ready_file, self.proc, "wims up", self.log_path)
-        except RuntimeError:
-            self.stop()
-            raise
+        super().__init__(args, "wims up", ready_file, os.path.join(self.dir, "wims.log"))
         self.endpoints = self.ready["endpoints"]
         self.metadata = self.ready["metadata"]
         self.cloud = self.ready["cloud"]
         self.admin_token = self.ready.get("admin_token")
 
-    def logs(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
-
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        code = super().stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+        return code
 
     def cloud_request(self, method, path, body=None, token=None, headers=None):
         """A request to the local cloud; returns (status, bytes)."""

@@ -20,7 +20,6 @@ source to its pod's loopback address (127.0.0.2, 127.0.0.3, ...).
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -135,39 +134,17 @@ class FakeCluster:
         self.log.close()
 
 
-class Node:
+class Node(wims_harness.Process):
     """A `wims node` process."""
 
     def __init__(self, directory, kubeconfig, extra_args=(), name="node"):
-        self.ready_file = os.path.join(directory, name + "-ready.json")
-        self.log_path = os.path.join(directory, name + ".log")
+        ready_file = os.path.join(directory, name + "-ready.json")
         args = [WIMS_BIN, "node", "--kubeconfig", kubeconfig, "--metadata-addr", "127.0.0.1:0",
                 "--admin-addr", "127.0.0.1:0", "--state-dir", os.path.join(directory, name + "-state"),
-                "--ready-file", self.ready_file, *extra_args]
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ, NODE_NAME=NODE))
-        self.ready = wait_for_json_file(self.ready_file, self.proc, "wims node", self.log_path)
+                "--ready-file", ready_file, *extra_args]
+        super().__init__(args, "wims node", ready_file, os.path.join(directory, name + ".log"),
+                         env=dict(os.environ, NODE_NAME=NODE), stop_timeout=20)
         self.metadata = self.ready["metadata"]
-
-    def logs(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                code = self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                code = None
-        else:
-            code = self.proc.returncode
-        self.log.close()
-        return code
 
 
 class NodeWithCloudTest(unittest.TestCase):

@@ -9,7 +9,6 @@ other AWS configuration than AWS_EC2_METADATA_SERVICE_ENDPOINT.
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,6 @@ ROLE = "wims-demo"
 ROLE_ARN = "arn:aws:iam::%s:role/%s" % (ACCOUNT, ROLE)
 ASSUMED_ROLE_PREFIX = "arn:aws:sts::%s:assumed-role/%s/" % (ACCOUNT, ROLE)
 CREDENTIALS_PATH = "/latest/meta-data/iam/security-credentials/" + ROLE
-READY_TIMEOUT_S = 30
 CALL_TIMEOUT_S = 120
 
 WIMS = None
@@ -64,7 +62,7 @@ def replace_file(path, text):
     os.rename(tmp, path)
 
 
-class Sidecar:
+class Sidecar(wims_harness.Process):
     """One `wims sidecar` process on loopback port 0 with its own token file and log."""
 
     def __init__(self, extra_args=(), listen=("127.0.0.1:0",), token_text=None, profile="emulator",
@@ -75,45 +73,17 @@ class Sidecar:
             mint_token(self.token_file)
         else:
             replace_file(self.token_file, token_text)
-        self.ready_file = os.path.join(self.dir, "ready.json")
-        self.log_path = os.path.join(self.dir, "sidecar.log")
+        ready_file = os.path.join(self.dir, "ready.json")
         args = [os.environ["WIMS_BIN"], "sidecar", "--imds-profile", profile]
         for address in listen:
             args += ["--listen", address]
         args += ["--role-arn", ROLE_ARN, "--token-file", self.token_file,
                  "--sts-endpoint", WIMS.endpoints["aws_sts"], "--region", "us-east-1",
-                 "--admin-addr", "127.0.0.1:0", "--ready-file", self.ready_file] + list(extra_args)
+                 "--admin-addr", "127.0.0.1:0", "--ready-file", ready_file] + list(extra_args)
         if pod_flags:
             args += ["--pod-name", "demo", "--pod-namespace", "default"]
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not os.path.exists(self.ready_file):
-            if self.proc.poll() is not None:
-                raise RuntimeError("wims sidecar exited early:\n" + self.logs())
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("wims sidecar not ready in time:\n" + self.logs())
-            time.sleep(0.05)
-        with open(self.ready_file) as f:
-            self.ready = json.load(f)
+        super().__init__(args, "wims sidecar", ready_file, os.path.join(self.dir, "sidecar.log"))
         self.imds_addr = self.ready["imds"]
-
-    def logs(self):
-        if not self.log.closed:
-            self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
     def request(self, method, path, headers=None, addr=None):
         req = urllib.request.Request("http://%s%s" % (addr or self.imds_addr, path), method=method,
