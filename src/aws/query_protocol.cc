@@ -94,35 +94,8 @@ absl::Status validation_error(std::string_view field, std::string_view value,
           field, constraint));
 }
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string xml_element(std::string_view tag, std::string_view text) {
-  return fmt::format("<{0}>{1}</{0}>", tag, xml_escape(text));
+  return fmt::format("<{0}>{1}</{0}>", tag, markup_escape(text));
 }
 
 std::string query_response_xml(std::string_view action, std::string_view xmlns,
@@ -134,7 +107,7 @@ std::string query_response_xml(std::string_view action, std::string_view xmlns,
       "<{0}Response "
       "xmlns=\"{1}\">{2}<ResponseMetadata><RequestId>{3}</RequestId></ResponseMetadata>"
       "</{0}Response>\n",
-      action, xmlns, result, xml_escape(request_id));
+      action, xmlns, result, markup_escape(request_id));
 }
 
 std::string query_error_xml(const AwsErrorInfo& error, std::string_view xmlns,
@@ -143,8 +116,8 @@ std::string query_error_xml(const AwsErrorInfo& error, std::string_view xmlns,
       "<ErrorResponse "
       "xmlns=\"{}\"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error>"
       "<RequestId>{}</RequestId></ErrorResponse>\n",
-      xmlns, xml_escape(error.type), xml_escape(error.code), xml_escape(error.message),
-      xml_escape(request_id));
+      xmlns, markup_escape(error.type), markup_escape(error.code), markup_escape(error.message),
+      markup_escape(request_id));
 }
 
 std::string url_encode_policy(std::string_view json) {

@@ -54,8 +54,6 @@ class QueryParams {
 absl::Status validation_error(std::string_view field, std::string_view value,
                               std::string_view constraint);
 
-// Escapes &, <, >, " and ' for XML text and attribute values.
-std::string xml_escape(std::string_view text);
 // <tag>escaped text</tag>
 std::string xml_element(std::string_view tag, std::string_view text);
 // The success envelope around `result_xml` (already-built XML); an empty result gives no Result

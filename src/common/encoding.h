@@ -21,6 +21,10 @@ absl::StatusOr<std::string> base64url_decode(std::string_view text);
 
 std::string hex_encode(std::string_view bytes);
 
+// `text` with & < > " ' replaced by character references, for HTML or XML text and attribute values
+// (' becomes &#39;, which both languages read).
+std::string markup_escape(std::string_view text);
+
 // `2024-01-02T03:04:05Z` (seconds precision, UTC), the form AWS and botocore require.
 std::string format_rfc3339_seconds(absl::Time t);
 // RFC 3339 with up to nanosecond fraction, as Google APIs emit (e.g. expireTime).

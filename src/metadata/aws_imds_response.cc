@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
+#include "common/encoding.h"
 #include "metadata/gce_response.h"
 
 namespace wims::metadata {
@@ -42,7 +43,7 @@ http::Response imds_error_page(bh::status status, std::string_view message) {
       "<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\" lang=\"en\">\n"
       " <head>\n  <title>{0}</title>\n </head>\n <body>\n  <h1>{0}</h1>\n",
       title);
-  if (!message.empty()) body += fmt::format("  <p>{}</p>\n", html_escape(message));
+  if (!message.empty()) body += fmt::format("  <p>{}</p>\n", markup_escape(message));
   body += " </body>\n</html>\n";
   return imds_response(status, kImdsHtmlContentType, std::move(body));
 }

@@ -31,39 +31,12 @@ std::string error_page(bh::status status, std::string_view sentence) {
 std::string with_message(std::string sentence, std::string_view message) {
   if (!message.empty()) {
     sentence += ' ';
-    sentence += html_escape(message);
+    sentence += markup_escape(message);
   }
   return sentence;
 }
 
 }  // namespace
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 http::Response gce_response(bh::status status, std::string_view content_type, std::string body) {
   http::Response response(status, 11);
@@ -84,7 +57,7 @@ http::Response gce_ok(std::string_view content_type, std::string body) {
 }
 
 http::Response gce_error(const absl::Status& status, std::string_view path) {
-  const std::string code_path = "<code>" + html_escape(path) + "</code>";
+  const std::string code_path = "<code>" + markup_escape(path) + "</code>";
   const std::string_view message(status.message().data(), status.message().size());
   bh::status http_status = bh::status::internal_server_error;
   std::string sentence;
@@ -139,8 +112,9 @@ http::Response gce_error(const absl::Status& status, std::string_view path) {
 }
 
 http::Response gce_method_not_allowed(std::string_view path) {
-  const std::string sentence = fmt::format(
-      "The request method is not allowed for the URL <code>{}</code>; use GET.", html_escape(path));
+  const std::string sentence =
+      fmt::format("The request method is not allowed for the URL <code>{}</code>; use GET.",
+                  markup_escape(path));
   http::Response response = gce_response(bh::status::method_not_allowed, kGceHtmlContentType,
                                          error_page(bh::status::method_not_allowed, sentence));
   response.set(bh::field::allow, "GET, HEAD");

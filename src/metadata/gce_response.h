@@ -51,7 +51,4 @@ http::Response gce_redirect(std::string_view location, std::string_view body);
 // 16 lowercase hex digits identifying `body` (the first 8 bytes of its SHA-256).
 std::string gce_etag(std::string_view body);
 
-// `text` with & < > " ' escaped for HTML.
-std::string html_escape(std::string_view text);
-
 }  // namespace wims::metadata

@@ -40,5 +40,12 @@ TEST(EncodingTest, Rfc3339) {
   EXPECT_FALSE(parse_rfc3339("yesterday").ok());
 }
 
+TEST(EncodingTest, MarkupEscapeReplacesTheFiveSpecialCharactersOnly) {
+  EXPECT_EQ(markup_escape(R"(<a href="x">Tom & Jerry's</a>)"),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;");
+  EXPECT_EQ(markup_escape("plain text / 100%"), "plain text / 100%");
+  EXPECT_EQ(markup_escape(""), "");
+}
+
 }  // namespace
 }  // namespace wims
