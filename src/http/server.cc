@@ -66,6 +66,28 @@ bool is_parse_error(const beast::error_code& ec) {
          ec != beast_http::error::end_of_stream && ec != beast_http::error::partial_message;
 }
 
+// Framing that Beast's parser accepts but RFC 9112 forbids, checked once the head is read; ""
+// when the request may be served. Beast treats a Transfer-Encoding whose final coding is not
+// "chunked" (identity, gzip, xchunked, "chunked, identity") as an empty body, so the body would be
+// parsed as the next request (request smuggling): RFC 9112 section 6.3 says 400 and close. Codings
+// other than a lone "chunked" are refused too, since nothing here decodes them; so is
+// Transfer-Encoding in HTTP/1.0 (section 6.1). Section 3.2: exactly one Host in HTTP/1.1, at most
+// one in HTTP/1.0.
+std::string framing_error(const beast_http::request_parser<beast_http::string_body>& parser) {
+  const RawRequest& head = parser.get();
+  const size_t codings = head.count(beast_http::field::transfer_encoding);
+  if (codings > 0) {
+    if (head.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
+    if (!parser.chunked()) return "the final transfer coding is not chunked";
+    std::string_view value = head[beast_http::field::transfer_encoding];
+    if (codings != 1 || !beast::iequals(value, "chunked")) return "unsupported transfer coding";
+  }
+  const size_t hosts = head.count(beast_http::field::host);
+  if (hosts > 1) return "more than one Host header";
+  if (hosts == 0 && head.version() >= 11) return "missing Host header";
+  return "";
+}
+
 // Half-closes and drains unread input so the peer reads our final answer before the close.
 asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
   beast::error_code ec;
@@ -354,7 +376,12 @@ asio::awaitable<void> Server::serve_stream(Stream& stream, const Peer& peer, siz
     auto [header_ec, header_n] =
         co_await beast_http::async_read_header(stream, buffer, parser, kNoThrow);
     beast::error_code read_ec = header_ec;
-    if (!read_ec && !parser.is_done()) {
+    std::string framing = read_ec ? std::string() : framing_error(parser);
+    if (!framing.empty()) {
+      // Answered before any body byte is read, and the connection closed: what follows the head
+      // cannot be delimited.
+      spdlog::debug("{}: refused request from {}: {}", options_.name, peer_text, framing);
+    } else if (!read_ec && !parser.is_done()) {
       auto expect = parser.get()[beast_http::field::expect];
       if (parser.get().version() >= 11 && beast::iequals(expect, "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -375,7 +402,11 @@ asio::awaitable<void> Server::serve_stream(Stream& stream, const Peer& peer, siz
     Response response;
     bool keep_alive = false;
     std::string log_path;
-    if (read_ec == beast_http::error::header_limit) {
+    if (!framing.empty()) {
+      response = plain(beast_http::status::bad_request,
+                       fmt::format("malformed HTTP request: {}\n", framing));
+      linger = true;
+    } else if (read_ec == beast_http::error::header_limit) {
       response = plain(beast_http::status::request_header_fields_too_large,
                        "request header fields too large\n");
       linger = true;

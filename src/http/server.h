@@ -18,10 +18,13 @@
 //   Per request: a deadline on every read (read_timeout for a request once its first byte arrived
 //   or for the first request of a connection, idle_timeout between keep-alive requests) and every
 //   write (write_timeout); header limit -> 431, body limit -> 413, malformed -> 400, all with
-//   Connection: close. "Expect: 100-continue" is answered. The target must be origin-form; its path
-//   is canonicalised (http/canonical_path.h) and a failure is answered 400 in plain text with the
-//   reason; the query must be valid RFC 3986 (else 400). Then Request is filled and the Handler
-//   called.
+//   Connection: close. Framing Beast accepts but RFC 9112 forbids is answered 400 and the
+//   connection closed before any body byte is read (no request smuggling): a Transfer-Encoding
+//   other than a lone "chunked" (identity, gzip, "chunked, identity"...), Transfer-Encoding in
+//   HTTP/1.0, two Host headers, no Host in HTTP/1.1. "Expect: 100-continue" is answered. The target
+//   must be origin-form; its path is canonicalised (http/canonical_path.h) and a failure is
+//   answered 400 in plain text with the reason; the query must be valid RFC 3986 (else 400). Then
+//   Request is filled and the Handler called.
 //
 //   Handler errors: an exception escaping Handler::handle is a bug; it is caught here, logged at
 //   error and answered 500. A handler running longer than handler_timeout is cancelled (Asio

@@ -4,6 +4,7 @@ the local cloud's state across restarts, `wims token`, metrics and graceful shut
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -123,6 +124,22 @@ class UpTest(unittest.TestCase):
         self.assertEqual(json.loads(body)["error"]["errors"][0]["reason"], "notFound")
         resp, body = get(self.wims.cloud, "/storage/v1/b/wims-demo-bucket/o/..%2F..%2Fx", auth)
         self.assertEqual(resp.status, 404, body)
+
+    def test_regression_transfer_encoding_identity_is_refused_not_smuggled(self):
+        # Issue 12 section 4 defect 2: this printf on one connection printed 405, then 200 with the email.
+        host, port = self.wims.metadata.rsplit(":", 1)
+        smuggled = (b"POST /computeMetadata/v1/ HTTP/1.1\r\nHost: x\r\nMetadata-Flavor: Google\r\n"
+                    b"Transfer-Encoding: identity\r\n\r\n"
+                    b"GET /computeMetadata/v1/instance/service-accounts/default/email HTTP/1.1\r\nHost: x\r\n"
+                    b"Metadata-Flavor: Google\r\nConnection: close\r\n\r\n")
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=10) as conn:
+            conn.sendall(smuggled)
+            answer = b""
+            while chunk := conn.recv(65536):  # until the server closes (10 s bound per read)
+                answer += chunk
+        self.assertTrue(answer.startswith(b"HTTP/1.1 400 "), answer)
+        self.assertEqual(answer.count(b"HTTP/1.1 "), 1, answer)
+        self.assertNotIn(b"iam.gserviceaccount.com", answer)
 
     def test_unknown_caller_is_refused(self):
         # 127.0.0.2 is no pod of the default world: never the demo pod's identity.

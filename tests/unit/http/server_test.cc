@@ -7,6 +7,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "http/client.h"
 #include "unit/http/test_server.h"
@@ -192,6 +193,61 @@ TEST(ServerTest, BodyTooLargeIs413) {
       .method = beast_http::verb::post, .url = fixture.base_url() + "/echo", .body = "small"});
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->result(), beast_http::status::ok);
+}
+
+// Issue 12 section 4 defect 2: a Transfer-Encoding whose final coding is not chunked was read as an
+// empty body, and the body was served as a second request on the connection. Now each of these
+// heads is answered 400 and the connection closed, so the request smuggled in the body is never
+// served; a missing or repeated Host is refused the same way (RFC 9112 sections 3.2, 6.1, 6.3).
+TEST(ServerTest, RegressionTransferEncodingIdentityIsRefusedNotSmuggled) {
+  struct Case {
+    std::string name;
+    std::string head;  // request line and headers, without the final CRLF
+  };
+  const std::string kPost = "POST /echo HTTP/1.1\r\nHost: x\r\n";
+  const std::vector<Case> cases = {
+      {"identity", kPost + "Transfer-Encoding: identity\r\n"},
+      {"gzip", kPost + "Transfer-Encoding: gzip\r\n"},
+      {"xchunked", kPost + "Transfer-Encoding: xchunked\r\n"},
+      {"chunked, identity", kPost + "Transfer-Encoding: chunked, identity\r\n"},
+      {"gzip, chunked", kPost + "Transfer-Encoding: gzip, chunked\r\n"},
+      {"identity then chunked",
+       kPost + "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n"},
+      {"identity with Content-Length",
+       kPost + "Transfer-Encoding: identity\r\nContent-Length: 0\r\n"},
+      {"HTTP/1.0 chunked", "POST /echo HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"},
+      {"two Host headers", "GET /echo HTTP/1.1\r\nHost: x\r\nHost: y\r\n"},
+      {"no Host in HTTP/1.1", "GET /echo HTTP/1.1\r\n"},
+  };
+  TestServer fixture(test_options("127.0.0.1:0"));
+  ASSERT_TRUE(fixture.status.ok());
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    RawConnection connection;
+    ASSERT_TRUE(connection.connect(fixture.server.local_endpoint()));
+    ASSERT_TRUE(connection.write(c.head + "\r\nGET /echo?smuggled HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto response = connection.read_response();
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->result(), beast_http::status::bad_request);
+    EXPECT_THAT(response->body(), HasSubstr("malformed HTTP request"));
+    EXPECT_FALSE(response->keep_alive());
+    // The smuggled request is never answered: the next read ends with the connection.
+    EXPECT_FALSE(connection.read_response().ok());
+  }
+
+  // A lone "chunked" is still served, and HTTP/1.0 without Host too.
+  RawConnection chunked;
+  ASSERT_TRUE(chunked.connect(fixture.server.local_endpoint()));
+  ASSERT_TRUE(chunked.write(kPost + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
+  auto ok = chunked.read_response();
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->result(), beast_http::status::ok);
+  RawConnection http10;
+  ASSERT_TRUE(http10.connect(fixture.server.local_endpoint()));
+  ASSERT_TRUE(http10.write("GET /echo HTTP/1.0\r\n\r\n"));
+  auto ok10 = http10.read_response();
+  ASSERT_TRUE(ok10.ok()) << ok10.status();
+  EXPECT_EQ(ok10->result(), beast_http::status::ok);
 }
 
 TEST(ServerTest, ExpectContinueIsAnswered) {
