@@ -45,10 +45,12 @@
 #include "broker/http_client_transport.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/lifecycle.h"
 #include "cli/ready_file.h"
 #include "cli/serving.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "config/stable_id.h"
 #include "config/world.h"
 #include "http/admin_handler.h"
 #include "http/client.h"
@@ -135,13 +137,6 @@ broker::Caller token_pod(const std::string& token) {
     out.pod.service_account_name = text(sa->get_object(), "name");
   }
   return out;
-}
-
-// FNV-1a: a stable instance id per pod for the full profile's instance-id.
-uint64_t stable_id(std::string_view text) {
-  uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
-  return hash & 0x0fffffffffffffffull;
 }
 
 // True when this network namespace can bind [::1] (IPv6 may be disabled in a pod: then the [::1]
@@ -240,14 +235,24 @@ int run_sidecar(const SidecarOptions& o) {
   facts.project.aws_account_id = std::string(broker::aws_arn_account(o.role_arn));
   facts.project.aws_region = o.region;
   facts.node.name = caller.pod.name;
-  facts.node.id = stable_id(absl::StrCat(caller.pod.namespace_name, "/", caller.pod.name));
+  // The same name-based id a world file's defaults use, so an id is derived one way everywhere.
+  facts.node.id = config::name_based_instance_id(
+      absl::StrCat("pod/", caller.pod.namespace_name, "/", caller.pod.name));
   auto world = std::make_shared<const config::World>(std::move(facts));
 
   Clock& clock = SystemClock::instance();
   http::Metrics metrics;
   describe_metrics(metrics);
   http::WorkerPool workers(o.workers);
-  workers.start();
+  // Start order: workers -> one IMDS listener per --listen -> admin; stopped in reverse.
+  Lifecycle lifecycle;
+  lifecycle.add(service(
+      "workers",
+      [&workers] {
+        workers.start();
+        return absl::OkStatus();
+      },
+      [&workers] { workers.stop(); }));
 
   http::Client client;
   broker::HttpClientTransport transport(client);
@@ -263,21 +268,13 @@ int run_sidecar(const SidecarOptions& o) {
   router.add("/latest", imds);
 
   std::vector<std::unique_ptr<http::Server>> servers;
-  auto stop_servers = [&servers] {
-    for (auto it = servers.rbegin(); it != servers.rend(); ++it) (*it)->stop();
-  };
-  std::vector<std::string> bound;
   for (const std::string& address : listen) {
-    auto server = std::make_unique<http::Server>(
+    http::Server& server = *servers.emplace_back(std::make_unique<http::Server>(
         http::ServerOptions{.name = "imds", .listen = address, .access_log = o.access_log}, router,
-        workers, metrics);
-    if (auto s = server->start(); !s.ok()) {
-      stop_servers();
-      workers.stop();
-      return fail(absl::StrCat("--listen ", address, ": ", s.message()));
-    }
-    bound.push_back(reachable(server->local_endpoint()));
-    servers.push_back(std::move(server));
+        workers, metrics));
+    lifecycle.add(service(
+        absl::StrCat("--listen ", address), [&server] { return server.start(); },
+        [&server] { server.stop(); }));
   }
 
   std::atomic<bool> serving{false};
@@ -287,12 +284,14 @@ int run_sidecar(const SidecarOptions& o) {
     admin_server = std::make_unique<http::Server>(
         http::ServerOptions{.name = "admin", .listen = o.admin_addr, .access_log = false}, admin,
         workers, metrics);
-    if (auto s = admin_server->start(); !s.ok()) {
-      stop_servers();
-      workers.stop();
-      return fail(absl::StrCat("--admin-addr ", o.admin_addr, ": ", s.message()));
-    }
+    lifecycle.add(service(
+        absl::StrCat("--admin-addr ", o.admin_addr),
+        [&admin_server] { return admin_server->start(); },
+        [&admin_server] { admin_server->stop(); }));
   }
+  if (auto s = lifecycle.start(); !s.ok()) return fail(std::string(s.message()));
+  std::vector<std::string> bound;
+  for (const auto& server : servers) bound.push_back(reachable(server->local_endpoint()));
 
   boost::asio::co_spawn(workers.executor(0), first_exchange(aws, caller), boost::asio::detached);
   serving = true;
@@ -323,10 +322,13 @@ int run_sidecar(const SidecarOptions& o) {
   const int received = wait_for_stop_signal();
   spdlog::info("wims sidecar: signal {}, shutting down", received);
   serving = false;
-  stop_servers();
-  if (admin_server) admin_server->stop();
-  workers.stop();
+  const absl::Status stopped = lifecycle.stop(kDefaultStopBound);
   if (!o.ready_file.empty()) std::remove(o.ready_file.c_str());
+  if (!stopped.ok()) {
+    // A stop hung: the stopping thread still uses the services, so exit without destroying them.
+    spdlog::error("wims sidecar: {}", std::string(stopped.message()));
+    std::_Exit(kExitFailure);
+  }
   return kExitOk;
 }
 
