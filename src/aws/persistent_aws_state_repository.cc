@@ -205,7 +205,6 @@ absl::StatusOr<std::unique_ptr<PersistentAwsStateRepository>> PersistentAwsState
   std::unique_ptr<PersistentAwsStateRepository> repository(
       new PersistentAwsStateRepository(store, options));
   WIMS_RETURN_IF_ERROR(repository->load(now));
-  repository->writer_ = std::thread([r = repository.get()] { r->run_writer(); });
   return repository;
 }
 
@@ -240,21 +239,12 @@ absl::Status PersistentAwsStateRepository::load(absl::Time now) {
 }
 
 void PersistentAwsStateRepository::flush() {
-  std::unique_lock lock(mu_);
-  const uint64_t target = enqueued_;
-  // The writer drains everything before it exits, so this also returns after stop().
-  work_done_.wait(lock, [&] { return written_ >= target; });
+  // Every acknowledged mutation is already in the store.
 }
 
 void PersistentAwsStateRepository::stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  work_ready_.notify_all();
-  if (writer_.joinable()) writer_.join();
-  work_done_.notify_all();
+  std::lock_guard lock(mu_);
+  stopping_ = true;
 }
 
 uint64_t PersistentAwsStateRepository::write_errors() const {
@@ -262,51 +252,21 @@ uint64_t PersistentAwsStateRepository::write_errors() const {
   return write_errors_;
 }
 
-absl::Status PersistentAwsStateRepository::reserve(const std::vector<WriteKey>& keys) {
+absl::Status PersistentAwsStateRepository::write(const WriteKey& key,
+                                                 const std::optional<std::string>& value) {
   if (stopping_) {
     return absl::FailedPreconditionError("the AWS state repository is stopped");
   }
-  size_t added = 0;
-  for (const WriteKey& key : keys) {
-    if (!pending_.contains(key)) ++added;
-  }
-  if (pending_.size() + added > options_.max_pending_writes) {
+  absl::Status status = value.has_value() ? store_.put(key.first, key.second, *value)
+                                          : store_.erase(key.first, key.second);
+  if (!status.ok()) {
+    ++write_errors_;
+    spdlog::error("aws state: writing {}/{} to the state store failed: {}", key.first, key.second,
+                  to_std(status.message()));
     return absl::UnavailableError(
-        fmt::format("the state store is behind: {} writes pending", pending_.size()));
+        fmt::format("the AWS state could not be saved: {}", to_std(status.message())));
   }
   return absl::OkStatus();
-}
-
-void PersistentAwsStateRepository::enqueue(WriteKey key, std::optional<std::string> value) {
-  auto [it, inserted] = pending_.insert_or_assign(std::move(key), std::move(value));
-  if (inserted) ++enqueued_;
-  work_ready_.notify_one();
-}
-
-void PersistentAwsStateRepository::run_writer() {
-  std::unique_lock lock(mu_);
-  while (true) {
-    work_ready_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
-    if (pending_.empty() && stopping_) return;
-    PendingWrites batch;
-    batch.swap(pending_);
-    lock.unlock();
-    // Disk I/O without the lock: readers and writers keep going while SQLite commits.
-    uint64_t failed = 0;
-    for (const auto& [key, value] : batch) {
-      absl::Status status = value.has_value() ? store_.put(key.first, key.second, *value)
-                                              : store_.erase(key.first, key.second);
-      if (!status.ok()) {
-        ++failed;
-        spdlog::error("aws state: writing {}/{} to the state store failed: {}", key.first,
-                      key.second, to_std(status.message()));
-      }
-    }
-    lock.lock();
-    written_ += batch.size();
-    write_errors_ += failed;
-    work_done_.notify_all();
-  }
 }
 
 // ---- OIDC providers ----
@@ -322,17 +282,15 @@ PersistentAwsStateRepository::list_oidc_providers() {
 absl::Status PersistentAwsStateRepository::put_oidc_provider(const OidcProviderRecord& record) {
   WriteKey key{kProvidersNamespace, record.arn};
   std::lock_guard lock(mu_);
-  WIMS_RETURN_IF_ERROR(reserve({key}));
+  WIMS_RETURN_IF_ERROR(write(key, provider_json(record)));
   WIMS_RETURN_IF_ERROR(memory_.put_oidc_provider(record));
-  enqueue(std::move(key), provider_json(record));
   return absl::OkStatus();
 }
 absl::Status PersistentAwsStateRepository::erase_oidc_provider(std::string_view arn) {
   WriteKey key{kProvidersNamespace, std::string(arn)};
   std::lock_guard lock(mu_);
-  WIMS_RETURN_IF_ERROR(reserve({key}));
+  WIMS_RETURN_IF_ERROR(write(key, std::nullopt));
   WIMS_RETURN_IF_ERROR(memory_.erase_oidc_provider(arn));
-  enqueue(std::move(key), std::nullopt);
   return absl::OkStatus();
 }
 
@@ -348,17 +306,15 @@ absl::StatusOr<std::vector<RoleRecord>> PersistentAwsStateRepository::list_roles
 absl::Status PersistentAwsStateRepository::put_role(const RoleRecord& record) {
   WriteKey key{kRolesNamespace, record.name};
   std::lock_guard lock(mu_);
-  WIMS_RETURN_IF_ERROR(reserve({key}));
+  WIMS_RETURN_IF_ERROR(write(key, role_json(record)));
   WIMS_RETURN_IF_ERROR(memory_.put_role(record));
-  enqueue(std::move(key), role_json(record));
   return absl::OkStatus();
 }
 absl::Status PersistentAwsStateRepository::erase_role(std::string_view name) {
   WriteKey key{kRolesNamespace, std::string(name)};
   std::lock_guard lock(mu_);
-  WIMS_RETURN_IF_ERROR(reserve({key}));
+  WIMS_RETURN_IF_ERROR(write(key, std::nullopt));
   WIMS_RETURN_IF_ERROR(memory_.erase_role(name));
-  enqueue(std::move(key), std::nullopt);
   return absl::OkStatus();
 }
 
@@ -374,17 +330,15 @@ absl::StatusOr<std::vector<ManagedPolicyRecord>> PersistentAwsStateRepository::l
 absl::Status PersistentAwsStateRepository::put_policy(const ManagedPolicyRecord& record) {
   WriteKey key{kPoliciesNamespace, record.arn};
   std::lock_guard lock(mu_);
-  WIMS_RETURN_IF_ERROR(reserve({key}));
+  WIMS_RETURN_IF_ERROR(write(key, policy_json(record)));
   WIMS_RETURN_IF_ERROR(memory_.put_policy(record));
-  enqueue(std::move(key), policy_json(record));
   return absl::OkStatus();
 }
 absl::Status PersistentAwsStateRepository::erase_policy(std::string_view arn) {
   WriteKey key{kPoliciesNamespace, std::string(arn)};
   std::lock_guard lock(mu_);
-  WIMS_RETURN_IF_ERROR(reserve({key}));
+  WIMS_RETURN_IF_ERROR(write(key, std::nullopt));
   WIMS_RETURN_IF_ERROR(memory_.erase_policy(arn));
-  enqueue(std::move(key), std::nullopt);
   return absl::OkStatus();
 }
 
@@ -397,9 +351,11 @@ absl::StatusOr<std::optional<SessionCredentialsRecord>> PersistentAwsStateReposi
 absl::Status PersistentAwsStateRepository::put_session(const SessionCredentialsRecord& record) {
   WriteKey key{kSessionsNamespace, record.access_key_id};
   std::lock_guard lock(mu_);
-  if (options_.persist_sessions) WIMS_RETURN_IF_ERROR(reserve({key}));
+  if (stopping_) {
+    return absl::FailedPreconditionError("the AWS state repository is stopped");
+  }
+  if (options_.persist_sessions) WIMS_RETURN_IF_ERROR(write(key, session_json(record)));
   WIMS_RETURN_IF_ERROR(memory_.put_session(record));
-  if (options_.persist_sessions) enqueue(std::move(key), session_json(record));
   return absl::OkStatus();
 }
 absl::StatusOr<size_t> PersistentAwsStateRepository::erase_sessions_expired_before(absl::Time now) {
@@ -408,10 +364,9 @@ absl::StatusOr<size_t> PersistentAwsStateRepository::erase_sessions_expired_befo
   for (std::string& id : memory_.session_ids_expired_before(now)) {
     keys.emplace_back(kSessionsNamespace, std::move(id));
   }
-  if (options_.persist_sessions) WIMS_RETURN_IF_ERROR(reserve(keys));
-  for (WriteKey& key : keys) {
+  for (const WriteKey& key : keys) {
+    if (options_.persist_sessions) WIMS_RETURN_IF_ERROR(write(key, std::nullopt));
     memory_.erase_session(key.second);
-    if (options_.persist_sessions) enqueue(std::move(key), std::nullopt);
   }
   return keys.size();
 }

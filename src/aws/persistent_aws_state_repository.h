@@ -1,14 +1,15 @@
 // PersistentAwsStateRepository: the AwsStateRepository that survives restarts. All records live in
-// an InMemoryAwsStateRepository (every read is a map lookup under a short mutex, never disk I/O)
-// and every mutation is written through to the shared StateStore (SQLite) by a dedicated writer
-// thread, so an IAM or STS call on an I/O worker never waits for the disk.
+// an InMemoryAwsStateRepository (every read is a map lookup, never disk I/O) and every mutation is
+// written through to the shared StateStore (SQLite) before it changes memory and before it is
+// acknowledged, as the Google side (GooglePolicyStore) does: a mutation that returned OK is on
+// disk and survives a SIGKILL; one whose store write failed returns Unavailable and leaves memory
+// unchanged, so memory and disk never diverge.
 //
 //   WIMS_ASSIGN_OR_RETURN(auto aws_state,
-//                         aws::PersistentAwsStateRepository::open(*store, clock.now()));  //
-//                         blocking
+//                         aws::PersistentAwsStateRepository::open(*store, clock.now()));
 //   aws::IamService iam(*aws_state, clock, account_id);
 //   ...
-//   aws_state->stop();  // at shutdown, after the servers stopped: flushes what is queued
+//   aws_state->stop();  // at shutdown, after the servers stopped
 //
 // Layout in the store (one JSON object per record, namespace / key):
 //   aws_oidc_providers / provider ARN, aws_roles / role name (attachments are part of the role),
@@ -16,28 +17,19 @@
 //   aws_sessions / access key id (temporary credentials, so GetCallerIdentity keeps working for
 //   credentials pods already hold across a restart; expired ones are dropped at open).
 //
-// Write path: under the queue's lock, a mutation reserves its queue slots, updates memory, then
-// queues (namespace, key) -> value-or-erase (reads go to memory without that lock). Queued
-// writes to the same key coalesce (the newest value wins), so the queue holds at most one entry
-// per record. The queue is bounded (max_pending_writes distinct keys): a mutation that would
-// exceed it is refused with Unavailable before memory changes, so memory and disk never diverge
-// on purpose. A failed store write is logged and counted (write_errors()); the record stays
-// correct in memory and is written again by its next mutation.
+// Mutations are serialised by one mutex held across the store write and the memory update
+// (reads do not take it). A mutation blocks for one SQLite commit, like every StateStore call.
 //
-// Ownership: the wiring owns it; the StateStore must outlive it. Thread-safe. open() and stop()
-// block (disk I/O, joining the writer): call them from the controlling thread, never a worker.
-// The destructor calls stop().
+// Ownership: the wiring owns it; the StateStore must outlive it. Thread-safe. open() blocks (it
+// reads the whole store).
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -51,8 +43,6 @@
 namespace wims::aws {
 
 struct PersistentAwsStateRepositoryOptions {
-  // Distinct records that may wait for the writer; beyond this, mutations fail with Unavailable.
-  size_t max_pending_writes = 4096;
   // Whether temporary credentials are persisted (else they live in memory only).
   bool persist_sessions = true;
 };
@@ -64,8 +54,8 @@ class PersistentAwsStateRepository final : public AwsStateRepository {
   static constexpr char kPoliciesNamespace[] = "aws_policies";
   static constexpr char kSessionsNamespace[] = "aws_sessions";
 
-  // Loads every record from `store` (sessions expired before `now` are dropped and erased) and
-  // starts the writer thread. Blocking. A record that does not parse is DataLoss naming it.
+  // Loads every record from `store` (sessions expired before `now` are dropped and erased).
+  // Blocking. A record that does not parse is DataLoss naming it.
   static absl::StatusOr<std::unique_ptr<PersistentAwsStateRepository>> open(
       store::StateStore& store, absl::Time now, PersistentAwsStateRepositoryOptions options = {});
 
@@ -73,9 +63,9 @@ class PersistentAwsStateRepository final : public AwsStateRepository {
   PersistentAwsStateRepository& operator=(const PersistentAwsStateRepository&) = delete;
   ~PersistentAwsStateRepository() override;
 
-  // Blocks until every write queued before the call reached the store (or failed).
+  // Kept for callers: every acknowledged write is already in the store, so this returns at once.
   void flush();
-  // Flushes and stops the writer; later mutations fail with FailedPrecondition. Idempotent.
+  // Later mutations fail with FailedPrecondition. Idempotent.
   void stop();
   // Store writes that failed since open.
   uint64_t write_errors() const;
@@ -102,35 +92,26 @@ class PersistentAwsStateRepository final : public AwsStateRepository {
   absl::StatusOr<size_t> erase_sessions_expired_before(absl::Time now) override;
 
  private:
-  // (namespace, key) -> the value to put, or nullopt to erase.
+  // (namespace, key).
   using WriteKey = std::pair<std::string, std::string>;
-  using PendingWrites = std::map<WriteKey, std::optional<std::string>>;
 
   PersistentAwsStateRepository(store::StateStore& store,
                                PersistentAwsStateRepositoryOptions options);
   absl::Status load(absl::Time now);
-  // Checks that `keys` fit in the queue; call with mu_ held, before changing memory.
-  absl::Status reserve(const std::vector<WriteKey>& keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Queues a write; call with mu_ held, after reserve() succeeded.
-  void enqueue(WriteKey key, std::optional<std::string> value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void run_writer();
+  // Puts `value` at `key` (or erases it when nullopt) in the store; Unavailable if the store
+  // write failed, FailedPrecondition after stop(). Call with mu_ held, before changing memory.
+  absl::Status write(const WriteKey& key, const std::optional<std::string>& value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   store::StateStore& store_;
   const PersistentAwsStateRepositoryOptions options_;
 
-  // The records. Changed only with mu_ held (so that a change and its queue entry are one step);
-  // read without it.
+  // The records. Changed only with mu_ held, after the store write succeeded; read without it.
   InMemoryAwsStateRepository memory_;
 
   mutable std::mutex mu_;
-  PendingWrites pending_ ABSL_GUARDED_BY(mu_);
-  uint64_t enqueued_ ABSL_GUARDED_BY(mu_) = 0;  // writes queued since open
-  uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;   // writes the writer finished (ok or failed)
   uint64_t write_errors_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::condition_variable work_ready_;
-  std::condition_variable work_done_;
-  std::thread writer_;
 };
 
 }  // namespace wims::aws

@@ -1,6 +1,7 @@
 #include "aws/persistent_aws_state_repository.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -262,13 +263,42 @@ TEST_F(PersistentAwsStateRepositoryTest, SessionsStayInMemoryWhenNotPersisted) {
   EXPECT_TRUE(store->list(PersistentAwsStateRepository::kSessionsNamespace)->empty());
 }
 
-TEST_F(PersistentAwsStateRepositoryTest, FullQueueRefusesTheMutationAndLeavesMemoryUnchanged) {
+// Regression (issue 12, defect 4): a mutation was acknowledged before its record reached the
+// store, so a failed write (or a SIGKILL before the writer ran) lost an acknowledged role.
+TEST_F(PersistentAwsStateRepositoryTest, WriteIsInTheStoreWhenAcknowledged) {
   auto store = open_store();
-  auto repository = open_repository(*store, kNow, {.max_pending_writes = 0});
+  auto repository = open_repository(*store);
+  ASSERT_TRUE(repository->put_role(role()).ok());
+  // No flush, no stop: what was acknowledged is already on disk for another reader.
+  auto other = open_store();
+  EXPECT_TRUE(other->get(PersistentAwsStateRepository::kRolesNamespace, role().name)->has_value());
+}
+
+TEST_F(PersistentAwsStateRepositoryTest, FailedStoreWriteIsAnErrorAndLeavesMemoryUnchanged) {
+  auto store = open_store();
+  auto repository = open_repository(*store);
+  ASSERT_TRUE(repository->put_policy(policy()).ok());
+  // Make every later write fail inside SQLite, from a second connection.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() + "/state.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER refuse_insert BEFORE INSERT ON kv BEGIN "
+                         "SELECT RAISE(ABORT, 'refused'); END;"
+                         "CREATE TRIGGER refuse_update BEFORE UPDATE ON kv BEGIN "
+                         "SELECT RAISE(ABORT, 'refused'); END;"
+                         "CREATE TRIGGER refuse_delete BEFORE DELETE ON kv BEGIN "
+                         "SELECT RAISE(ABORT, 'refused'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
   absl::Status put = repository->put_role(role());
   EXPECT_EQ(put.code(), absl::StatusCode::kUnavailable) << put;
   EXPECT_FALSE(repository->find_role(role().name)->has_value());
-  EXPECT_EQ(repository->erase_policy(policy().arn).code(), absl::StatusCode::kUnavailable);
+  absl::Status erase = repository->erase_policy(policy().arn);
+  EXPECT_EQ(erase.code(), absl::StatusCode::kUnavailable) << erase;
+  EXPECT_TRUE(repository->find_policy(policy().arn)->has_value());
+  EXPECT_EQ(repository->write_errors(), 2u);
 }
 
 TEST_F(PersistentAwsStateRepositoryTest, MutationsAfterStopAreRefused) {
