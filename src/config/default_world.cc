@@ -75,6 +75,36 @@ World default_world() {
       .tags = {},
   }};
   world.google.sts_exchanges_per_minute = kDefaultStsExchangesPerMinute;
+
+  AzureCloud& azure = world.azure;
+  azure.tenant_id = name_based_uid(std::string("azure/tenant/") + kDefaultProjectId);
+  azure.subscription_id = name_based_uid(std::string("azure/subscription/") + kDefaultProjectId);
+  azure.resource_group = kDefaultAzureResourceGroup;
+  azure.location = kDefaultAzureLocation;
+  const std::string identity_id = azure.managed_identity_resource_id(kDefaultAzureIdentityName);
+  ManagedIdentity identity{
+      .name = kDefaultAzureIdentityName,
+      .client_id = name_based_uid("azure/client/" + identity_id),
+      .object_id = name_based_uid("azure/object/" + identity_id),
+      .federated_credentials = {FederatedCredential{.name = "kubernetes-default-demo",
+                                                    .issuer = "",
+                                                    .subject = "system:serviceaccount:default:demo",
+                                                    .audiences = {kAzureTokenExchangeAudience}}},
+  };
+  for (ServiceAccount& sa : world.service_accounts) {
+    if (sa.name == "demo") sa.annotations[kAzureClientIdAnnotation] = identity.client_id;
+  }
+  azure.storage_accounts = {StorageAccount{
+      .name = kDefaultAzureStorageAccount,
+      .containers = {BlobContainer{
+          .name = "demo",
+          .blobs = {BlobItem{.name = "hello.txt", .content = "hello from wims\n"}}}},
+  }};
+  azure.role_assignments = {
+      RoleAssignment{.role = "Storage Blob Data Reader",
+                     .principal_id = identity.object_id,
+                     .scope = azure.storage_account_resource_id(kDefaultAzureStorageAccount)}};
+  azure.managed_identities = {std::move(identity)};
   world.metadata =
       MetadataOptions{.unknown_caller = UnknownCallerPolicy::kDeny, .node_service_account = ""};
   return world;

@@ -1,8 +1,10 @@
 // The built-in World that `wims up` serves when given no world file: one project, one GKE-style
 // cluster and node, the `default` namespace with the `demo` KSA (annotated for both GKE Workload
 // Identity and EKS IRSA), the `default/demo` pod on 127.0.0.1 and ::1, and a local cloud holding
-// the demo Google service account and a readable bucket. It passes validate_world (tested).
-// docs/configuration.md shows it as YAML.
+// the demo Google service account and a readable bucket, and an Azure tenant with the managed
+// identity `wims-demo` (federated to default/demo through the cluster's issuer, the KSA annotated
+// with its client id) that may read the blob wimsdemo/demo/hello.txt. It passes validate_world
+// (tested). docs/configuration.md shows it as YAML.
 //
 // Returns a fresh value each call; thread-safe.
 #pragma once
@@ -21,6 +23,10 @@ inline constexpr char kDefaultClusterLocation[] = "us-central1-a";
 inline constexpr char kDefaultNodeName[] = "wims-node-1";
 inline constexpr char kDefaultMachineType[] = "e2-standard-4";
 inline constexpr int kDefaultStsExchangesPerMinute = 6000;
+inline constexpr char kDefaultAzureResourceGroup[] = "wims";
+inline constexpr char kDefaultAzureLocation[] = "eastus";
+inline constexpr char kDefaultAzureIdentityName[] = "wims-demo";
+inline constexpr char kDefaultAzureStorageAccount[] = "wimsdemo";
 
 World default_world();
 

@@ -64,4 +64,18 @@ const Bucket* World::find_bucket(std::string_view name) const {
   return nullptr;
 }
 
+const ManagedIdentity* AzureCloud::find_managed_identity(std::string_view client_id) const {
+  for (const ManagedIdentity& identity : managed_identities) {
+    if (identity.client_id == client_id) return &identity;
+  }
+  return nullptr;
+}
+
+const AppRegistration* AzureCloud::find_app_registration(std::string_view app_id) const {
+  for (const AppRegistration& app : app_registrations) {
+    if (app.app_id == app_id) return &app;
+  }
+  return nullptr;
+}
+
 }  // namespace wims::config

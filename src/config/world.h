@@ -1,7 +1,8 @@
 // World: the description of everything wims serves, loaded from YAML (config/world_loader.h) or
 // built in (config/default_world.h). It names the cloud project, the cluster and its OIDC issuer,
 // this node, the Kubernetes namespaces, service accounts and pods, and the initial state of the
-// embedded local cloud (Google service accounts, buckets and IAM bindings).
+// embedded local cloud (Google service accounts, buckets and IAM bindings; the Azure tenant,
+// managed identities with their federated credentials, storage accounts and role assignments).
 //
 // A World is a plain value. Once loaded it is shared read-only (std::shared_ptr<const World>), so
 // it is thread-safe to read from any executor.
@@ -67,6 +68,10 @@ inline constexpr char kImdsEmulatorEnabledLabel[] =
     "gkemulticloud.googleapis.com/aws-imds-emulator-enabled";
 inline constexpr char kImdsEmulatorRoleArnAnnotation[] =
     "gkemulticloud.googleapis.com/aws-imds-emulator-role-arn";
+// Azure Workload Identity (azure-workload-identity webhook): the Entra client id, and optionally
+// the tenant, a KSA's pods get tokens for.
+inline constexpr char kAzureClientIdAnnotation[] = "azure.workload.identity/client-id";
+inline constexpr char kAzureTenantIdAnnotation[] = "azure.workload.identity/tenant-id";
 
 struct ServiceAccount {
   std::string namespace_name;
@@ -83,6 +88,8 @@ struct ServiceAccount {
   std::string gcp_service_account() const { return annotation(kGcpServiceAccountAnnotation); }
   // eks.amazonaws.com/role-arn: the AWS role this KSA assumes ("" = none).
   std::string eks_role_arn() const { return annotation(kEksRoleArnAnnotation); }
+  // azure.workload.identity/client-id: the Entra application or managed identity ("" = none).
+  std::string azure_client_id() const { return annotation(kAzureClientIdAnnotation); }
   // iam.gke.io/return-principal-id-as-email == "true".
   bool return_principal_id_as_email() const {
     return annotation(kReturnPrincipalIdAsEmailAnnotation) == "true";
@@ -156,6 +163,109 @@ struct GoogleCloud {
   bool operator==(const GoogleCloud&) const = default;
 };
 
+// An Entra federated identity credential: a token whose `iss`, `sub` and one `aud` equal these,
+// exactly and case-sensitively (a trailing '/' on the issuer matters), may be exchanged for the
+// owning identity's tokens. An empty issuer means the cluster's service-account issuer
+// (cluster.issuerUrl, or the embedded issuer's URL once it is bound).
+struct FederatedCredential {
+  std::string name;     // "kubernetes-default-demo"
+  std::string issuer;   // "https://oidc.example/abc/" or "" (the cluster's issuer)
+  std::string subject;  // "system:serviceaccount:default:demo"
+  std::vector<std::string> audiences = {"api://AzureADTokenExchange"};
+
+  bool operator==(const FederatedCredential&) const = default;
+};
+
+// At most this many federated credentials per identity, as in Entra.
+inline constexpr size_t kMaxFederatedCredentialsPerIdentity = 20;
+inline constexpr char kAzureTokenExchangeAudience[] = "api://AzureADTokenExchange";
+
+// A user-assigned managed identity in the world's subscription and resource group.
+struct ManagedIdentity {
+  std::string name;       // "wims-demo"
+  std::string client_id;  // GUID; derived from the name when absent
+  std::string object_id;  // GUID (the service principal's oid); derived when absent
+  std::vector<FederatedCredential> federated_credentials;
+
+  bool operator==(const ManagedIdentity&) const = default;
+};
+
+// An Entra app registration (and its service principal) in the tenant.
+struct AppRegistration {
+  std::string display_name;  // "wims-demo-app"
+  std::string app_id;        // GUID, the client id; derived from the display name when absent
+  std::string object_id;     // GUID of the service principal; derived when absent
+  std::vector<FederatedCredential> federated_credentials;
+
+  bool operator==(const AppRegistration&) const = default;
+};
+
+struct BlobItem {
+  std::string name;
+  std::string content;
+
+  bool operator==(const BlobItem&) const = default;
+};
+
+struct BlobContainer {
+  std::string name;  // 3-63 of [a-z0-9-]
+  std::vector<BlobItem> blobs;
+
+  bool operator==(const BlobContainer&) const = default;
+};
+
+struct StorageAccount {
+  std::string name;  // 3-24 of [a-z0-9]
+  std::vector<BlobContainer> containers;
+
+  bool operator==(const StorageAccount&) const = default;
+};
+
+// An Azure RBAC role assignment: `principal_id` (an object id) holds `role` (a built-in role name,
+// like "Storage Blob Data Reader") at `scope` (an ARM resource id: a storage account
+// or one of its containers, ".../blobServices/default/containers/NAME").
+struct RoleAssignment {
+  std::string role;
+  std::string principal_id;
+  std::string scope;
+
+  bool operator==(const RoleAssignment&) const = default;
+};
+
+struct AzureCloud {
+  std::string tenant_id;        // GUID; derived from project.id when absent
+  std::string subscription_id;  // GUID; derived from project.id when absent
+  std::string resource_group = "wims";
+  std::string location = "eastus";
+  std::vector<ManagedIdentity> managed_identities;
+  std::vector<AppRegistration> app_registrations;
+  std::vector<StorageAccount> storage_accounts;
+  std::vector<RoleAssignment> role_assignments;
+
+  // "/subscriptions/SUB/resourceGroups/RG/providers/Microsoft.ManagedIdentity/
+  // userAssignedIdentities/NAME".
+  std::string managed_identity_resource_id(std::string_view name) const {
+    return "/subscriptions/" + subscription_id + "/resourceGroups/" + resource_group +
+           "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + std::string(name);
+  }
+  // "/subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Storage/storageAccounts/NAME".
+  std::string storage_account_resource_id(std::string_view name) const {
+    return "/subscriptions/" + subscription_id + "/resourceGroups/" + resource_group +
+           "/providers/Microsoft.Storage/storageAccounts/" + std::string(name);
+  }
+  // The storage account's id + "/blobServices/default/containers/CONTAINER".
+  std::string blob_container_resource_id(std::string_view account,
+                                         std::string_view container) const {
+    return storage_account_resource_id(account) + "/blobServices/default/containers/" +
+           std::string(container);
+  }
+  // Lookups by client id (a managed identity's client_id or an app's app_id); nullptr when absent.
+  const ManagedIdentity* find_managed_identity(std::string_view client_id) const;
+  const AppRegistration* find_app_registration(std::string_view app_id) const;
+
+  bool operator==(const AzureCloud&) const = default;
+};
+
 // What the node metadata server does for a caller that is not a known pod, or is a hostNetwork pod.
 enum class UnknownCallerPolicy { kDeny, kNodeIdentity };
 
@@ -175,6 +285,7 @@ struct World {
   std::vector<ServiceAccount> service_accounts;
   std::vector<Pod> pods;
   GoogleCloud google;
+  AzureCloud azure;
   MetadataOptions metadata;
 
   // Lookups; nullptr when absent. Linear scans: worlds are small and lookups happen at load or

@@ -107,6 +107,7 @@ class WorldReader {
              [&](const YAML::Node& n, const std::string& p) { read_service_accounts(n, p); }},
             {"pods", [&](const YAML::Node& n, const std::string& p) { read_pods(n, p); }},
             {"google", [&](const YAML::Node& n, const std::string& p) { read_google(n, p); }},
+            {"azure", [&](const YAML::Node& n, const std::string& p) { read_azure(n, p); }},
             {"metadata", [&](const YAML::Node& n, const std::string& p) { read_metadata(n, p); }},
         });
   }
@@ -501,6 +502,123 @@ class WorldReader {
     });
   }
 
+  void read_federated_credentials(const YAML::Node& node, const std::string& path,
+                                  std::vector<FederatedCredential>& out) {
+    read_list(node, path, [&](const YAML::Node& item, const std::string& item_path) {
+      FederatedCredential& fic = out.emplace_back();
+      read_map(
+          item, item_path,
+          {
+              {"name",
+               [&](const YAML::Node& m, const std::string& r) { read_string(m, r, fic.name); }},
+              {"issuer",
+               [&](const YAML::Node& m, const std::string& r) { read_string(m, r, fic.issuer); }},
+              {"subject",
+               [&](const YAML::Node& m, const std::string& r) { read_string(m, r, fic.subject); }},
+              {"audiences",
+               [&](const YAML::Node& m, const std::string& r) {
+                 fic.audiences.clear();
+                 read_string_list(m, r, fic.audiences);
+               }},
+          });
+    });
+  }
+
+  void read_azure(const YAML::Node& node, const std::string& path) {
+    AzureCloud& a = world_.azure;
+    auto string_field = [&](std::string_view key, std::string& out) {
+      return Field{key, [&](const YAML::Node& n, const std::string& q) { read_string(n, q, out); }};
+    };
+    read_map(
+        node, path,
+        {
+            string_field("tenantId", a.tenant_id),
+            string_field("subscriptionId", a.subscription_id),
+            string_field("resourceGroup", a.resource_group),
+            string_field("location", a.location),
+            {"managedIdentities",
+             [&](const YAML::Node& n, const std::string& q) {
+               read_list(n, q, [&](const YAML::Node& item, const std::string& item_path) {
+                 ManagedIdentity& mi = a.managed_identities.emplace_back();
+                 read_map(item, item_path,
+                          {
+                              string_field("name", mi.name),
+                              string_field("clientId", mi.client_id),
+                              string_field("objectId", mi.object_id),
+                              {"federatedCredentials",
+                               [&](const YAML::Node& m, const std::string& r) {
+                                 read_federated_credentials(m, r, mi.federated_credentials);
+                               }},
+                          });
+               });
+             }},
+            {"appRegistrations",
+             [&](const YAML::Node& n, const std::string& q) {
+               read_list(n, q, [&](const YAML::Node& item, const std::string& item_path) {
+                 AppRegistration& app = a.app_registrations.emplace_back();
+                 read_map(item, item_path,
+                          {
+                              string_field("displayName", app.display_name),
+                              string_field("appId", app.app_id),
+                              string_field("objectId", app.object_id),
+                              {"federatedCredentials",
+                               [&](const YAML::Node& m, const std::string& r) {
+                                 read_federated_credentials(m, r, app.federated_credentials);
+                               }},
+                          });
+               });
+             }},
+            {"storageAccounts",
+             [&](const YAML::Node& n, const std::string& q) {
+               read_list(n, q, [&](const YAML::Node& item, const std::string& item_path) {
+                 StorageAccount& account = a.storage_accounts.emplace_back();
+                 read_map(
+                     item, item_path,
+                     {
+                         string_field("name", account.name),
+                         {"containers",
+                          [&](const YAML::Node& m, const std::string& r) {
+                            read_list(m, r, [&](const YAML::Node& c, const std::string& c_path) {
+                              BlobContainer& container = account.containers.emplace_back();
+                              read_map(c, c_path,
+                                       {
+                                           string_field("name", container.name),
+                                           {"blobs",
+                                            [&](const YAML::Node& b, const std::string& b_path) {
+                                              read_list(
+                                                  b, b_path,
+                                                  [&](const YAML::Node& blob_node,
+                                                      const std::string& blob_path) {
+                                                    BlobItem& blob = container.blobs.emplace_back();
+                                                    read_map(
+                                                        blob_node, blob_path,
+                                                        {
+                                                            string_field("name", blob.name),
+                                                            string_field("content", blob.content),
+                                                        });
+                                                  });
+                                            }},
+                                       });
+                            });
+                          }},
+                     });
+               });
+             }},
+            {"roleAssignments",
+             [&](const YAML::Node& n, const std::string& q) {
+               read_list(n, q, [&](const YAML::Node& item, const std::string& item_path) {
+                 RoleAssignment& ra = a.role_assignments.emplace_back();
+                 read_map(item, item_path,
+                          {
+                              string_field("role", ra.role),
+                              string_field("principalId", ra.principal_id),
+                              string_field("scope", ra.scope),
+                          });
+               });
+             }},
+        });
+  }
+
   void read_metadata(const YAML::Node& node, const std::string& path) {
     MetadataOptions& m = world_.metadata;
     read_map(node, path,
@@ -570,6 +688,21 @@ void apply_defaults(World& world, bool namespaces_present) {
   for (ServiceAccount& sa : world.service_accounts) {
     if (sa.uid.empty())
       sa.uid = name_based_uid("serviceaccount/" + sa.namespace_name + "/" + sa.name);
+  }
+  AzureCloud& a = world.azure;
+  if (a.tenant_id.empty()) a.tenant_id = name_based_uid("azure/tenant/" + p.id);
+  if (a.subscription_id.empty()) a.subscription_id = name_based_uid("azure/subscription/" + p.id);
+  if (a.resource_group.empty()) a.resource_group = defaults.azure.resource_group;
+  if (a.location.empty()) a.location = defaults.azure.location;
+  for (ManagedIdentity& mi : a.managed_identities) {
+    const std::string id = a.managed_identity_resource_id(mi.name);
+    if (mi.client_id.empty()) mi.client_id = name_based_uid("azure/client/" + id);
+    if (mi.object_id.empty()) mi.object_id = name_based_uid("azure/object/" + id);
+  }
+  for (AppRegistration& app : a.app_registrations) {
+    const std::string id = a.tenant_id + "/" + app.display_name;
+    if (app.app_id.empty()) app.app_id = name_based_uid("azure/app/" + id);
+    if (app.object_id.empty()) app.object_id = name_based_uid("azure/sp/" + id);
   }
   for (Pod& pod : world.pods) {
     if (pod.uid.empty()) pod.uid = name_based_uid("pod/" + pod.namespace_name + "/" + pod.name);
@@ -789,6 +922,74 @@ std::string world_to_yaml(const World& world) {
   bindings("projectBindings", world.google.project_bindings);
   out << YAML::Key << "stsExchangesPerMinute" << YAML::Value
       << world.google.sts_exchanges_per_minute;
+  out << YAML::EndMap;
+
+  const AzureCloud& a = world.azure;
+  auto federated = [&out](const std::vector<FederatedCredential>& list) {
+    if (list.empty()) return;
+    out << YAML::Key << "federatedCredentials" << YAML::Value << YAML::BeginSeq;
+    for (const FederatedCredential& fic : list) {
+      out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << fic.name;
+      if (!fic.issuer.empty())
+        out << YAML::Key << "issuer" << YAML::Value << YAML::DoubleQuoted << fic.issuer;
+      out << YAML::Key << "subject" << YAML::Value << YAML::DoubleQuoted << fic.subject;
+      out << YAML::Key << "audiences" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const std::string& audience : fic.audiences) out << YAML::DoubleQuoted << audience;
+      out << YAML::EndSeq << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  };
+  out << YAML::Key << "azure" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "tenantId" << YAML::Value << YAML::DoubleQuoted << a.tenant_id;
+  out << YAML::Key << "subscriptionId" << YAML::Value << YAML::DoubleQuoted << a.subscription_id;
+  out << YAML::Key << "resourceGroup" << YAML::Value << YAML::DoubleQuoted << a.resource_group;
+  out << YAML::Key << "location" << YAML::Value << YAML::DoubleQuoted << a.location;
+  out << YAML::Key << "managedIdentities" << YAML::Value << YAML::BeginSeq;
+  for (const ManagedIdentity& mi : a.managed_identities) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << mi.name;
+    out << YAML::Key << "clientId" << YAML::Value << YAML::DoubleQuoted << mi.client_id;
+    out << YAML::Key << "objectId" << YAML::Value << YAML::DoubleQuoted << mi.object_id;
+    federated(mi.federated_credentials);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "appRegistrations" << YAML::Value << YAML::BeginSeq;
+  for (const AppRegistration& app : a.app_registrations) {
+    out << YAML::BeginMap << YAML::Key << "displayName" << YAML::Value << YAML::DoubleQuoted
+        << app.display_name;
+    out << YAML::Key << "appId" << YAML::Value << YAML::DoubleQuoted << app.app_id;
+    out << YAML::Key << "objectId" << YAML::Value << YAML::DoubleQuoted << app.object_id;
+    federated(app.federated_credentials);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "storageAccounts" << YAML::Value << YAML::BeginSeq;
+  for (const StorageAccount& account : a.storage_accounts) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted
+        << account.name;
+    out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq;
+    for (const BlobContainer& container : account.containers) {
+      out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted
+          << container.name;
+      out << YAML::Key << "blobs" << YAML::Value << YAML::BeginSeq;
+      for (const BlobItem& blob : container.blobs) {
+        out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted
+            << blob.name;
+        out << YAML::Key << "content" << YAML::Value << YAML::DoubleQuoted << blob.content
+            << YAML::EndMap;
+      }
+      out << YAML::EndSeq << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "roleAssignments" << YAML::Value << YAML::BeginSeq;
+  for (const RoleAssignment& ra : a.role_assignments) {
+    out << YAML::BeginMap << YAML::Key << "role" << YAML::Value << YAML::DoubleQuoted << ra.role;
+    out << YAML::Key << "principalId" << YAML::Value << YAML::DoubleQuoted << ra.principal_id;
+    out << YAML::Key << "scope" << YAML::Value << YAML::DoubleQuoted << ra.scope << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
   out << YAML::EndMap;
 
   out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;

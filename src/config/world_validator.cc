@@ -50,6 +50,16 @@ struct Patterns {
       R"(^(roles/[a-zA-Z0-9_.]+|(projects/[a-z][a-z0-9-]*|organizations/\d+)/roles/[a-zA-Z0-9_.]+)$)"};
   std::regex bucket_name{R"(^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$)"};
   std::regex tag_key{R"(^[^/\s]+/[^/\s]+$)"};
+  std::regex guid{R"(^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)"};
+  // Azure resource names: resource groups 1-90 of [-\w._()], not ending in '.'; user-assigned
+  // identities 3-128 of [A-Za-z0-9_-] starting with a letter or digit; storage accounts 3-24 of
+  // [a-z0-9]; containers 3-63 of [a-z0-9-], no "--", starting and ending with a letter or digit;
+  // federated credential names 3-120 of [A-Za-z0-9_-] starting with a letter or digit.
+  std::regex resource_group{R"(^[-\w.()]{0,89}[-\w()]$)"};
+  std::regex managed_identity_name{R"(^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$)"};
+  std::regex federated_credential_name{R"(^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$)"};
+  std::regex storage_account{R"(^[a-z0-9]{3,24}$)"};
+  std::regex blob_container{R"(^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$)"};
 };
 
 const Patterns& patterns() {
@@ -79,6 +89,7 @@ class Checker {
     check_service_accounts();
     check_pods();
     check_google();
+    check_azure();
     check_metadata();
     return std::move(problems_);
   }
@@ -511,6 +522,188 @@ class Checker {
       add("google.stsExchangesPerMinute",
           fmt::format("{} is not a positive number of exchanges per minute",
                       g.sts_exchanges_per_minute));
+    }
+  }
+
+  // The built-in Azure RBAC roles the local cloud knows.
+  static bool known_azure_role(std::string_view role) {
+    return role == "Storage Blob Data Reader" || role == "Storage Blob Data Contributor" ||
+           role == "Storage Blob Data Owner";
+  }
+
+  void check_guid(const std::string& path, const std::string& value, std::string_view what) {
+    if (required(path, value) && !matches(value, patterns().guid)) {
+      add(path, fmt::format("{} is not {} (a lower-case GUID like "
+                            "00000000-0000-0000-0000-000000000000)",
+                            quoted(value), what));
+    }
+  }
+
+  void check_federated_credentials(const std::string& base,
+                                   const std::vector<FederatedCredential>& list) {
+    if (list.size() > kMaxFederatedCredentialsPerIdentity) {
+      add(base, fmt::format("{} federated credentials; an identity has at most {}", list.size(),
+                            kMaxFederatedCredentialsPerIdentity));
+    }
+    std::map<std::string, size_t> names;
+    std::map<std::pair<std::string, std::string>, size_t> pairs;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const FederatedCredential& fic = list[i];
+      const std::string path = index_path(base, i);
+      if (required(path + ".name", fic.name)) {
+        if (!matches(fic.name, patterns().federated_credential_name)) {
+          add(path + ".name",
+              fmt::format("{} is not a federated credential name (3-120 letters, digits, '-' and "
+                          "'_', starting with a letter or digit)",
+                          quoted(fic.name)));
+        }
+        auto [it, inserted] = names.emplace(fic.name, i);
+        if (!inserted) {
+          add(path + ".name", fmt::format("federated credential {} is defined twice (also [{}])",
+                                          quoted(fic.name), it->second));
+        }
+      }
+      if (!fic.issuer.empty()) {
+        auto url = boost::urls::parse_absolute_uri(fic.issuer);
+        if (!url || (url->scheme() != "https" && url->scheme() != "http") || url->host().empty()) {
+          add(path + ".issuer", fmt::format("{} is not an http(s) URL", quoted(fic.issuer)));
+        }
+      }
+      if (required(path + ".subject", fic.subject)) {
+        auto [it, inserted] = pairs.emplace(std::pair(fic.issuer, fic.subject), i);
+        if (!inserted) {
+          add(path + ".subject", fmt::format("issuer and subject {} are already federated by [{}]",
+                                             quoted(fic.subject), it->second));
+        }
+      }
+      if (fic.audiences.size() != 1) {
+        add(path + ".audiences",
+            fmt::format("has {} audiences; Entra accepts exactly one", fic.audiences.size()));
+      }
+      for (size_t j = 0; j < fic.audiences.size(); ++j)
+        required(index_path(path + ".audiences", j), fic.audiences[j]);
+    }
+  }
+
+  void check_azure() {
+    const AzureCloud& a = world_.azure;
+    check_guid("azure.tenantId", a.tenant_id, "a tenant id");
+    check_guid("azure.subscriptionId", a.subscription_id, "a subscription id");
+    if (required("azure.resourceGroup", a.resource_group) &&
+        !matches(a.resource_group, patterns().resource_group)) {
+      add("azure.resourceGroup",
+          fmt::format("{} is not a resource group name (1-90 letters, digits, '-', '_', '.', '(' "
+                      "and ')', not ending in '.')",
+                      quoted(a.resource_group)));
+    }
+    required("azure.location", a.location);
+    std::map<std::string, std::string> client_ids;  // client id -> path of its owner
+    std::set<std::string> principals;
+    std::map<std::string, size_t> identity_names;
+    for (size_t i = 0; i < a.managed_identities.size(); ++i) {
+      const ManagedIdentity& mi = a.managed_identities[i];
+      const std::string base = index_path("azure.managedIdentities", i);
+      if (required(base + ".name", mi.name)) {
+        if (!matches(mi.name, patterns().managed_identity_name)) {
+          add(base + ".name",
+              fmt::format("{} is not a managed identity name (3-128 letters, digits, '-' and "
+                          "'_', starting with a letter or digit)",
+                          quoted(mi.name)));
+        }
+        auto [it, inserted] = identity_names.emplace(mi.name, i);
+        if (!inserted) {
+          add(base + ".name", fmt::format("managed identity {} is defined twice (also "
+                                          "azure.managedIdentities[{}])",
+                                          quoted(mi.name), it->second));
+        }
+      }
+      check_guid(base + ".clientId", mi.client_id, "a client id");
+      check_guid(base + ".objectId", mi.object_id, "an object id");
+      if (auto [it, inserted] = client_ids.emplace(mi.client_id, base); !inserted)
+        add(base + ".clientId", fmt::format("client id is also used by {}", it->second));
+      principals.insert(mi.object_id);
+      check_federated_credentials(base + ".federatedCredentials", mi.federated_credentials);
+    }
+    for (size_t i = 0; i < a.app_registrations.size(); ++i) {
+      const AppRegistration& app = a.app_registrations[i];
+      const std::string base = index_path("azure.appRegistrations", i);
+      required(base + ".displayName", app.display_name);
+      check_guid(base + ".appId", app.app_id, "an application (client) id");
+      check_guid(base + ".objectId", app.object_id, "an object id");
+      if (auto [it, inserted] = client_ids.emplace(app.app_id, base); !inserted)
+        add(base + ".appId", fmt::format("client id is also used by {}", it->second));
+      principals.insert(app.object_id);
+      check_federated_credentials(base + ".federatedCredentials", app.federated_credentials);
+    }
+    std::set<std::string> scopes;
+    std::map<std::string, size_t> accounts;
+    for (size_t i = 0; i < a.storage_accounts.size(); ++i) {
+      const StorageAccount& account = a.storage_accounts[i];
+      const std::string base = index_path("azure.storageAccounts", i);
+      if (required(base + ".name", account.name)) {
+        if (!matches(account.name, patterns().storage_account)) {
+          add(base + ".name",
+              fmt::format("{} is not a storage account name (3-24 lower-case letters and digits)",
+                          quoted(account.name)));
+        }
+        auto [it, inserted] = accounts.emplace(account.name, i);
+        if (!inserted) {
+          add(base + ".name",
+              fmt::format("storage account {} is defined twice (also azure.storageAccounts[{}])",
+                          quoted(account.name), it->second));
+        }
+      }
+      scopes.insert(a.storage_account_resource_id(account.name));
+      std::map<std::string, size_t> containers;
+      for (size_t j = 0; j < account.containers.size(); ++j) {
+        const BlobContainer& container = account.containers[j];
+        const std::string path = index_path(base + ".containers", j);
+        if (required(path + ".name", container.name)) {
+          if (!matches(container.name, patterns().blob_container)) {
+            add(path + ".name",
+                fmt::format("{} is not a container name (3-63 lower-case letters, digits and "
+                            "single hyphens, starting and ending with a letter or digit)",
+                            quoted(container.name)));
+          }
+          auto [it, inserted] = containers.emplace(container.name, j);
+          if (!inserted) {
+            add(path + ".name", fmt::format("container {} is defined twice (also containers[{}])",
+                                            quoted(container.name), it->second));
+          }
+        }
+        scopes.insert(a.blob_container_resource_id(account.name, container.name));
+        std::map<std::string, size_t> blobs;
+        for (size_t k = 0; k < container.blobs.size(); ++k) {
+          const std::string blob_path = index_path(path + ".blobs", k) + ".name";
+          if (!required(blob_path, container.blobs[k].name)) continue;
+          auto [it, inserted] = blobs.emplace(container.blobs[k].name, k);
+          if (!inserted) {
+            add(blob_path, fmt::format("blob {} is defined twice (also blobs[{}])",
+                                       quoted(container.blobs[k].name), it->second));
+          }
+        }
+      }
+    }
+    for (size_t i = 0; i < a.role_assignments.size(); ++i) {
+      const RoleAssignment& ra = a.role_assignments[i];
+      const std::string base = index_path("azure.roleAssignments", i);
+      if (required(base + ".role", ra.role) && !known_azure_role(ra.role)) {
+        add(base + ".role",
+            fmt::format("{} is not a role the local cloud knows (Storage Blob Data Reader, "
+                        "Storage Blob Data Contributor or Storage Blob Data Owner)",
+                        quoted(ra.role)));
+      }
+      if (required(base + ".principalId", ra.principal_id) &&
+          principals.count(ra.principal_id) == 0) {
+        add(base + ".principalId",
+            fmt::format("{} is not the object id of a managed identity or app registration",
+                        quoted(ra.principal_id)));
+      }
+      if (required(base + ".scope", ra.scope) && scopes.count(ra.scope) == 0) {
+        add(base + ".scope",
+            fmt::format("{} is not a storage account or container of azure.storageAccounts",
+                        quoted(ra.scope)));
+      }
     }
   }
 

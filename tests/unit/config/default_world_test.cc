@@ -56,6 +56,27 @@ TEST(DefaultWorldTest, DescribesTheDemo) {
   EXPECT_THAT(bucket->bindings[0].members,
               testing::ElementsAre("serviceAccount:demo@wims-local.iam.gserviceaccount.com"));
   EXPECT_EQ(world.metadata.unknown_caller, UnknownCallerPolicy::kDeny);
+
+  // Azure: the demo KSA's client id names the managed identity federated to it through the
+  // cluster's issuer, and that identity may read wimsdemo/demo/hello.txt.
+  const ManagedIdentity* identity = world.azure.find_managed_identity(sa->azure_client_id());
+  ASSERT_NE(identity, nullptr);
+  EXPECT_EQ(identity->name, "wims-demo");
+  EXPECT_NE(identity->object_id, identity->client_id);
+  ASSERT_EQ(identity->federated_credentials.size(), 1u);
+  const FederatedCredential& fic = identity->federated_credentials[0];
+  EXPECT_EQ(fic.issuer, "");
+  EXPECT_EQ(fic.subject, "system:serviceaccount:default:demo");
+  EXPECT_THAT(fic.audiences, testing::ElementsAre("api://AzureADTokenExchange"));
+  EXPECT_EQ(world.azure.managed_identity_resource_id("wims-demo"),
+            "/subscriptions/" + world.azure.subscription_id +
+                "/resourceGroups/wims/providers/Microsoft.ManagedIdentity/"
+                "userAssignedIdentities/wims-demo");
+  ASSERT_EQ(world.azure.storage_accounts.size(), 1u);
+  EXPECT_EQ(world.azure.storage_accounts[0].name, "wimsdemo");
+  ASSERT_EQ(world.azure.role_assignments.size(), 1u);
+  EXPECT_EQ(world.azure.role_assignments[0].principal_id, identity->object_id);
+  EXPECT_EQ(world.azure.role_assignments[0].role, "Storage Blob Data Reader");
 }
 
 TEST(DefaultWorldTest, IsDeterministic) { EXPECT_EQ(default_world(), default_world()); }

@@ -83,6 +83,39 @@ google:
     - role: roles/viewer
       members: [group:devs@example.com]
   stsExchangesPerMinute: 60
+azure:
+  tenantId: 11111111-2222-3333-4444-555555555555
+  subscriptionId: 66666666-7777-8888-9999-000000000000
+  resourceGroup: shop-rg
+  location: westeurope
+  managedIdentities:
+    - name: shop-api
+      clientId: aaaaaaaa-0000-0000-0000-000000000001
+      objectId: aaaaaaaa-0000-0000-0000-000000000002
+      federatedCredentials:
+        - name: shop-api-ksa
+          issuer: https://issuer.example.com/prod
+          subject: system:serviceaccount:shop:api
+          audiences: [api://AzureADTokenExchange]
+    - name: derived
+  appRegistrations:
+    - displayName: shop-app
+      appId: bbbbbbbb-0000-0000-0000-000000000001
+      objectId: bbbbbbbb-0000-0000-0000-000000000002
+      federatedCredentials:
+        - name: shop-app-ksa
+          subject: system:serviceaccount:shop:api
+  storageAccounts:
+    - name: shopdata
+      containers:
+        - name: assets
+          blobs:
+            - name: logo.txt
+              content: "logo\n"
+  roleAssignments:
+    - role: Storage Blob Data Reader
+      principalId: aaaaaaaa-0000-0000-0000-000000000002
+      scope: /subscriptions/66666666-7777-8888-9999-000000000000/resourceGroups/shop-rg/providers/Microsoft.Storage/storageAccounts/shopdata/blobServices/default/containers/assets
 metadata:
   unknownCaller: nodeIdentity
   nodeServiceAccount: 555000111222-compute@developer.gserviceaccount.com
@@ -138,6 +171,30 @@ World full_world_expected() {
                        {{"555000111222/env", "prod"}}}};
   w.google.project_bindings = {{"roles/viewer", {"group:devs@example.com"}, "", "", ""}};
   w.google.sts_exchanges_per_minute = 60;
+  w.azure.tenant_id = "11111111-2222-3333-4444-555555555555";
+  w.azure.subscription_id = "66666666-7777-8888-9999-000000000000";
+  w.azure.resource_group = "shop-rg";
+  w.azure.location = "westeurope";
+  const std::string derived_id = w.azure.managed_identity_resource_id("derived");
+  w.azure.managed_identities = {{"shop-api",
+                                 "aaaaaaaa-0000-0000-0000-000000000001",
+                                 "aaaaaaaa-0000-0000-0000-000000000002",
+                                 {{"shop-api-ksa",
+                                   "https://issuer.example.com/prod",
+                                   "system:serviceaccount:shop:api",
+                                   {"api://AzureADTokenExchange"}}}},
+                                {"derived",
+                                 name_based_uid("azure/client/" + derived_id),
+                                 name_based_uid("azure/object/" + derived_id),
+                                 {}}};
+  w.azure.app_registrations = {
+      {"shop-app",
+       "bbbbbbbb-0000-0000-0000-000000000001",
+       "bbbbbbbb-0000-0000-0000-000000000002",
+       {{"shop-app-ksa", "", "system:serviceaccount:shop:api", {"api://AzureADTokenExchange"}}}}};
+  w.azure.storage_accounts = {{"shopdata", {{"assets", {{"logo.txt", "logo\n"}}}}}};
+  w.azure.role_assignments = {{"Storage Blob Data Reader", "aaaaaaaa-0000-0000-0000-000000000002",
+                               w.azure.blob_container_resource_id("shopdata", "assets")}};
   w.metadata = {UnknownCallerPolicy::kNodeIdentity,
                 "555000111222-compute@developer.gserviceaccount.com"};
   return w;
@@ -155,6 +212,7 @@ TEST(WorldLoaderTest, LoadsEveryField) {
   EXPECT_EQ(world->service_accounts, expected.service_accounts);
   EXPECT_EQ(world->pods, expected.pods);
   EXPECT_EQ(world->google, expected.google);
+  EXPECT_EQ(world->azure, expected.azure);
   EXPECT_EQ(world->metadata, expected.metadata);
   EXPECT_EQ(*world, expected);
 }
@@ -236,7 +294,7 @@ TEST(WorldLoaderTest, ReportsEveryProblemWithLineAndPath) {
        "colour: blue\n",
        {"w.yaml:1: colour: unknown key (expected one of: project, cluster, node, namespaces, "
         "serviceAccounts, pods, "
-        "google, metadata)"}},
+        "google, azure, metadata)"}},
       {"wrong types",
        "project:\n"
        "  number: lots\n"
@@ -319,6 +377,19 @@ TEST(WorldLoaderTest, ReportsEveryProblemWithLineAndPath) {
        "  - namespace: default\n"
        "    ips: [10.0.0.1]\n",
        {"w.yaml:2: pods[0].name: is required"}},
+      {"azure unknown key",
+       "azure:\n  managedIdentities:\n    - name: mi-one\n      clientid: x\n",
+       {"w.yaml:4: azure.managedIdentities[0].clientid: unknown key (did you mean "
+        "\"clientId\"?)"}},
+      {"azure federated credential audiences not a list",
+       "azure:\n  managedIdentities:\n    - name: mi-one\n      federatedCredentials:\n"
+       "        - {name: fic, subject: s, audiences: x}\n",
+       {"w.yaml:5: azure.managedIdentities[0].federatedCredentials[0].audiences: expected a "
+        "list, got a scalar"}},
+      {"azure bad tenant",
+       "azure:\n  tenantId: Not-A-Guid\n",
+       {"w.yaml:2: azure.tenantId: \"Not-A-Guid\" is not a tenant id (a lower-case GUID like "
+        "00000000-0000-0000-0000-000000000000)"}},
       {"syntax error", "pods:\n  - name: a\n   bad: [\n", {}},
       {"top level not a map", "- a\n- b\n", {"w.yaml:1: (document): expected a map, got a list"}},
   };
@@ -449,6 +520,7 @@ serviceAccounts:
     annotations:
       iam.gke.io/gcp-service-account: demo@wims-local.iam.gserviceaccount.com
       eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/wims-demo
+      azure.workload.identity/client-id: 81a611b7-19bc-5818-a5d8-86560ebeda18
 pods:
   - namespace: default
     name: demo
@@ -471,6 +543,23 @@ google:
       bindings:
         - role: roles/storage.objectViewer
           members: ["serviceAccount:demo@wims-local.iam.gserviceaccount.com"]
+azure:                         # tenant acceea9d-b424-53de-a7e0-ef4627939a9b, subscription 2686b7bc-f3ee-5b6c-b689-0c1539ab80d5
+  managedIdentities:
+    - name: wims-demo          # client id 81a611b7-19bc-5818-a5d8-86560ebeda18, object id 0de29940-295c-5ef2-a34a-83a66014ec5b
+      federatedCredentials:
+        - name: kubernetes-default-demo
+          subject: system:serviceaccount:default:demo
+  storageAccounts:
+    - name: wimsdemo
+      containers:
+        - name: demo
+          blobs:
+            - name: hello.txt
+              content: "hello from wims\n"
+  roleAssignments:
+    - role: Storage Blob Data Reader
+      principalId: 0de29940-295c-5ef2-a34a-83a66014ec5b
+      scope: /subscriptions/2686b7bc-f3ee-5b6c-b689-0c1539ab80d5/resourceGroups/wims/providers/Microsoft.Storage/storageAccounts/wimsdemo
 )";
   absl::StatusOr<World> world = load_world_yaml(kDocumented, "docs");
   ASSERT_TRUE(world.ok()) << world.status();

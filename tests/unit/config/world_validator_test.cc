@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "config/default_world.h"
+#include "config/stable_id.h"
 
 namespace wims::config {
 namespace {
