@@ -195,6 +195,42 @@ TEST(WorldValidatorTest, ReportsEachProblemWithItsPath) {
       {"node identity without account",
        [](World& w) { w.metadata.unknown_caller = UnknownCallerPolicy::kNodeIdentity; },
        "metadata.nodeServiceAccount", "is required when unknownCaller is nodeIdentity"},
+      {"azure subscription", [](World& w) { w.azure.subscription_id = "sub"; },
+       "azure.subscriptionId", "\"sub\" is not a subscription id"},
+      {"azure resource group", [](World& w) { w.azure.resource_group = "rg."; },
+       "azure.resourceGroup", "is not a resource group name"},
+      {"managed identity client id",
+       [](World& w) { w.azure.managed_identities[0].client_id = "ABC"; },
+       "azure.managedIdentities[0].clientId", "is not a client id"},
+      {"managed identity twice",
+       [](World& w) { w.azure.managed_identities.push_back(w.azure.managed_identities[0]); },
+       "azure.managedIdentities[1].name", "is defined twice (also azure.managedIdentities[0])"},
+      {"federated credential two audiences",
+       [](World& w) {
+         w.azure.managed_identities[0].federated_credentials[0].audiences.push_back("b");
+       },
+       "azure.managedIdentities[0].federatedCredentials[0].audiences",
+       "has 2 audiences; Entra accepts exactly one"},
+      {"21 federated credentials",
+       [](World& w) {
+         auto& list = w.azure.managed_identities[0].federated_credentials;
+         for (int i = 1; i <= 20; ++i) {
+           FederatedCredential fic = list[0];
+           fic.name = "fic-" + std::to_string(i);
+           fic.subject = "system:serviceaccount:default:sa-" + std::to_string(i);
+           list.push_back(fic);
+         }
+       },
+       "azure.managedIdentities[0].federatedCredentials",
+       "21 federated credentials; an identity has at most 20"},
+      {"container double hyphen",
+       [](World& w) { w.azure.storage_accounts[0].containers[0].name = "a--b"; },
+       "azure.storageAccounts[0].containers[0].name", "is not a container name"},
+      {"role assignment to nobody",
+       [](World& w) { w.azure.role_assignments[0].principal_id = name_based_uid("nobody"); },
+       "azure.roleAssignments[0].principalId", "is not the object id of a managed identity"},
+      {"role assignment scope", [](World& w) { w.azure.role_assignments[0].scope += "x"; },
+       "azure.roleAssignments[0].scope", "is not a storage account or container"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
