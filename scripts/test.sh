@@ -22,9 +22,13 @@ fi
 echo "== format (clang-format, .clang-format)"
 mapfile -t sources < <(find src tests bench -name '*.cc' -o -name '*.h' | grep -v node_modules | sort)
 clang-format --dry-run --Werror "${sources[@]}"
+echo "== module graph (CMake DEPS == include graph, no cycle)"
+scripts/check-module-deps.py
 
 echo "== build (werror): wims and the system tests"
 scripts/build.sh --target wims_system_tests
+echo "== headers (each compiles on its own, -fsyntax-only)"
+scripts/check-headers.sh build
 echo "== tests (integration, clients, netns)"
 ctest --test-dir build --output-on-failure --no-tests=error -j "$jobs" --timeout 300 \
   -L '^(integration|clients|netns)$'
