@@ -90,6 +90,7 @@ int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::
   uint32_t exempt_uid = 0;
   bool json = false;
   bool no_events = false;
+  bool block_wireserver = false;
 
   auto add_common = [&](CLI::App* sub) {
     sub->add_option("--table", table, "nftables table (family inet) owned by wims")
@@ -108,6 +109,8 @@ int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::
       ->check(CLI::IsMember({"restrict", "redirect"}));
   apply_cmd->add_option("--port", port, "redirect: the wims metadata port on the node")
       ->check(CLI::Range(1, 65535));
+  apply_cmd->add_flag("--block-wireserver", block_wireserver,
+                      "also drop pod TCP 80/32526 to the Azure WireServer 168.63.129.16");
   add_family(apply_cmd);
   add_common(apply_cmd);
 
@@ -137,6 +140,8 @@ int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::
   watch_cmd->add_option("--port", port, "redirect/sidecar target port")
       ->check(CLI::Range(1, 65535));
   watch_cmd->add_option("--exempt-uid", exempt_uid, "sidecar: uid that is not redirected");
+  watch_cmd->add_flag("--block-wireserver", block_wireserver,
+                      "restrict/redirect: also drop pod TCP 80/32526 to the Azure WireServer");
   watch_cmd->add_option("--interval", interval_text, "backstop check interval (e.g. 30s)")
       ->capture_default_str();
   watch_cmd->add_flag("--no-events", no_events,
@@ -156,6 +161,7 @@ int run_netguard_command(std::vector<std::string> args, std::ostream& out, std::
   options.table = table;
   options.port = port;
   options.exempt_uid = exempt_uid;
+  options.block_wireserver = block_wireserver;
   if (absl::StatusOr<Families> f = parse_families(family_text); f.ok()) {
     options.families = *f;
   } else {

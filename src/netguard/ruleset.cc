@@ -35,11 +35,12 @@ bool is_identifier(std::string_view name) {
 }
 
 std::string table_comment(const Options& o) {
+  const std::string_view wireserver = o.block_wireserver ? " block-wireserver" : "";
   switch (o.mode) {
     case Mode::kRestrict:
-      return "managed by wims netguard; mode=restrict";
+      return fmt::format("managed by wims netguard; mode=restrict{}", wireserver);
     case Mode::kRedirect:
-      return fmt::format("managed by wims netguard; mode=redirect port={}", o.port);
+      return fmt::format("managed by wims netguard; mode=redirect port={}{}", o.port, wireserver);
     case Mode::kSidecar:
       return fmt::format("managed by wims netguard; mode=sidecar port={} exempt-uid={}", o.port,
                          o.exempt_uid);
@@ -122,6 +123,22 @@ absl::Status validate(const Options& o) {
   if (o.mode != Mode::kSidecar && o.exempt_uid != 0) {
     return absl::InvalidArgumentError("--exempt-uid applies to the sidecar mode only");
   }
+  if (o.block_wireserver) {
+    if (o.mode == Mode::kSidecar) {
+      return absl::InvalidArgumentError(
+          "--block-wireserver applies to the restrict and redirect modes (on the node), not "
+          "sidecar");
+    }
+    if (!has_v4(o.families)) {
+      return absl::InvalidArgumentError(
+          "--block-wireserver needs IPv4 (the WireServer has no IPv6 address); use --family both "
+          "or ipv4");
+    }
+    if (!is_ipv4(o.wireserver_ipv4)) {
+      return absl::InvalidArgumentError(
+          fmt::format("WireServer address \"{}\" is not an IPv4 address", o.wireserver_ipv4));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -203,6 +220,17 @@ std::string render_table(const Options& o) {
       }
       out += "\t}\n";
       break;
+  }
+  if (o.block_wireserver) {
+    // Same hook and priority as restrict: before conntrack and every iptables chain.
+    out += "\tchain pod_wireserver_block {\n";
+    out += "\t\ttype filter hook prerouting priority raw; policy accept;\n";
+    out += "\t\tiif \"lo\" return comment \"node-local traffic keeps access\"\n";
+    out += fmt::format(
+        "\t\tip daddr {} tcp dport {{ 80, 32526 }} counter drop comment \"block-wireserver: pods "
+        "to WireServer\"\n",
+        o.wireserver_ipv4);
+    out += "\t}\n";
   }
   out += "}\n";
   return out;

@@ -47,6 +47,8 @@ absl::StatusOr<Families> parse_families(std::string_view name);
 inline constexpr std::string_view kDefaultTable = "wims_netguard";
 inline constexpr std::string_view kImdsIpv4 = "169.254.169.254";
 inline constexpr std::string_view kImdsIpv6 = "fd00:ec2::254";
+// The Azure WireServer (node bootstrap and extension secrets; the 2024 "WireServing" attack).
+inline constexpr std::string_view kWireServerIpv4 = "168.63.129.16";
 
 struct Options {
   Mode mode = Mode::kRestrict;
@@ -63,6 +65,11 @@ struct Options {
   // IPv6).
   std::string imds_ipv4 = std::string(kImdsIpv4);
   std::string imds_ipv6 = std::string(kImdsIpv6);
+  // Restrict and redirect modes: pods (not lo) are also cut off from the Azure WireServer on TCP 80
+  // and 32526, as AKS's block_wireserver.sh does; its DNS on 53 stays reachable. IPv4 only (the
+  // WireServer has no IPv6 address), so it needs a family that includes IPv4.
+  bool block_wireserver = false;
+  std::string wireserver_ipv4 = std::string(kWireServerIpv4);
 };
 
 // InvalidArgument with a specific message for a port/uid/table/address that does not fit the mode.

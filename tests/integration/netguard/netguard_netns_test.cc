@@ -97,6 +97,24 @@ TEST_F(NetguardNetnsTest, RestrictBlocksPodsButNotNode) {
   EXPECT_NE(text.out.find("mode: restrict"), std::string::npos) << text.out;
 }
 
+TEST_F(NetguardNetnsTest, BlockWireServerCutsPodsOffPorts80And32526ButNotTheNode) {
+  const std::string wireserver = fmt::format("WIRESERVER {}", kNodeCloudIpv4);
+  EXPECT_EQ(get(1, "http://168.63.129.16/"), wireserver);  // baseline: reachable
+  ASSERT_EQ(tool(topo_->node(), "apply --mode restrict --block-wireserver").exit_code, 0);
+  EXPECT_EQ(topo_->http_get(topo_->node(), "http://168.63.129.16/"), wireserver);
+  for (int pod : {1, 2}) {
+    SCOPED_TRACE(pod);
+    EXPECT_EQ(get(pod, "http://168.63.129.16/"), "TIMEOUT");
+    EXPECT_EQ(get(pod, "http://168.63.129.16:32526/"), "TIMEOUT");
+    EXPECT_EQ(get(pod, kImdsUrl4), "TIMEOUT");
+  }
+  // Other WireServer ports (its DNS on 53) are not blocked: a closed port answers with a reset.
+  EXPECT_EQ(get(1, "http://168.63.129.16:53/"), "ERR7");
+  // Without the flag the WireServer stays reachable.
+  ASSERT_EQ(tool(topo_->node(), "apply --mode restrict").exit_code, 0);
+  EXPECT_EQ(get(1, "http://168.63.129.16/"), wireserver);
+}
+
 TEST_F(NetguardNetnsTest, RedirectSendsEachPodToWimsWithItsOwnAddress) {
   ASSERT_TRUE(topo_->start_echo_server(topo_->node(), "::", kWimsPort, "WIMS").ok());
   ASSERT_EQ(

@@ -160,8 +160,10 @@ absl::Status NetnsTopology::build() {
       fmt::format("ip -n {} addr add fd00:ec2::1/64 dev vcloud nodad", N),
       fmt::format("ip -n {} addr add 169.254.169.254/16 dev eth0", C),
       fmt::format("ip -n {} addr add fd00:ec2::254/64 dev eth0 nodad", C),
+      fmt::format("ip -n {} addr add 168.63.129.16/32 dev eth0", C),  // the Azure WireServer
       fmt::format("ip -n {} link set vcloud up", N),
       fmt::format("ip -n {} link set eth0 up", C),
+      fmt::format("ip -n {} route add 168.63.129.16/32 via 169.254.169.254 dev vcloud", N),
       fmt::format("ip -n {} route add 10.200.0.0/16 via 169.254.0.1", C),
       fmt::format("ip -n {} -6 route add fd10::/16 via fd00:ec2::1", C),
   };
@@ -195,6 +197,7 @@ absl::Status NetnsTopology::build() {
     if (absl::Status s = sh(cmd); !s.ok()) return s;
   }
   if (absl::Status s = start_echo_server(C, "169.254.169.254", 80, "IMDS"); !s.ok()) return s;
+  if (absl::Status s = start_echo_server(C, "168.63.129.16", 80, "WIRESERVER"); !s.ok()) return s;
   return start_echo_server(C, "fd00:ec2::254", 80, "IMDS");
 }
 

@@ -56,6 +56,31 @@ TEST(RulesetTest, RedirectGoldenIpv4Only) {
 )");
 }
 
+TEST(RulesetTest, RestrictGoldenBlockWireServerIpv4) {
+  Options o;
+  o.mode = Mode::kRestrict;
+  o.families = Families::kIpv4;
+  o.block_wireserver = true;
+  EXPECT_EQ(render_table(o), R"(table inet wims_netguard {
+	comment "managed by wims netguard; mode=restrict block-wireserver"
+	set imds4 {
+		type ipv4_addr
+		elements = { 169.254.169.254 }
+	}
+	chain pod_block {
+		type filter hook prerouting priority raw; policy accept;
+		iif "lo" return comment "node-local traffic keeps access"
+		ip daddr @imds4 counter drop comment "restrict: pods to IMDS IPv4"
+	}
+	chain pod_wireserver_block {
+		type filter hook prerouting priority raw; policy accept;
+		iif "lo" return comment "node-local traffic keeps access"
+		ip daddr 168.63.129.16 tcp dport { 80, 32526 } counter drop comment "block-wireserver: pods to WireServer"
+	}
+}
+)");
+}
+
 TEST(RulesetTest, SidecarGoldenIpv6Only) {
   Options o;
   o.mode = Mode::kSidecar;
@@ -145,6 +170,28 @@ TEST(RulesetTest, Validate) {
          o.families = Families::kIpv4;
        }),
        true, ""},
+      {"block-wireserver redirect ok", with([](Options& o) {
+         o.mode = Mode::kRedirect;
+         o.port = 8181;
+         o.block_wireserver = true;
+       }),
+       true, ""},
+      {"block-wireserver in sidecar", with([](Options& o) {
+         o.mode = Mode::kSidecar;
+         o.port = 1;
+         o.block_wireserver = true;
+       }),
+       false, "--block-wireserver"},
+      {"block-wireserver ipv6 only", with([](Options& o) {
+         o.families = Families::kIpv6;
+         o.block_wireserver = true;
+       }),
+       false, "needs IPv4"},
+      {"bad wireserver address", with([](Options& o) {
+         o.block_wireserver = true;
+         o.wireserver_ipv4 = "168.63.129";
+       }),
+       false, "WireServer address"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
