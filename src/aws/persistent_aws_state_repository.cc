@@ -238,10 +238,6 @@ absl::Status PersistentAwsStateRepository::load(absl::Time now) {
   return absl::OkStatus();
 }
 
-void PersistentAwsStateRepository::flush() {
-  // Every acknowledged mutation is already in the store.
-}
-
 void PersistentAwsStateRepository::stop() {
   std::lock_guard lock(mu_);
   stopping_ = true;

@@ -63,8 +63,6 @@ class PersistentAwsStateRepository final : public AwsStateRepository {
   PersistentAwsStateRepository& operator=(const PersistentAwsStateRepository&) = delete;
   ~PersistentAwsStateRepository() override;
 
-  // Kept for callers: every acknowledged write is already in the store, so this returns at once.
-  void flush();
   // Later mutations fail with FailedPrecondition. Idempotent.
   void stop();
   // Store writes that failed since open.

@@ -205,7 +205,6 @@ TEST_F(PersistentAwsStateRepositoryTest, ErasesAreWrittenThrough) {
     ASSERT_TRUE(repository->put_oidc_provider(provider()).ok());
     ASSERT_TRUE(repository->put_role(role()).ok());
     ASSERT_TRUE(repository->put_policy(policy()).ok());
-    repository->flush();
     ASSERT_TRUE(repository->erase_oidc_provider(kRepoProviderArn).ok());
     ASSERT_TRUE(repository->erase_role(role().name).ok());
     ASSERT_TRUE(repository->erase_policy(policy().arn).ok());
@@ -217,14 +216,13 @@ TEST_F(PersistentAwsStateRepositoryTest, ErasesAreWrittenThrough) {
   EXPECT_TRUE(repository->list_policies()->empty());
 }
 
-TEST_F(PersistentAwsStateRepositoryTest, FlushMakesWritesVisibleInTheStore) {
+TEST_F(PersistentAwsStateRepositoryTest, LatestWriteIsTheOneInTheStore) {
   auto store = open_store();
   auto repository = open_repository(*store);
   ASSERT_TRUE(repository->put_role(role()).ok());
   RoleRecord changed = role();
   changed.description = "second";
-  ASSERT_TRUE(repository->put_role(changed).ok());  // coalesces with the first if still queued
-  repository->flush();
+  ASSERT_TRUE(repository->put_role(changed).ok());
   auto stored = store->get(PersistentAwsStateRepository::kRolesNamespace, role().name);
   ASSERT_TRUE(stored.ok() && stored->has_value());
   EXPECT_NE((*stored)->find("\"second\""), std::string::npos) << **stored;
@@ -308,7 +306,6 @@ TEST_F(PersistentAwsStateRepositoryTest, MutationsAfterStopAreRefused) {
   repository->stop();  // idempotent
   EXPECT_EQ(repository->put_role(role()).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(repository->list_roles()->empty());
-  repository->flush();  // returns at once
 }
 
 TEST_F(PersistentAwsStateRepositoryTest, UnreadableRecordFailsOpenNamingIt) {
