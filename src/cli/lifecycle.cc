@@ -85,6 +85,13 @@ absl::Status Lifecycle::stop(absl::Duration bound) {
     absl::Notification done;
   };
   auto progress = std::make_shared<Progress>();
+  if (started_ == 0) return absl::OkStatus();
+  // Named before the thread starts, so a bound that passes before the thread runs still names
+  // the service that has not stopped.
+  {
+    absl::MutexLock lock(&progress->mu);
+    progress->current = std::string(services_[started_ - 1]->name());
+  }
   std::thread stopper([this, progress] {
     while (started_ > 0) {
       Service& s = *services_[started_ - 1];
